@@ -1,0 +1,39 @@
+"""mgr_utils: the plumbing of the book *Music Genre Recognition with CNNs*.
+
+Modules are named for what they do, in the order the book introduces them:
+
+- :mod:`mgr_utils.audio`: reading audio files (chapter 1).
+- :mod:`mgr_utils.synthetic`: the embedded synthetic genre set (chapter 1).
+- :mod:`mgr_utils.datasets`: clips, the synthetic set and GTZAN behind one interface (chapter 1).
+- :mod:`mgr_utils.download`: fetching GTZAN and the split lists with checksums (chapter 1).
+- :mod:`mgr_utils.splits`: fault-filtered, stratified and k-fold splits (chapter 1).
+- :mod:`mgr_utils.features`: spectrograms, segments, patches, LBP, GLCM, descriptors (chapters 2-3).
+- :mod:`mgr_utils.cache`: the atomic on-disk feature cache (chapter 2).
+- :mod:`mgr_utils.models`: the CNN builders, one per paper (chapters 4-6).
+- :mod:`mgr_utils.training`: training and clip-level evaluation (chapters 3-6).
+- :mod:`mgr_utils.plotting`: figures shared by the chapters.
+- :mod:`mgr_utils.results`: the machine-readable results record (every chapter).
+- :mod:`mgr_utils.notebook`: the one set-up call each notebook makes.
+- :mod:`mgr_utils.book`: executes the notebooks with papermill and renders the site.
+
+Submodules are imported on demand so that ``import mgr_utils`` stays light (no TensorFlow).
+"""
+
+__version__ = "0.1.0"
+
+GENRES = (
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
+)
+"""GTZAN's ten genres, in GTZAN's (alphabetical) order; label ``i`` is ``GENRES[i]``."""
+
+SR = 22050
+"""Sample rate of GTZAN and of the synthetic set, in Hz."""
