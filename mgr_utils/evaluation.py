@@ -46,3 +46,82 @@ def clip_metrics(
         "n_clips": int(y_true.size),
         "genres": list(genres),
     }
+
+
+RULES = ("sum", "product", "max", "min")
+
+
+def combine_probabilities(probs: Sequence[np.ndarray], rule: str = "product", eps: float = 1e-12) -> np.ndarray:
+    """Combine several classifiers' class probabilities with one of Kittler's fixed rules.
+
+    Each input has shape ``(n_items, n_classes)``; the output has the same shape, rows summing to 1.
+    The product rule is computed as a sum of logs (``eps`` keeps a zero from vetoing a class
+    outright), which is the same decision without underflow.
+
+    Notebook: ``03_texture_features.ipynb`` (LBP zones); ``04_costa_cnn.ipynb`` (CNN + LBP-SVM).
+
+    Args:
+        probs: Probability matrices of the classifiers, all of one shape.
+        rule: ``"sum"``, ``"product"``, ``"max"`` or ``"min"``.
+        eps: Floor applied before the log of the product rule.
+
+    Raises:
+        ValueError: An unknown rule, no inputs, or inputs of different shapes.
+    """
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {RULES}")
+    if len(probs) == 0:
+        raise ValueError("need at least one probability matrix to combine")
+    P = np.stack([np.asarray(p, dtype=np.float64) for p in probs])  # (n_classifiers, n, k)
+    if P.ndim != 3:
+        raise ValueError(f"each probability matrix must be 2-D (items x classes), got shape {P.shape[1:]}")
+    if rule == "product":
+        logp = np.log(np.clip(P, eps, None)).sum(axis=0)
+        S = np.exp(logp - logp.max(axis=1, keepdims=True))
+    else:
+        S = {"sum": P.sum, "max": P.max, "min": P.min}[rule](axis=0)
+    return S / np.clip(S.sum(axis=1, keepdims=True), 1e-300, None)
+
+
+def aggregate_segments(
+    segment_probs: np.ndarray, clip_index: Sequence[int], rule: str = "sum"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn segment-level predictions into clip-level ones.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        segment_probs: Class probabilities per segment, shape ``(n_segments, n_classes)``.
+        clip_index: For each segment, the index of the clip it came from.
+        rule: ``"vote"`` (majority vote of the segments' argmax; ties go to the class with the
+            larger summed probability), or ``"sum"``, ``"product"``, ``"max"``, ``"min"``
+            (Kittler's rules over the clip's segments).
+
+    Returns:
+        ``(clips, clip_probs)``: the sorted unique clip indices and, for each, a row of class scores
+        summing to 1 (for ``"vote"``: the vote shares).
+
+    Raises:
+        ValueError: An unknown rule or lengths that differ.
+    """
+    segment_probs = np.asarray(segment_probs, dtype=np.float64)
+    clip_index = np.asarray(clip_index)
+    if segment_probs.shape[0] != clip_index.shape[0]:
+        raise ValueError(
+            f"{segment_probs.shape[0]} segment predictions but {clip_index.shape[0]} clip indices"
+        )
+    if rule not in RULES + ("vote",):
+        raise ValueError(f"unknown rule {rule!r}; choose 'vote' or one of {RULES}")
+    clips = np.unique(clip_index)
+    n_classes = segment_probs.shape[1]
+    out = np.zeros((len(clips), n_classes))
+    for row, c in enumerate(clips):
+        P = segment_probs[clip_index == c]
+        if rule == "vote":
+            votes = np.bincount(P.argmax(axis=1), minlength=n_classes).astype(np.float64)
+            # Break ties by the summed probability, scaled below one vote.
+            tiebreak = P.sum(axis=0) / (P.sum() + 1.0) * 1e-3
+            out[row] = (votes + tiebreak) / (votes + tiebreak).sum()
+        else:
+            out[row] = combine_probabilities(list(P[:, None, :]), rule)[0]
+    return clips, out
