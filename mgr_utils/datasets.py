@@ -10,6 +10,8 @@ Notebook: ``01_datasets.ipynb``.
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -145,6 +147,25 @@ class ClipSet(Sequence):
             )
         return ClipSet([index[i] for i in clip_ids], self.name, self.skipped)
 
+    def durations(self) -> np.ndarray:
+        """Length in seconds of each clip (file headers only: no decoding), shape ``(len(self),)``.
+
+        An unreadable file gets ``nan``.
+        """
+        import soundfile as sf
+
+        out = np.full(len(self), np.nan)
+        for i, c in enumerate(self.clips):
+            if c.path is None:
+                out[i] = c.duration
+                continue
+            try:
+                info = sf.info(str(c.path))
+            except Exception:  # unreadable: left as nan, reported when loaded
+                continue
+            out[i] = info.duration if c.duration is None else min(info.duration, c.duration)
+        return out
+
     def iter_audio(self, progress: bool = False) -> Iterator[tuple[Clip, np.ndarray]]:
         """Yield ``(clip, y)`` for every clip that loads; warn about (and skip) any that does not."""
         import warnings
@@ -204,6 +225,147 @@ def load_synthetic(
             clip_seed = int(np.random.SeedSequence([seed, GENRES.index(g), i]).generate_state(1)[0])
             clips.append(Clip(clip_id(g, i), g, seed=clip_seed, duration=float(duration), sr=sr))
     return ClipSet(clips, "synthetic")
+
+
+class GTZANNotFoundError(FileNotFoundError):
+    """GTZAN is not where ``DATA_DIR`` points; the message says how to get it."""
+
+
+_GTZAN_FILE = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})\.(?:wav|au)$", re.IGNORECASE)
+
+
+def _gtzan_files(genre_dir: Path) -> list[Path]:
+    """The files of a genre folder named like GTZAN's: ``<genre>.NNNNN.wav`` or ``.au``, sorted."""
+    genre = genre_dir.name
+    return sorted(
+        p
+        for p in genre_dir.iterdir()
+        if p.is_file()
+        and (m := _GTZAN_FILE.match(p.name))
+        and m["genre"].lower() == genre.lower()
+    )
+
+
+def _is_gtzan_root(folder: Path) -> bool:
+    return any((folder / g).is_dir() and _gtzan_files(folder / g) for g in GENRES)
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:  # unreadable folder: nothing to find there
+        return []
+
+
+def find_gtzan_root(data_dir: str | Path, max_depth: int = 3) -> Path | None:
+    """The folder that holds GTZAN's genre folders, at ``data_dir`` or up to ``max_depth`` below it.
+
+    A folder qualifies when at least one of its subfolders is named after a genre and holds files
+    named like GTZAN's (``blues/blues.00000.wav`` or ``.au``). This accepts the original archive
+    (``genres/``), the Kaggle copy (``Data/genres_original/``) and the genre folders themselves.
+    The shallowest match wins (the first in alphabetical order on a tie).
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        data_dir: Where to start looking.
+        max_depth: How many folder levels below ``data_dir`` to search.
+
+    Returns:
+        The folder, or ``None`` if there is none.
+    """
+    level = [Path(data_dir).expanduser()]
+    for _ in range(max_depth + 1):
+        for folder in level:
+            if _is_gtzan_root(folder):
+                return folder
+        level = [sub for folder in level for sub in _subfolders(folder)]
+    return None
+
+
+def _how_to_get_gtzan() -> str:
+    from mgr_utils.download import MANUAL_STEPS
+
+    return "To download it: `python -m mgr_utils.download gtzan`.\n" + MANUAL_STEPS
+
+
+def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> ClipSet:
+    """GTZAN (Tzanetakis & Cook 2002): 1000 excerpts of 30 s, 100 in each of 10 genres.
+
+    Accepts the layouts in circulation: ``genres/<g>/<g>.NNNNN.au`` (the original archive),
+    ``genres_original/<g>/<g>.NNNNN.wav`` (the Kaggle copy), the genre folders directly in
+    ``data_dir``, or any of these up to three folders below it (see :func:`find_gtzan_root`).
+    Each file is probed from its header only; a file that is not readable audio (in the common
+    copies, ``jazz/jazz.00054.wav``) is skipped with a warning and listed in
+    :attr:`ClipSet.skipped`. Clips shorter than 30 s (many copies hold some) are kept as they are.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        data_dir: The folder holding GTZAN (a notebook's ``DATA_DIR``); ``~`` is expanded.
+        duration: Read at most this many seconds of each clip (``None``: the whole clip).
+
+    Returns:
+        The clips, genre by genre in :data:`mgr_utils.GENRES` order, ids ``"<genre>.NNNNN"``.
+
+    Raises:
+        GTZANNotFoundError: ``data_dir`` is ``None``, missing, or holds no GTZAN layout; the
+            message says how to get the data.
+        ValueError: A genre folder holds no readable clip (the message names it), or a
+            ``duration`` that is not positive.
+    """
+    import soundfile as sf
+
+    if duration is not None and duration <= 0:
+        raise ValueError(f"duration must be a positive number of seconds or None, got {duration}")
+    if data_dir is None:
+        raise GTZANNotFoundError(
+            'DATA_DIR is not set: point it at the folder holding GTZAN (with DATASET = "gtzan").\n'
+            + _how_to_get_gtzan()
+        )
+    data_dir = Path(data_dir).expanduser()
+    if not data_dir.is_dir():
+        raise GTZANNotFoundError(f"{data_dir}: no such folder (DATA_DIR).\n" + _how_to_get_gtzan())
+    root = find_gtzan_root(data_dir)
+    if root is None:
+        raise GTZANNotFoundError(
+            f"{data_dir}: no GTZAN found in this folder or three levels below it (looked for "
+            "genre folders such as genres/blues/blues.00000.au or "
+            "Data/genres_original/blues/blues.00000.wav).\n" + _how_to_get_gtzan()
+        )
+    absent = [g for g in GENRES if not (root / g).is_dir()]
+    if absent:
+        warnings.warn(f"{root} has no folder for genre(s) {absent}; loading the others.", stacklevel=2)
+    clips, skipped = [], []
+    for g in GENRES:
+        if g in absent:
+            continue
+        seen = set()
+        for path in _gtzan_files(root / g):
+            try:
+                info = sf.info(str(path))
+                if info.frames <= 0:
+                    raise RuntimeError("the file holds no audio samples")
+            except (RuntimeError, OSError, ValueError) as err:
+                reason = f"not readable audio ({err})"
+                warnings.warn(
+                    f"skipping {path}: {reason}. Replace it from another copy of GTZAN "
+                    "(see `python -m mgr_utils.download`) or delete it to silence this warning.",
+                    stacklevel=2,
+                )
+                skipped.append((str(path), reason))
+                continue
+            clip_id_ = path.name.rsplit(".", 1)[0].lower()
+            if clip_id_ not in seen:  # both an .au and a .wav of one clip: keep the first
+                seen.add(clip_id_)
+                clips.append(Clip(clip_id_, g, path=path, duration=duration))
+        if not seen:
+            raise ValueError(
+                f"GTZAN genre folder {root / g} holds no readable clip ({g}.NNNNN.wav or .au). "
+                "Restore its files from another copy of GTZAN, or remove the folder to leave "
+                f"the genre {g!r} out."
+            )
+    return ClipSet(clips, "gtzan", skipped)
 
 
 def load_dataset(dataset: str = "synthetic", data_dir: str | Path | None = None, **kwargs) -> ClipSet:
