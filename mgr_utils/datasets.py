@@ -286,7 +286,10 @@ def find_gtzan_root(data_dir: str | Path, max_depth: int = 3) -> Path | None:
 def _how_to_get_gtzan() -> str:
     from mgr_utils.download import MANUAL_STEPS
 
-    return "To download it: `python -m mgr_utils.download gtzan`.\n" + MANUAL_STEPS
+    return (
+        "To download it: `python -m mgr_utils.download gtzan` (it prints the DATA_DIR to use).\n"
+        + MANUAL_STEPS
+    )
 
 
 def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> ClipSet:
