@@ -1,0 +1,218 @@
+"""Train/validation/test splits: GTZAN's fault-filtered split, stratified random splits, k-fold.
+
+Random splits of GTZAN put excerpts of one artist (35 of the 100 reggae excerpts are Bob Marley)
+on both sides and inflate accuracy (Sturm 2013); the fault-filtered split of Kereliuk, Sturm &
+Larsen (2015) leaves out 70 faulty excerpts and keeps every artist on one side. A notebook picks
+one with its ``SPLIT`` parameter through :func:`split_dataset`.
+
+Notebook: ``01_datasets.ipynb``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mgr_utils.datasets import ClipSet
+
+SPLITS = ("stratified", "filtered")
+"""The values a notebook's ``SPLIT`` parameter takes."""
+
+_SIDES = ("train", "valid", "test")
+
+
+def _check_genres(clips: ClipSet, sides: dict[str, ClipSet], hint: str) -> None:
+    """Raise a ValueError naming the first genre of ``clips`` that a side has no clip of."""
+    for side, part in sides.items():
+        missing = [g for g in clips.genres if g not in part.genres]
+        if missing:
+            raise ValueError(f"the {side} side of the split has no clip of genre(s) {missing}: {hint}")
+
+
+def read_split_list(path: str | Path) -> list[str]:
+    """Clip ids from a split list, one ``blues/blues.00012.wav`` per line -> ``"blues.00012"``.
+
+    Notebook: ``01_datasets.ipynb``.
+    """
+    lines = Path(path).read_text().splitlines()
+    return [Path(line.strip()).name.rsplit(".", 1)[0] for line in lines if line.strip()]
+
+
+def filtered_split(
+    clips: ClipSet, lists_dir: str | Path | None = None
+) -> tuple[ClipSet, ClipSet, ClipSet]:
+    """The fault-filtered GTZAN split of Kereliuk, Sturm & Larsen (2015): 443/197/290 excerpts.
+
+    Clips listed but absent from ``clips`` (e.g. the unreadable ``jazz.00054`` of the common
+    copies, skipped by :func:`mgr_utils.datasets.load_gtzan`) are left out with one warning.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: GTZAN (or part of it), ids ``"<genre>.NNNNN"``.
+        lists_dir: Folder holding ``{train,valid,test}_filtered.txt``; ``None`` fetches them
+            (checksums verified, cached) with :func:`mgr_utils.download.fetch_split_lists`.
+
+    Returns:
+        ``(train, valid, test)``, each in the lists' order.
+
+    Raises:
+        ValueError: A side would have no clip of a genre present in ``clips``.
+    """
+    if lists_dir is None:
+        from mgr_utils.download import fetch_split_lists
+
+        lists_dir = fetch_split_lists()
+    present = set(clips.ids)
+    sides, n_missing, examples = {}, 0, []
+    for side in _SIDES:
+        ids = read_split_list(Path(lists_dir).expanduser() / f"{side}_filtered.txt")
+        kept = [i for i in ids if i in present]
+        n_missing += len(ids) - len(kept)
+        examples += [i for i in ids if i not in present][:3]
+        sides[side] = clips.by_ids(kept)
+    if n_missing:
+        warnings.warn(
+            f"{n_missing} clip(s) of the fault-filtered split are not in this {clips.name} set "
+            f"(e.g. {examples[:3]}) and are left out: "
+            + ", ".join(f"{s} {len(sides[s])}" for s in _SIDES),
+            stacklevel=2,
+        )
+    _check_genres(
+        clips, sides,
+        "the fault-filtered split needs GTZAN itself; for other data use SPLIT = 'stratified'.",
+    )
+    return sides["train"], sides["valid"], sides["test"]
+
+
+def _side_sizes(n: int, fractions: Sequence[float]) -> tuple[int, int, int]:
+    """``(n_train, n_valid, n_test)`` from three fractions summing to 1, or three clip counts."""
+    if len(fractions) != 3 or any(f <= 0 for f in fractions):
+        raise ValueError(f"give three positive fractions or sizes (train, valid, test), not {fractions}")
+    if all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in fractions):
+        if sum(fractions) > n:
+            raise ValueError(f"sizes {tuple(fractions)} add up to more than the {n} clips")
+        return tuple(int(f) for f in fractions)
+    if abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(f"fractions must add up to 1, got {tuple(fractions)} (sum {sum(fractions)})")
+    n_valid, n_test = round(fractions[1] * n), round(fractions[2] * n)
+    return n - n_valid - n_test, n_valid, n_test
+
+
+def stratified_split(
+    clips: ClipSet, fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0
+) -> tuple[ClipSet, ClipSet, ClipSet]:
+    """A seeded random split with each genre in the same proportion on every side.
+
+    Works on any set with at least three clips per genre (e.g. 3 genres x 5 clips). On GTZAN it
+    lets artists cross sides; prefer :func:`filtered_split` for numbers to report.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: The clips to split.
+        fractions: ``(train, valid, test)`` fractions adding up to 1, or integer clip counts.
+        seed: Random seed.
+
+    Returns:
+        ``(train, valid, test)``, each in the order of ``clips``.
+
+    Raises:
+        ValueError: Too few clips for every genre to reach every side; the message names the
+            genre or side and what to change.
+    """
+    from sklearn.model_selection import train_test_split
+
+    n_train, n_valid, n_test = _side_sizes(len(clips), fractions)
+    hint = "use more clips per genre (e.g. n_per_genre) or other fractions"
+    for g, n in clips.counts().items():
+        if n < 3:
+            raise ValueError(
+                f"genre {g!r} has {n} clip(s), too few to reach train, valid and test: {hint}"
+            )
+    for side, n in zip(_SIDES, (n_train, n_valid, n_test)):
+        if n < len(clips.genres):
+            raise ValueError(
+                f"the {side} side would hold {n} clip(s), fewer than the "
+                f"{len(clips.genres)} genres: {hint}"
+            )
+    index, y = np.arange(len(clips)), clips.labels
+    try:
+        rest, test = train_test_split(
+            index, train_size=n_train + n_valid, test_size=n_test, stratify=y, random_state=seed
+        )
+        train, valid = train_test_split(
+            rest, train_size=n_train, test_size=n_valid, stratify=y[rest], random_state=seed
+        )
+    except ValueError as err:
+        sizes = (n_train, n_valid, n_test)
+        raise ValueError(f"cannot stratify {clips!r} into sizes {sizes}: {hint}") from err
+    sides = {s: clips.subset(sorted(i)) for s, i in zip(_SIDES, (train, valid, test))}
+    _check_genres(clips, sides, hint)
+    return sides["train"], sides["valid"], sides["test"]
+
+
+def kfold_splits(clips: ClipSet, k: int = 5, seed: int = 0) -> Iterator[tuple[ClipSet, ClipSet]]:
+    """Stratified k-fold cross-validation: every clip is in the test side of exactly one fold.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: The clips to split.
+        k: Number of folds (at least 2).
+        seed: Random seed of the shuffle before folding.
+
+    Yields:
+        ``(train, test)`` for each of the ``k`` folds, each in the order of ``clips``.
+
+    Raises:
+        ValueError: ``k < 2``, or a genre with fewer than ``k`` clips (raised at the call).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    if int(k) < 2:
+        raise ValueError(f"k-fold needs k >= 2 folds, got {k}")
+    for g, n in clips.counts().items():
+        if n < k:
+            raise ValueError(
+                f"genre {g!r} has {n} clip(s), fewer than the k={k} folds, so some test fold would "
+                "have none of it: use more clips per genre (e.g. n_per_genre) or a smaller k"
+            )
+    folds = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
+    split = list(folds.split(np.zeros(len(clips)), clips.labels))
+    return ((clips.subset(sorted(tr)), clips.subset(sorted(te))) for tr, te in split)
+
+
+def split_dataset(
+    clips: ClipSet,
+    method: str = "stratified",
+    seed: int = 0,
+    lists_dir: str | Path | None = None,
+    fractions: Sequence[float] = (0.6, 0.2, 0.2),
+) -> tuple[ClipSet, ClipSet, ClipSet]:
+    """Split by the name a notebook's ``SPLIT`` parameter holds.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: The clips to split.
+        method: ``"stratified"`` (:func:`stratified_split`, any dataset) or ``"filtered"``
+            (:func:`filtered_split`, GTZAN only).
+        seed: Random seed (stratified only).
+        lists_dir: Folder of the split lists (filtered only; ``None`` fetches them).
+        fractions: ``(train, valid, test)`` fractions or sizes (stratified only).
+
+    Returns:
+        ``(train, valid, test)``.
+
+    Raises:
+        ValueError: An unknown method, or a split that leaves a genre out of a side.
+    """
+    if method == "stratified":
+        return stratified_split(clips, fractions=fractions, seed=seed)
+    if method == "filtered":
+        return filtered_split(clips, lists_dir=lists_dir)
+    raise ValueError(f"unknown split method {method!r}; SPLIT must be one of {SPLITS}")
