@@ -105,6 +105,10 @@ class ClipSet(Sequence):
             return ClipSet(self.clips[i], self.name, self.skipped)
         return self.clips[i]
 
+    def __add__(self, other: ClipSet) -> ClipSet:
+        """The clips of both sets, ``self``'s first (e.g. ``train + valid``)."""
+        return ClipSet(self.clips + other.clips, self.name, self.skipped + other.skipped)
+
     def __repr__(self) -> str:
         return f"ClipSet({self.name!r}, {len(self)} clips, {len(self.genres)} genres)"
 
@@ -170,7 +174,7 @@ class ClipSet(Sequence):
         """Yield ``(clip, y)`` for every clip that loads; warn about (and skip) any that does not."""
         import warnings
 
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         from mgr_utils.audio import AudioLoadError
 

@@ -15,7 +15,7 @@ import numpy as np
 _REPORTED = ("numpy", "librosa", "scikit-learn", "scikit-image", "matplotlib", "tensorflow", "keras")
 
 
-def setup(seed: int = 0, tensorflow: bool = False) -> dict[str, str]:
+def setup(seed: int = 0, tensorflow: bool = False) -> None:
     """Seed every random generator, set the plotting style, print the versions in use.
 
     Notebook: ``01_datasets.ipynb``.
@@ -24,8 +24,6 @@ def setup(seed: int = 0, tensorflow: bool = False) -> dict[str, str]:
         seed: Seed for ``random``, NumPy and (if ``tensorflow``) Keras/TensorFlow.
         tensorflow: Also import TensorFlow/Keras, seed them and make their ops deterministic.
 
-    Returns:
-        ``{package: version}`` of what was printed.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     random.seed(seed)
@@ -48,7 +46,6 @@ def setup(seed: int = 0, tensorflow: bool = False) -> dict[str, str]:
                 except metadata.PackageNotFoundError:
                     pass
     print(" | ".join(f"{k} {v}" for k, v in versions.items()))
-    return versions
 
 
 def audio_player(y: np.ndarray, sr: int, normalize: bool = True):

@@ -74,3 +74,9 @@ def test_classical_has_no_drums_and_disco_does():
     classical = max(percussive_share("classical", s) for s in range(4))
     disco = min(percussive_share("disco", s) for s in range(4))
     assert classical < 0.06 < 0.15 < disco
+
+
+def test_clipsets_concatenate():
+    clips = load_synthetic(n_per_genre=2, duration=0.25)
+    both = clips[:3] + clips[5:]
+    assert both.ids == clips.ids[:3] + clips.ids[5:] and both.name == "synthetic"
