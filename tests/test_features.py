@@ -1,0 +1,286 @@
+"""Known-answer tests of mgr_utils.features and mgr_utils.classical (chapters 2-3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mgr_utils import features as F
+
+SR = 22050
+
+
+def tone_noise(seconds: float = 2.0, sr: int = SR, f0: float = 440.0, seed: int = 0) -> np.ndarray:
+    """A sine plus a little noise and a click every 0.5 s: enough texture for every feature."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    y = 0.5 * np.sin(2 * np.pi * f0 * t) + 0.05 * rng.standard_normal(t.size)
+    y[:: sr // 2] += 0.9
+    return y.astype(np.float32)
+
+
+# ------------------------------------------------------------------ frames, segments, patches
+
+
+@pytest.mark.parametrize(
+    "n_samples, hop, center, n_fft, expected",
+    [
+        (661_500, 512, True, None, 1292),  # 30 s GTZAN clip: 1 + 661500 // 512
+        (22_050, 512, True, None, 44),  # 1 + 22050 // 512
+        (22_050, 512, False, 2048, 40),  # 1 + (22050 - 2048) // 512
+        (88_200, 2756, False, 2756, 32),  # Nakashika's 4 s piece in 0.125 s frames
+        (1000, 512, False, 2048, 0),  # shorter than one frame
+    ],
+)
+def test_n_frames_known(n_samples, hop, center, n_fft, expected):
+    assert F.n_frames(n_samples, hop, center=center, n_fft=n_fft) == expected
+
+
+@pytest.mark.parametrize("n_samples, center", [(22_050, True), (22_050, False), (5_000, True)])
+def test_n_frames_matches_librosa(n_samples, center):
+    S = F.stft_magnitude(np.zeros(n_samples, np.float32), n_fft=2048, hop_length=512, center=center)
+    assert S.shape == (1025, F.n_frames(n_samples, 512, center=center, n_fft=2048))
+
+
+@pytest.mark.parametrize(
+    "seconds_clip, seconds, overlap, expected",
+    [
+        (30.0, 3.0, 0.5, 19),  # 1 + (30 - 3) // 1.5
+        (30.0, 4.0, 0.5, 14),  # Nakashika's 14 pieces of 4 s, 2 s hop
+        (30.0, 3.0, 0.0, 10),
+        (10.0, 3.0, 0.5, 5),  # 1 + floor(7 / 1.5) = 1 + 4; the last 1 s is dropped
+        (3.0, 3.0, 0.5, 1),
+    ],
+)
+def test_segment_counts(seconds_clip, seconds, overlap, expected):
+    sr = 100  # small sample rate keeps the arrays tiny; the formula is the same
+    y = np.arange(int(seconds_clip * sr), dtype=np.float32)
+    seg = F.segment(y, sr, seconds=seconds, overlap=overlap)
+    assert seg.shape == (expected, int(seconds * sr))
+    assert F.n_segments(y.size, int(seconds * sr), int(round(seconds * sr * (1 - overlap)))) == expected
+    hop = int(round(seconds * sr * (1 - overlap)))
+    for k in range(expected):  # segment k starts at sample k * hop
+        assert seg[k, 0] == k * hop
+
+
+def test_short_clip_gives_one_zero_padded_segment():
+    y = np.ones(150, np.float32)
+    seg = F.segment(y, 100, seconds=3.0, overlap=0.5)
+    assert seg.shape == (1, 300)
+    assert seg[0, :150].sum() == 150 and not seg[0, 150:].any()
+
+
+def test_segment_rejects_bad_overlap():
+    with pytest.raises(ValueError):
+        F.segment(np.zeros(1000), 100, overlap=1.0)
+
+
+def test_patches_costa_geometry():
+    S = np.arange(256 * 800, dtype=np.float32).reshape(256, 800)
+    P = F.patches(S)  # 256 x 16, no overlap: 800 / 16 = 50
+    assert P.shape == (50, 256, 16)
+    np.testing.assert_array_equal(P[1], S[:, 16:32])
+    assert F.patches(S, hop=8).shape == (1 + (800 - 16) // 8, 256, 16)  # 99 half-overlapping
+    Q = F.patches(S, height=128)  # two frequency bands x 50
+    assert Q.shape == (100, 128, 16)
+    np.testing.assert_array_equal(Q[50], S[128:256, 0:16])
+    assert F.patches(S[:, :10]).shape == (0, 256, 16)
+
+
+# ------------------------------------------------------------------ spectrograms
+
+
+@pytest.mark.parametrize("n_fft, n_mels", [(2048, 128), (2756, 40), (1024, 96)])
+def test_mel_filterbank_shape(n_fft, n_mels):
+    M = F.mel_filterbank(sr=SR, n_fft=n_fft, n_mels=n_mels)
+    assert M.shape == (n_mels, 1 + n_fft // 2)
+    assert (M >= 0).all() and (M.sum(axis=1) > 0).all()  # no empty filter
+
+
+def test_mel_and_log_mel_match_librosa():
+    import librosa
+
+    y = tone_noise(1.0)
+    M = F.mel_spectrogram(y, SR, n_fft=2048, hop_length=512, n_mels=64)
+    ref = librosa.feature.melspectrogram(y=y, sr=SR, n_fft=2048, hop_length=512, n_mels=64)
+    np.testing.assert_allclose(M, ref, rtol=1e-4, atol=1e-6 * ref.max())
+    L = F.log_mel(y, SR, n_mels=64)
+    assert L.shape == (64, F.n_frames(y.size, 512)) and L.dtype == np.float32
+    assert L.max() == pytest.approx(0.0) and L.min() >= -80.0 - 1e-4
+    # The same from a precomputed STFT magnitude.
+    np.testing.assert_allclose(F.log_mel(S=F.stft_magnitude(y), sr=SR, n_mels=64), L, atol=1e-4)
+
+
+def test_stft_of_a_sine_peaks_at_its_bin():
+    sr, n_fft = 8000, 1024
+    t = np.arange(sr) / sr
+    y = np.sin(2 * np.pi * 1000.0 * t).astype(np.float32)  # 1000 Hz = bin 1000 * 1024 / 8000 = 128
+    S = F.stft_magnitude(y, n_fft=n_fft, hop_length=256)
+    assert int(np.median(S.argmax(axis=0))) == 128
+
+
+# ------------------------------------------------------------------ quantisation
+
+
+def test_quantize_known_values_and_range():
+    np.testing.assert_array_equal(F.quantize(np.array([0.0, 0.5, 1.0]), levels=4), [0, 2, 3])
+    S = np.linspace(-80, 0, 1000).reshape(10, 100)
+    q = F.quantize(S, levels=16)
+    assert q.dtype == np.uint8 and q.min() == 0 and q.max() == 15
+    assert np.all(np.bincount(q.ravel(), minlength=16) > 0)  # every level used by a ramp
+    assert not F.quantize(np.full((3, 3), 7.0)).any()  # constant image -> zeros
+    assert F.quantize(S, levels=256).max() == 255
+
+
+# ------------------------------------------------------------------ LBP
+
+
+def test_lbp_known_codes_by_hand():
+    # P = 4, R = 1: neighbours at exact pixels, p = 0 right, 1 up, 2 left, 3 down.
+    # Centre 3: right 9 >= 3 (bit 0), up 5 >= 3 (bit 1), left 1 < 3, down 2 < 3 -> 1 + 2 = 3.
+    img = np.array([[0, 5, 0], [1, 3, 9], [0, 2, 0]], dtype=np.uint8)
+    assert F.lbp(img, P=4, R=1, method="default")[1, 1] == 3
+    assert F.lbp(img, P=4, R=1, method="uniform")[1, 1] == 2  # 0011: uniform, two ones
+    # Left and right high: 0101 = 5 has four 0/1 transitions -> not uniform -> P + 1 = 5.
+    img2 = np.array([[0, 0, 0], [9, 3, 9], [0, 0, 0]], dtype=np.uint8)
+    assert F.lbp(img2, P=4, R=1, method="default")[1, 1] == 5
+    assert F.lbp(img2, P=4, R=1, method="uniform")[1, 1] == 5
+    # P = 8: every neighbour (even interpolated diagonals) above the centre -> all ones = 255.
+    hi = np.full((3, 3), 9, dtype=np.uint8)
+    hi[1, 1] = 5
+    assert F.lbp(hi, P=8, R=1, method="default")[1, 1] == 255
+    assert F.lbp(hi, P=8, R=1, method="uniform")[1, 1] == 8
+    lo = np.full((3, 3), 1, dtype=np.uint8)
+    lo[1, 1] = 5
+    assert F.lbp(lo, P=8, R=1, method="default")[1, 1] == 0
+
+
+def test_lbp_bins():
+    assert F.lbp_n_bins(8, "nri_uniform") == 59  # Costa's 59-dimensional zone vector
+    assert F.lbp_n_bins(8, "uniform") == 10
+    assert F.lbp_n_bins(8, "default") == 256
+    rng = np.random.default_rng(0)
+    codes = F.lbp(rng.integers(0, 256, (40, 40)).astype(np.uint8), P=8, R=2, method="nri_uniform")
+    assert codes.min() >= 0 and codes.max() <= 58
+
+
+def test_lbp_zone_histograms_shape_and_zones():
+    edges = F.zone_edges(128, 15)
+    assert edges[0] == 0 and edges[-1] == 128 and len(edges) == 16 and np.all(np.diff(edges) >= 8)
+    H = F.lbp_zone_histograms(F.log_mel(tone_noise(2.0), SR))
+    assert H.shape == (15, 59) and H.dtype == np.float32
+    np.testing.assert_allclose(H.sum(axis=1), 1.0, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ GLCM
+
+# Haralick, Shanmugam & Dinstein (1973), Fig. 2: the classic 4 x 4 image with grey levels 0-3.
+HARALICK = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [0, 2, 2, 2], [2, 2, 3, 3]], dtype=np.uint8)
+
+
+def test_glcm_haralick_counts_by_hand():
+    G = F.glcm(HARALICK, distances=(1,), angles=(0.0,), levels=4, normed=False)
+    assert G.shape == (4, 4, 1)
+    # Horizontal neighbours, left -> right, counted by hand row by row:
+    # (0,0) x2, (0,1) x2, (1,1) x2 | (0,2), (2,2) x2 | (2,2), (2,3), (3,3)
+    expected = [[2, 2, 1, 0], [0, 2, 0, 0], [0, 0, 3, 1], [0, 0, 0, 1]]
+    np.testing.assert_array_equal(G[:, :, 0], expected)
+    # Haralick's own (symmetric) horizontal matrix is the count plus its transpose.
+    S = F.glcm(HARALICK, angles=(0.0,), levels=4, symmetric=True, normed=False)[:, :, 0]
+    np.testing.assert_array_equal(S, [[4, 2, 1, 0], [2, 4, 0, 0], [1, 0, 6, 1], [0, 0, 1, 2]])
+
+
+def test_glcm_vertical_offset_by_hand():
+    # pi/2 pairs (r, c) with (r + 1, c). Column by column, top -> bottom:
+    # col 0: (0,0) (0,0) (0,2); col 1: (0,0) (0,2) (2,2); cols 2, 3: (1,1) (1,2) (2,3) each.
+    G = F.glcm(HARALICK, angles=(np.pi / 2,), levels=4, normed=False)[:, :, 0]
+    np.testing.assert_array_equal(G, [[3, 0, 2, 0], [0, 2, 2, 0], [0, 0, 1, 2], [0, 0, 0, 0]])
+
+
+def test_glcm_normalised_stack():
+    G = F.glcm(HARALICK, levels=4)  # four angles
+    assert G.shape == (4, 4, 4) and G.dtype == np.float32
+    np.testing.assert_allclose(G.sum(axis=(0, 1)), 1.0, rtol=1e-6)
+    assert F.glcm(HARALICK, distances=(1, 2), levels=4).shape == (4, 4, 8)
+    with pytest.raises(ValueError):
+        F.glcm(HARALICK, levels=2)  # values above levels - 1
+
+
+def test_glcm_maps_per_segment():
+    y = tone_noise(10.0)
+    G = F.glcm_maps_per_segment(y, SR)  # 4 s segments, 2 s hop -> 1 + (10 - 4) // 2 = 4
+    assert G.shape == (4, 16, 16, 4) and G.dtype == np.float32
+    np.testing.assert_allclose(G.sum(axis=(1, 2)), 1.0, rtol=1e-5)
+    assert F.glcm_mel_map(y, SR).shape == (40, F.n_frames(y.size, 2756, center=False, n_fft=2756))
+    assert F.glcm_maps_per_segment(tone_noise(1.0), SR).shape == (1, 16, 16, 4)  # short clip
+
+
+def test_texture_features_one_pass():
+    out = F.texture_features(tone_noise(5.0), SR)
+    assert set(out) == {"log_mel", "lbp", "glcm"}
+    assert out["log_mel"].shape == (128, F.n_frames(5 * SR, 512))
+    assert out["lbp"].shape == (15, 59)
+    assert out["glcm"].shape == (1, 16, 16, 4)  # 1 + (5 - 4) // 2 segments
+
+
+# ------------------------------------------------------------------ descriptors
+
+
+def test_descriptors_shape_and_finite():
+    d = F.descriptors(tone_noise(3.0), SR)
+    assert d.shape == (len(F.DESCRIPTOR_NAMES),) == (61,)
+    assert np.isfinite(d).all()
+    assert len(set(F.DESCRIPTOR_NAMES)) == 61
+    # A pure 440 Hz sine: spectral centroid and roll-off near 440 Hz, no zero-crossing surprises
+    # (2 * 440 crossings per second = 880 / 22050 per sample).
+    t = np.arange(3 * SR) / SR
+    d = F.descriptors(np.sin(2 * np.pi * 440.0 * t).astype(np.float32), SR)
+    named = dict(zip(F.DESCRIPTOR_NAMES, d))
+    assert named["centroid_mean"] == pytest.approx(440, rel=0.05)
+    assert named["rolloff_mean"] == pytest.approx(440, rel=0.1)
+    assert named["zcr_mean"] == pytest.approx(880 / SR, rel=0.05)
+    assert np.isfinite(F.descriptors(np.zeros(100, np.float32), SR)).all()  # silence, too short
+
+
+# ------------------------------------------------------------------ classical classifiers
+
+
+def _blobs(n_per_class=8, n_classes=3, n_features=6, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    X = rng.normal(0, 0.3, (y.size, n_features)) + 3.0 * np.eye(n_classes, n_features)[y]
+    return X, y
+
+
+def test_descriptor_svm_separable():
+    from mgr_utils.classical import descriptor_svm
+
+    X, y = _blobs()
+    clf = descriptor_svm(seed=0).fit(X, y)
+    P = clf.predict_proba(X)
+    assert P.shape == (y.size, 3)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
+    assert (clf.predict(X) == y).mean() == 1.0
+    Xt, yt = _blobs(seed=1)
+    assert (clf.predict(Xt) == yt).mean() >= 0.9
+    assert set(clf.best_params_) == {"C", "gamma"}
+
+
+def test_lbp_zone_svm_separable():
+    from mgr_utils.classical import LBPZoneSVM
+
+    rng = np.random.default_rng(0)
+    n, zones, bins = 24, 3, 5
+    y = np.repeat(np.arange(3), n // 3)
+    X = rng.dirichlet(np.ones(bins), size=(n, zones))  # histograms; class shifts mass to bin y
+    X[np.arange(n), :, y] += 2.0
+    X /= X.sum(axis=2, keepdims=True)
+    clf = LBPZoneSVM(rule="product", C_grid=(1.0, 10.0), gamma_grid=("scale",)).fit(X, y)
+    assert len(clf.zone_models_) == zones and len(clf.zone_proba(X)) == zones
+    for rule in ("sum", "product", "max", "min"):
+        P = clf.predict_proba(X, rule=rule)
+        assert P.shape == (n, 3)
+        np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
+        assert (clf.predict(X, rule=rule) == y).mean() == 1.0
+    with pytest.raises(ValueError):
+        clf.predict_proba(X[:, :2])  # wrong number of zones
