@@ -38,3 +38,148 @@ def write_gtzan(
 def make_gtzan():
     """The function :func:`write_gtzan`, for tests that build GTZAN folders in ``tmp_path``."""
     return write_gtzan
+
+
+# ============================================================================ book build fixtures
+# (mgr_utils.book: execution with papermill and rendering with Jupyter Book)
+#
+# pytest reads ONE `pytest_addoption` per conftest: add further command-line options to this one.
+
+import os as _os
+from dataclasses import dataclass as _dataclass
+
+
+def pytest_addoption(parser):
+    """Options of the book tests: where the one shared build goes, and whether to reuse it."""
+    group = parser.getgroup("book", "building the book once for the book and browser tests")
+    group.addoption(
+        "--build-dir",
+        default=None,
+        help="build folder of the real book for the `book`/`browser` tests "
+        "(default: $MGR_BUILD_DIR, else a fresh temporary folder)",
+    )
+    group.addoption(
+        "--reuse-build",
+        action="store_true",
+        default=False,
+        help="use the build already in --build-dir when it is complete and every executed notebook "
+        "matches its source, instead of executing and rendering again",
+    )
+
+
+@_dataclass
+class BuiltBook:
+    """The real book, executed and rendered once per test session."""
+
+    root: Path
+    build_dir: Path
+    html: Path
+    results: Path
+    timings: list  # (notebook file name, seconds); empty when a build was reused
+    render_seconds: float | None
+    missing: list  # toc entries that have no file yet, left out of this (partial) build
+
+    def page(self, entry: str) -> Path:
+        """The HTML page of a toc entry such as ``notebooks/01_datasets``."""
+        return self.html / f"{entry}.html"
+
+
+@pytest.fixture(scope="session")
+def book_root() -> Path:
+    """The book the `book`/`browser` tests build: this repository, or ``$MGR_BOOK_ROOT`` (a copy)."""
+    from mgr_utils import book
+
+    return Path(_os.environ.get("MGR_BOOK_ROOT") or book.REPO_ROOT).resolve()
+
+
+@pytest.fixture(scope="session")
+def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
+    """Execute and render the real book ONCE (session scope); every book/browser test shares it.
+
+    The build goes to ``--build-dir``, else ``$MGR_BUILD_DIR``, else a temporary folder. With
+    ``--reuse-build`` an existing complete, up-to-date build there is used as is. Skipped when no
+    notebook of ``_toc.yml`` exists yet; a failing notebook or Sphinx warning fails every test that
+    uses the fixture (pytest caches the failure, so the build is not retried per test).
+
+    While chapters are still being written, toc entries without a file are left out of the build
+    (``partial``) and listed in ``missing``; ``test_every_toc_page_is_rendered`` fails on them, the
+    other tests check the chapters that exist.
+    """
+    import time
+
+    from mgr_utils import book
+
+    root = book_root
+    if not book.toc_notebooks(root):
+        pytest.skip("no notebook listed in _toc.yml exists yet")
+    option = request.config.getoption("--build-dir") or _os.environ.get(book.BUILD_DIR_ENV)
+    build_dir = Path(option).resolve() if option else tmp_path_factory.mktemp("book-build")
+    index = build_dir / "html" / "index.html"
+    missing = book.missing_toc_entries(root)
+    reusable = index.exists() and not book.unexecuted_notebooks(root, build_dir)
+    timings, render_seconds = [], None
+    if not (request.config.getoption("--reuse-build") and reusable):
+        try:
+            timings = book.execute_book(root, build_dir, partial=True)
+            start = time.perf_counter()
+            book.render_book(root, build_dir, partial=True)
+            render_seconds = time.perf_counter() - start
+        except book.BookError as err:
+            pytest.fail(f"building the book in {build_dir} failed:\n{err}", pytrace=False)
+    return BuiltBook(root, build_dir, build_dir / "html", build_dir / "results", timings, render_seconds, missing)
+
+
+def write_tiny_book(root: Path, notebooks: dict, *, params: dict | None = None, repo_url: str | None = None,
+                    branch: str | None = None, intro: str = "# A tiny book\n\nFor testing the book tooling.\n") -> Path:
+    """Write a throwaway book in ``root``: the real config and references page, a toc, notebooks.
+
+    Args:
+        root: Empty folder to write into.
+        notebooks: ``{"01_demo": [cell, ...]}`` in reading order. A cell is ``("markdown", src)``,
+            ``("code", src)`` or ``("parameters", src)`` (a code cell tagged ``parameters``).
+        params: Content of ``notebooks/fast_params.yaml`` (default: none written).
+        repo_url, branch: Replace ``repository.url`` / ``branch`` of the real config.
+        intro: Text of ``book/intro.md``, the toc's root.
+    """
+    import nbformat
+    import yaml
+
+    from mgr_utils import book
+
+    real = book.REPO_ROOT
+    root.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((real / "_config.yml").read_text(encoding="utf-8"))
+    if repo_url:
+        config["repository"]["url"] = repo_url
+    if branch:
+        config["repository"]["branch"] = branch
+    (root / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    chapters = [{"file": f"notebooks/{name}"} for name in notebooks] + [{"file": "book/references"}]
+    toc = {"format": "jb-book", "root": "book/intro", "chapters": chapters}
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    (root / "book").mkdir(exist_ok=True)
+    (root / "book" / "intro.md").write_text(intro, encoding="utf-8")
+    (root / "book" / "references.md").write_bytes((real / "book" / "references.md").read_bytes())
+    for bib in config.get("bibtex_bibfiles") or []:
+        (root / bib).parent.mkdir(parents=True, exist_ok=True)
+        (root / bib).write_bytes((real / bib).read_bytes())
+    (root / "notebooks").mkdir(exist_ok=True)
+    if params is not None:
+        (root / "notebooks" / "fast_params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    for name, cells in notebooks.items():
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = dict(book.KERNELSPEC)
+        for kind, src in cells:
+            if kind == "markdown":
+                nb.cells.append(nbformat.v4.new_markdown_cell(src))
+            else:
+                tags = ["parameters"] if kind == "parameters" else []
+                nb.cells.append(nbformat.v4.new_code_cell(src, metadata={"tags": tags}))
+        nbformat.write(nb, str(root / "notebooks" / f"{name}.ipynb"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_book():
+    """The function :func:`write_tiny_book`, to build throwaway books in ``tmp_path``."""
+    return write_tiny_book
