@@ -290,7 +290,10 @@ def extract(
         An :class:`ExtractResult`.
     """
     from joblib import Parallel, delayed
-    from tqdm.auto import tqdm
+
+    with warnings.catch_warnings():  # tqdm.auto warns once when ipywidgets is missing
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
     params = dict(params or {})
