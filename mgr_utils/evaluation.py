@@ -125,3 +125,68 @@ def aggregate_segments(
         else:
             out[row] = combine_probabilities(list(P[:, None, :]), rule)[0]
     return clips, out
+
+
+def clip_labels(y_segments: Sequence[int], clip_index: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Each clip's label from its segments' labels, in the order of :func:`aggregate_segments`.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Returns:
+        ``(clips, labels)``: the sorted unique clip indices and the label of each.
+
+    Raises:
+        ValueError: Lengths that differ, or a clip whose segments carry different labels.
+    """
+    y_segments, clip_index = np.asarray(y_segments), np.asarray(clip_index)
+    if y_segments.shape[0] != clip_index.shape[0]:
+        raise ValueError(f"{y_segments.shape[0]} segment labels but {clip_index.shape[0]} clip indices")
+    clips, first = np.unique(clip_index, return_index=True)
+    labels = y_segments[first]
+    per_segment = labels[np.searchsorted(clips, clip_index)]
+    if np.any(per_segment != y_segments):
+        bad = np.unique(clip_index[per_segment != y_segments])
+        raise ValueError(f"clip(s) {bad[:5].tolist()} have segments with different labels")
+    return clips, labels
+
+
+def fuse(
+    probs_a: np.ndarray,
+    probs_b: np.ndarray,
+    rule: str = "product",
+    clips_a: Sequence[int] | None = None,
+    clips_b: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Late fusion of two systems' clip probabilities with one of Kittler's rules.
+
+    Costa et al. fuse their CNN with the RLBP-SVM at clip level; the **product rule** gave their
+    best LMD result (92.0 %, ``papers.md`` §1 [P]). This is :func:`combine_probabilities` on the
+    two matrices, after putting ``probs_b``'s rows in ``probs_a``'s clip order when both clip
+    lists are given (e.g. the CNN's clips from :func:`aggregate_segments` and the SVM's test
+    clips).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        probs_a, probs_b: ``(n_clips, n_classes)`` class probabilities of the two systems.
+        rule: ``"product"`` (default), ``"sum"``, ``"max"`` or ``"min"``.
+        clips_a, clips_b: Clip identifiers of the rows of each (both or neither).
+
+    Returns:
+        ``(n_clips, n_classes)`` fused probabilities, rows in ``probs_a``'s order, summing to 1.
+
+    Raises:
+        ValueError: Shapes that differ, only one clip list, or a clip of ``a`` missing from ``b``.
+    """
+    probs_a, probs_b = np.asarray(probs_a, dtype=np.float64), np.asarray(probs_b, dtype=np.float64)
+    if (clips_a is None) != (clips_b is None):
+        raise ValueError("give both clip lists or neither")
+    if clips_a is not None:
+        where = {c: i for i, c in enumerate(np.asarray(clips_b).tolist())}
+        missing = [c for c in np.asarray(clips_a).tolist() if c not in where]
+        if missing:
+            raise ValueError(f"{len(missing)} clip(s) of the first system missing from the second, e.g. {missing[:5]}")
+        probs_b = probs_b[[where[c] for c in np.asarray(clips_a).tolist()]]
+    if probs_a.shape != probs_b.shape:
+        raise ValueError(f"probability matrices differ in shape: {probs_a.shape} vs {probs_b.shape}")
+    return combine_probabilities([probs_a, probs_b], rule=rule)
