@@ -1,0 +1,131 @@
+"""The CNN builders of chapters 4-6: documented shapes, one training step, the Zhang ablation graph."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from mgr_utils import models  # noqa: E402
+from mgr_utils.models import costa_cnn, count_layers, nakashika_cnn, zhang_cnn  # noqa: E402
+
+
+def _one_step(model, shape, n=8):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, *shape)).astype("float32")
+    y = rng.integers(0, model.output_shape[-1], n)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    before = [w.copy() for w in model.get_weights()]
+    loss = model.train_on_batch(X, y)
+    assert np.isfinite(loss)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    P = model.predict(X, verbose=0)
+    assert P.shape == (n, model.output_shape[-1])
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_costa_paper_shape():
+    m = costa_cnn()
+    assert m.input_shape == (None, 256, 16, 1)
+    assert m.output_shape == (None, 10)
+    # 'valid' 5x5 convs and 2x2 pools: 256x16 -> 252x12 -> 126x6 -> 122x2 -> 61x1, 64 maps.
+    assert m.get_layer("pool2").output.shape[1:] == (61, 1, 64)
+    assert count_layers(m, "Conv2D") == 2 and count_layers(m, "MaxPooling2D") == 2
+    assert count_layers(m, "Dense") == 2
+
+
+def test_costa_trains_one_step_tiny():
+    m = costa_cnn(input_shape=(24, 16, 1), n_classes=3, filters=4, dense_units=8, seed=0)
+    assert m.output_shape == (None, 3)
+    _one_step(m, (24, 16, 1))
+
+
+def test_nakashika_shape_and_step():
+    m = nakashika_cnn(seed=0)
+    assert m.input_shape == (None, 16, 16, 4)
+    assert m.output_shape == (None, 10)
+    # 16 -> conv 6x6 -> 11 -> avg-pool -> 5 -> conv 3x3 -> 3, 6 maps -> global average -> 6
+    assert m.get_layer("conv2").output.shape[1:] == (3, 3, 6)
+    assert m.get_layer("global_avgpool").output.shape[1:] == (6,)
+    assert count_layers(m, models.ScalarAffine) == 1
+    _one_step(m, (16, 16, 4))
+
+
+def test_nakashika_single_offset_input():
+    m = nakashika_cnn(input_shape=(16, 16, 1), n_classes=5)
+    assert m.output_shape == (None, 5)
+
+
+def test_zhang_default_shape():
+    m = zhang_cnn()
+    assert m.input_shape == (None, 130, 513)
+    assert m.output_shape == (None, 10)
+
+
+TINY = dict(input_shape=(32, 17), n_classes=4, filters=(4, 4, 4), pool_size=2, dense_units=(8, 8))
+
+
+@pytest.mark.parametrize("pooling", ["max", "max+avg"])
+@pytest.mark.parametrize("shortcuts", [False, True])
+def test_zhang_variants_train_one_step(pooling, shortcuts):
+    m = zhang_cnn(pooling=pooling, shortcuts=shortcuts, seed=0, **TINY)
+    assert m.output_shape == (None, 4)
+    _one_step(m, (32, 17))
+
+
+def test_zhang_ablation_switches_change_the_graph():
+    g = {
+        (p, s): zhang_cnn(pooling=p, shortcuts=s, **TINY)
+        for p in ("max", "max+avg") for s in (False, True)
+    }
+    # Three blocks: two pooling steps between them, then one global pooling.
+    for (p, s), m in g.items():
+        assert count_layers(m, "MaxPooling1D") == 2
+        assert count_layers(m, "GlobalMaxPooling1D") == 1
+        assert count_layers(m, "AveragePooling1D") == (2 if p == "max+avg" else 0)
+        assert count_layers(m, "GlobalAveragePooling1D") == (1 if p == "max+avg" else 0)
+        assert count_layers(m, "Concatenate") == (3 if p == "max+avg" else 0)
+        assert count_layers(m, "Add") == (2 if s else 0)  # every block after the first
+        assert count_layers(m, "Conv1D") == 3 + (2 if (s and p == "max+avg") else 0)  # 1x1 projections
+    # max + avg doubles what the dense part sees.
+    assert g[("max+avg", False)].get_layer("global_max_avg").output.shape[-1] == 8
+    assert g[("max", False)].get_layer("global_max").output.shape[-1] == 4
+    # An identity shortcut adds no weight; the 1x1 projections after max + avg pooling do.
+    n = {k: m.count_params() for k, m in g.items()}
+    assert n[("max", True)] == n[("max", False)]
+    assert n[("max", False)] < n[("max+avg", False)] < n[("max+avg", True)]
+
+
+def test_zhang_depth_follows_filters_and_rejects_unknown_pooling():
+    m = zhang_cnn(input_shape=(32, 17), filters=(4, 4), pool_size=2, dense_units=(8,), pooling="max",
+                  shortcuts=True)
+    assert count_layers(m, "Conv1D") == 2 and count_layers(m, "Add") == 1
+    with pytest.raises(ValueError, match="pooling"):
+        zhang_cnn(pooling="avg")
+
+
+def test_seed_makes_initial_weights_reproducible():
+    a = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=3).get_weights()
+    b = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=3).get_weights()
+    c = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=4).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.array_equal(x, y) for x, y in zip(a, c))
+
+
+@pytest.mark.parametrize("builder", [costa_cnn, nakashika_cnn, zhang_cnn])
+def test_docstrings_carry_the_table_and_the_notebook(builder):
+    doc = builder.__doc__
+    assert "Notebook: ``0" in doc
+    assert "ours" in doc.lower()
+    assert "====" in doc  # the layer table
+
+
+def test_zhang_docstring_says_reconstruction():
+    assert "reconstruction" in zhang_cnn.__doc__.lower()
+    assert "[U]" in zhang_cnn.__doc__
+    assert "[R]" in nakashika_cnn.__doc__
