@@ -1,0 +1,652 @@
+"""Training and clip-level evaluation of the book's networks, shared from chapter 4 on.
+
+The path of every CNN chapter is the same:
+
+1. :func:`segments_dataset` turns each side of a split (a :class:`~mgr_utils.datasets.ClipSet`)
+   and a per-clip input function into arrays ``(X, y, clip_index)``, one row per segment or patch,
+   standardised with statistics of the **training side only**;
+2. :func:`train` fits a Keras model on them (seeded, early stopping on the validation side with
+   the best weights restored, a ``tf.data`` pipeline) and measures the time and the throughput;
+3. :func:`evaluate_clips` predicts every segment, aggregates the segments of each clip
+   (:func:`mgr_utils.evaluation.aggregate_segments`: majority vote, sum rule, product rule) and
+   scores the clips (:func:`mgr_utils.evaluation.clip_metrics`);
+4. :func:`fuse` (late fusion, :mod:`mgr_utils.evaluation`) combines the clip probabilities of two
+   systems, e.g. Costa's CNN and the LBP-SVM of chapter 3.
+
+The per-clip input functions of the papers (:func:`costa_patches`, :func:`stft_segments`; the
+GLCM maps are :func:`mgr_utils.features.glcm_maps_per_segment`) live here so that the feature
+cache's worker processes can import them without TensorFlow: this module imports TensorFlow and
+Keras only inside the functions that need them.
+
+Notebook: ``04_costa_cnn.ipynb`` (reused in ``05_nakashika_glcm_cnn.ipynb``, ``06_zhang_cnn.ipynb``
+and the raw-audio and auralisation chapters).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mgr_utils import GENRES, SR
+from mgr_utils.evaluation import aggregate_segments, clip_labels, clip_metrics, fuse  # noqa: F401
+
+DEFAULT_RULES = ("vote", "sum", "product")
+"""The segment-to-clip rules :func:`evaluate_clips` reports by default."""
+
+
+# --------------------------------------------------------------------------------------------
+# Per-clip network inputs, one function per paper
+# --------------------------------------------------------------------------------------------
+
+
+def costa_patches(
+    y: np.ndarray,
+    sr: int = SR,
+    n_fft: int = 1024,
+    hop_length: int = 768,
+    scale: float = 0.5,
+    width: int = 16,
+    hop: int = 16,
+    top_db: float = 80.0,
+) -> np.ndarray:
+    """Costa's CNN input: a clip's spectrogram image, downscaled by half, cut into 256 × 16 patches.
+
+    Costa et al. (2017) take the DFT with a **1 024-sample Hann window**, downscale the spectrogram
+    image **by 50 %** (513 bins → 256 rows) and cut it into **256 × 16 patches**, the test images
+    **without overlap** ([P], ``papers.md`` §1). *Ours*: the hop of 768 samples (35 ms; after the
+    downscale one column is 70 ms and a patch 1.1 s, close to the ≈ 75 ms and 1.2 s implied by the
+    paper's 800 columns over 60 s), the dB scale (``ref`` = the clip's maximum, ``top_db`` 80) and
+    the training overlap (pass ``hop=8`` for 50 %; the paper does not state it).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        y: Mono audio.
+        sr: Sample rate in Hz.
+        n_fft, hop_length: STFT size and hop.
+        scale: Downscale factor of the image (0.5 as the paper).
+        width: Patch width in columns (16).
+        hop: Hop between patches in columns (16: no overlap).
+        top_db: Dynamic range kept below the clip's maximum.
+
+    Returns:
+        float32 ``(n_patches, rows, width, 1)`` (``rows = 256`` with the defaults).
+    """
+    import librosa
+
+    from mgr_utils.features import downscale, patches, stft_magnitude
+
+    S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
+    S_db = librosa.amplitude_to_db(S, ref=np.max, top_db=top_db)
+    P = patches(downscale(S_db, scale), width=width, hop=hop)
+    return P[..., None].astype(np.float32, copy=False)
+
+
+def stft_segments(
+    y: np.ndarray,
+    sr: int = SR,
+    seconds: float = 3.0,
+    overlap: float = 0.5,
+    n_fft: int = 1024,
+    hop_length: int = 512,
+    top_db: float = 80.0,
+) -> np.ndarray:
+    """Zhang's CNN input: linear-frequency STFT magnitude frames of a clip's segments, time first.
+
+    Zhang et al. (2016) feed "simply the short time Fourier transforms" ([S], ``papers.md`` §3);
+    the STFT size, hop and segment length are [U]. *Ours*: ``n_fft = 1024``, hop 512 (as Kereliuk
+    et al.'s STFT-frame systems on GTZAN [C]), 513 bins; 3 s segments with 50 % overlap (the
+    survey's "segments of a few seconds with 50 % overlap"); magnitudes in dB (``ref`` = the clip's
+    maximum, ``top_db`` 80). The STFT is computed once per clip and cut in the frame domain:
+    ``round(seconds * sr / hop_length)`` frames per segment (129 for 3 s), hop scaled by
+    ``1 - overlap``; a clip shorter than one segment gives one segment padded at -``top_db``.
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+
+    Args:
+        y: Mono audio.
+        sr: Sample rate in Hz.
+        seconds, overlap: Segment length and overlap.
+        n_fft, hop_length: STFT size and hop.
+        top_db: Dynamic range kept below the clip's maximum.
+
+    Returns:
+        float32 ``(n_segments, n_frames, 1 + n_fft // 2)``.
+    """
+    import librosa
+
+    from mgr_utils.features import stft_magnitude
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.shape[0] < n_fft:
+        y = np.pad(y, (0, n_fft - y.shape[0]))
+    S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
+    S_db = librosa.amplitude_to_db(S, ref=np.max, top_db=top_db).T  # (frames, bins)
+    seg = max(1, int(round(seconds * sr / hop_length)))
+    step = max(1, int(round(seg * (1.0 - overlap))))
+    if S_db.shape[0] < seg:
+        pad = np.full((seg - S_db.shape[0], S_db.shape[1]), S_db.min(initial=-top_db), np.float32)
+        S_db = np.concatenate([S_db, pad])
+    n = 1 + (S_db.shape[0] - seg) // step
+    return np.stack([S_db[k * step : k * step + seg] for k in range(n)]).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# Segment arrays from clips, standardised on the training side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Standardizer:
+    """Zero mean, unit variance per feature, with statistics from the training side only.
+
+    ``feature_axes`` are the axes of **one sample** (0 = the first axis after the batch) along which
+    features differ; mean and standard deviation are taken over the batch and every other axis.
+    ``None`` (default) means every sample axis: one statistic per element (per GLCM cell, per
+    time-frequency cell). For a patch ``(rows, columns, 1)`` use ``(0,)``: one per frequency row.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+
+    feature_axes: tuple[int, ...] | None = None
+    mean_: np.ndarray | None = field(default=None, repr=False)
+    std_: np.ndarray | None = field(default=None, repr=False)
+
+    def _reduce_axes(self, ndim: int) -> tuple[int, ...]:
+        if self.feature_axes is None:
+            return (0,)
+        keep = {a % (ndim - 1) + 1 for a in self.feature_axes}
+        return tuple(a for a in range(ndim) if a not in keep)
+
+    def fit(self, X: np.ndarray) -> Standardizer:
+        """Learn the statistics of ``X`` (``(n_samples, ...)``); a constant feature gets std 1."""
+        X = np.asarray(X, dtype=np.float64)
+        axes = self._reduce_axes(X.ndim)
+        self.mean_ = X.mean(axis=axes, keepdims=True)[0]
+        std = X.std(axis=axes, keepdims=True)[0]
+        self.std_ = np.where(std > 1e-8, std, 1.0)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """``(X - mean) / std`` as float32."""
+        if self.mean_ is None:
+            raise RuntimeError("Standardizer.transform before fit")
+        return ((np.asarray(X, dtype=np.float32) - self.mean_) / self.std_).astype(np.float32)
+
+
+@dataclass
+class Segments:
+    """One side of a split, cut into segments: the arrays a network trains or is tested on.
+
+    Attributes:
+        X: Inputs, ``(n_segments, ...)`` float32.
+        y: Label of each segment (its clip's genre index), ``(n_segments,)``.
+        clip_index: For each segment, the index of its clip in :attr:`clips`.
+        clips: The side's clips, as passed (a clip whose audio failed to load has no segment).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    clip_index: np.ndarray
+    clips: Any
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_clips(self) -> int:
+        """Number of clips with at least one segment."""
+        return int(np.unique(self.clip_index).size)
+
+    def __repr__(self) -> str:
+        return f"Segments({len(self)} segments of shape {self.X.shape[1:]} from {self.n_clips} clips)"
+
+
+def segments_dataset(
+    sides: Mapping[str, Any],
+    fn: Callable,
+    params: Mapping[str, Any] | None = None,
+    *,
+    side_params: Mapping[str, Mapping[str, Any]] | None = None,
+    fit_on: str = "train",
+    standardize: bool = True,
+    feature_axes: tuple[int, ...] | None = None,
+    cache_dir: str | Path | None = None,
+    n_jobs: int = -1,
+    progress: bool = True,
+    name: str | None = None,
+) -> tuple[dict[str, Segments], Standardizer | None]:
+    """Cut each side of a split into segments with a per-clip input function; standardise.
+
+    ``fn(y, sr, **params)`` returns one clip's segments, ``(n_segments, ...)``; it runs through the
+    feature cache (:func:`mgr_utils.cache.extract`: in parallel, computed once per clip and
+    parameter set). The segments of all clips of a side are stacked; each keeps its clip's label
+    and index. A :class:`Standardizer` is fitted on the ``fit_on`` side and applied to all sides,
+    so nothing about the validation or test clips leaks into the inputs.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        sides: ``{"train": ClipSet, "valid": ClipSet, "test": ClipSet}`` (any names).
+        fn: Module-level per-clip function, e.g. :func:`costa_patches`.
+        params: Keyword parameters of ``fn`` for every side.
+        side_params: Overrides per side, e.g. ``{"train": {"hop": 8}}`` for overlapping training
+            patches and non-overlapping test patches (Costa).
+        fit_on: The side whose statistics standardise every side.
+        standardize: ``False``: return the raw values (and ``None`` for the standardiser).
+        feature_axes: See :class:`Standardizer`.
+        cache_dir: Feature cache folder (``None``: the default cache).
+        n_jobs: Worker processes for the extraction (-1: all cores).
+        progress: Show progress bars.
+        name: Feature name in the cache (default: ``fn``'s module and name).
+
+    Returns:
+        ``({side: Segments}, standardizer)``.
+
+    Raises:
+        ValueError: ``fit_on`` is not a side, or a side yields no segment.
+    """
+    from mgr_utils.cache import extract
+
+    if standardize and fit_on not in sides:
+        raise ValueError(f"fit_on={fit_on!r} is not one of the sides {list(sides)}")
+    out = {}
+    for side, clips in sides.items():
+        p = {**(params or {}), **((side_params or {}).get(side, {}))}
+        res = extract(clips, fn, p, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, name=name)
+        feats = [np.asarray(f) for f in res.features]
+        if not feats or sum(len(f) for f in feats) == 0:
+            raise ValueError(f"side {side!r}: no segment from {len(clips)} clips")
+        labels = clips.labels[res.kept]
+        out[side] = Segments(
+            X=np.concatenate(feats).astype(np.float32, copy=False),
+            y=np.repeat(labels, [len(f) for f in feats]).astype(np.int64),
+            clip_index=np.repeat(res.kept, [len(f) for f in feats]).astype(np.int64),
+            clips=clips,
+        )
+    scaler = None
+    if standardize:
+        scaler = Standardizer(feature_axes).fit(out[fit_on].X)
+        for s in out.values():
+            s.X = scaler.transform(s.X)
+    return out, scaler
+
+
+# --------------------------------------------------------------------------------------------
+# TensorFlow set-up and the input pipeline
+# --------------------------------------------------------------------------------------------
+
+
+def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
+    """Use ``threads`` cores inside each op (default: all) and one op at a time; quiet logs.
+
+    On a small CPU the networks of chapters 4-6 have no independent branches worth running side
+    by side, so one inter-op thread and all cores for intra-op parallelism is the sensible split.
+    TensorFlow accepts this only before it has run anything; later calls keep what is set.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Returns:
+        ``{"intra_op": n, "inter_op": n}`` in effect (0: TensorFlow's default).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    n = int(threads or os.cpu_count() or 1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # the runtime is already initialised: keep its settings
+        pass
+    return {
+        "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
+
+
+def make_dataset(
+    X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool = False, seed: int = 0
+):
+    """A ``tf.data`` pipeline over in-memory arrays: shuffled indices, batched gathers, prefetch.
+
+    The arrays go to TensorFlow once (float32); each epoch draws a fresh permutation of the
+    *indices* (cheap, whatever the segment size) and gathers a whole batch at a time, so there is
+    no per-segment Python and no shuffle buffer holding copies of the data.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    import tensorflow as tf
+
+    X_t = tf.convert_to_tensor(np.asarray(X, dtype=np.float32))
+    y_t = None if y is None else tf.convert_to_tensor(np.asarray(y, dtype=np.int32))
+    n = int(X_t.shape[0])
+    ds = tf.data.Dataset.range(n)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if y_t is None:
+        ds = ds.map(lambda i: tf.gather(X_t, i), num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.map(lambda i: (tf.gather(X_t, i), tf.gather(y_t, i)), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _optimizer(name: str, lr: float, momentum: float, weight_decay: float | None):
+    import keras
+
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate=lr, weight_decay=weight_decay)
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; use 'adam' or 'sgd'")
+
+
+def compile_model(model, lr: float = 1e-3, optimizer: str = "adam", momentum: float = 0.9,
+                  weight_decay: float | None = None):
+    """Compile for integer genre labels: sparse categorical cross-entropy, accuracy.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    model.compile(
+        optimizer=_optimizer(optimizer, lr, momentum, weight_decay),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns.
+
+    Attributes:
+        history: Keras' history: ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``.
+        seconds: Wall-clock time of the whole fit (tracing, training and validation passes).
+        segments_per_second: Training throughput: segments through a training step per second,
+            timed over the training batches only (validation excluded) of every epoch after the
+            first (which also traces the graph); the first epoch's when there is only one.
+        epochs_run: Epochs actually run (fewer than asked when early stopping triggered).
+        best_epoch: The epoch (1-based) whose weights the model holds at the end.
+        n_train: Number of training segments.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+
+    history: dict[str, list[float]]
+    seconds: float
+    segments_per_second: float
+    epochs_run: int
+    best_epoch: int
+    n_train: int
+
+    def summary(self) -> dict[str, float]:
+        """The numbers worth recording: ``train_seconds``, ``segments_per_second``, epochs."""
+        return {
+            "train_seconds": round(self.seconds, 2),
+            "segments_per_second": round(self.segments_per_second, 1),
+            "epochs_run": self.epochs_run,
+            "best_epoch": self.best_epoch,
+        }
+
+
+def _timer_callback():
+    import keras
+
+    class _TrainTimer(keras.callbacks.Callback):
+        """Per epoch: seconds from the epoch's start to its last training batch, and batch count."""
+
+        def __init__(self):
+            super().__init__()
+            self.epochs: list[tuple[float, int]] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+            self._t_last, self._n = self._t0, 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._t_last = time.perf_counter()
+            self._n += 1
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs.append((self._t_last - self._t0, self._n))
+
+    return _TrainTimer()
+
+
+def train(
+    model,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_valid: np.ndarray | None = None,
+    y_valid: np.ndarray | None = None,
+    *,
+    epochs: int = 10,
+    batch_size: int = 64,
+    seed: int = 0,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+    weight_decay: float | None = None,
+    patience: int | None = None,
+    monitor: str = "val_loss",
+    restore_best: bool = True,
+    verbose: int = 2,
+    callbacks: Sequence = (),
+    compile: bool = True,
+) -> TrainResult:
+    """Fit ``model`` on segments; early-stop on the validation side and keep its best weights.
+
+    * **Seeds**: :func:`keras.utils.set_random_seed` (Python, NumPy, TensorFlow, Keras) with
+      ``seed`` before anything random happens here (shuffling, dropout). The initial weights are
+      drawn when the model is *built*: pass ``seed`` to the builder (:mod:`mgr_utils.models`) too.
+      With both, two runs on the same machine give the same weights.
+    * **Early stopping** (with validation data): training stops after ``patience`` epochs without
+      improvement of ``monitor``, and the weights of the best epoch are restored at the end even
+      when it ran all ``epochs`` (``patience=None``: never stop early, still restore the best).
+    * **Input pipeline**: :func:`make_dataset` (float32, shuffled indices, batched gathers,
+      prefetch).
+    * **Progress**: Keras' ``verbose=2``, one line per epoch, which reads well in an executed
+      notebook (no progress-bar redraws).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        model: A Keras model (uncompiled, or compiled when ``compile=False``).
+        X_train, y_train: Training segments and integer labels.
+        X_valid, y_valid: Validation segments and labels (optional).
+        epochs: Maximum number of epochs.
+        batch_size: Mini-batch size.
+        seed: Seed of shuffling and dropout.
+        lr: Learning rate.
+        optimizer: ``"adam"`` (the book's fast default) or ``"sgd"`` (with ``momentum``: Costa's).
+        momentum: SGD momentum.
+        weight_decay: Decoupled weight decay (``None``: none).
+        patience: Epochs without improvement before stopping (``None``: run all ``epochs``).
+        monitor: The validation quantity to watch (``"val_loss"`` or ``"val_accuracy"``).
+        restore_best: Restore the best epoch's weights at the end (needs validation data).
+        verbose: Keras verbosity (2: one line per epoch; 0: silent).
+        callbacks: Further Keras callbacks.
+        compile: Compile ``model`` here (sparse categorical cross-entropy, accuracy).
+
+    Returns:
+        A :class:`TrainResult`.
+    """
+    import keras
+
+    configure_tensorflow()
+    keras.utils.set_random_seed(int(seed))
+    if compile:
+        compile_model(model, lr=lr, optimizer=optimizer, momentum=momentum, weight_decay=weight_decay)
+    ds_train = make_dataset(X_train, y_train, batch_size, shuffle=True, seed=seed)
+    ds_valid = None
+    cbs = list(callbacks)
+    timer = _timer_callback()
+    cbs.append(timer)
+    stopper = None
+    if X_valid is not None and y_valid is not None:
+        ds_valid = make_dataset(X_valid, y_valid, max(batch_size, 256))
+        if patience is not None or restore_best:
+            stopper = keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                patience=int(patience) if patience is not None else int(epochs) + 1,
+                restore_best_weights=restore_best,
+                verbose=0,
+            )
+            cbs.append(stopper)
+    t0 = time.perf_counter()
+    hist = model.fit(ds_train, validation_data=ds_valid, epochs=int(epochs), callbacks=cbs,
+                     verbose=verbose, shuffle=False)
+    seconds = time.perf_counter() - t0
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    epochs_run = len(next(iter(history.values()), []))
+    n_train = int(len(X_train))
+    timed = timer.epochs[1:] if len(timer.epochs) > 1 else timer.epochs
+    t_train = sum(t for t, _ in timed)
+    segs = sum(n_train for _ in timed)
+    best_epoch = epochs_run
+    if stopper is not None and restore_best and stopper.best_weights is not None:
+        best_epoch = int(stopper.best_epoch) + 1
+    return TrainResult(
+        history=history,
+        seconds=seconds,
+        segments_per_second=segs / t_train if t_train > 0 else float("nan"),
+        epochs_run=epochs_run,
+        best_epoch=best_epoch,
+        n_train=n_train,
+    )
+
+
+def measure_throughput(
+    model, X: np.ndarray, batch_size: int = 64, steps: int = 30, warmup: int = 3, lr: float = 1e-3
+) -> float:
+    """Segments per second through a training step (forward, backward, update) of ``model``'s graph.
+
+    A fresh copy of the architecture (:func:`keras.models.clone_model`; ``model``'s weights are not
+    touched) is compiled with Adam and fitted on one batch of ``X`` repeated: ``warmup`` steps to
+    trace the graph, then ``steps`` timed steps. The labels are random: only the time counts.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        model: A Keras model.
+        X: Inputs; the first ``batch_size`` rows are used (repeated if fewer).
+        batch_size: Mini-batch size.
+        steps: Timed training steps.
+        warmup: Untimed steps first.
+        lr: Learning rate of the copy's optimizer.
+
+    Returns:
+        Segments per second.
+    """
+    import keras
+    import tensorflow as tf
+
+    configure_tensorflow()
+    clone = keras.models.clone_model(model)
+    compile_model(clone, lr=lr)
+    Xb = np.asarray(X[:batch_size], dtype=np.float32)
+    if len(Xb) < batch_size:
+        Xb = np.resize(Xb, (batch_size, *Xb.shape[1:]))
+    n_classes = int(model.output_shape[-1])
+    yb = np.random.default_rng(0).integers(0, n_classes, size=batch_size).astype(np.int32)
+    ds = tf.data.Dataset.from_tensors((Xb, yb)).repeat()
+    clone.fit(ds, steps_per_epoch=max(1, warmup), epochs=1, verbose=0, shuffle=False)
+    t0 = time.perf_counter()
+    clone.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    return steps * batch_size / (time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------------
+# Prediction and clip-level evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def predict_segments(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities of every segment, ``(n_segments, n_classes)``.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    return np.asarray(model.predict(make_dataset(X, None, batch_size), verbose=0), dtype=np.float64)
+
+
+def predict_clips(
+    model,
+    X_segments: np.ndarray,
+    clip_index: Sequence[int],
+    rule: str = "sum",
+    batch_size: int = 256,
+    segment_probs: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clip-level class scores: predict every segment, aggregate each clip's segments with ``rule``.
+
+    Rules (:func:`mgr_utils.evaluation.aggregate_segments`): ``"vote"`` (majority vote of the
+    segments' argmax; Li et al.), ``"sum"`` (Costa's choice: "1st-level fusion"), ``"product"``,
+    ``"max"``, ``"min"``.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        model: A trained Keras model (ignored when ``segment_probs`` is given).
+        X_segments: Segments.
+        clip_index: Clip of each segment.
+        rule: Aggregation rule.
+        batch_size: Prediction batch size.
+        segment_probs: Already computed segment probabilities (skips the prediction).
+
+    Returns:
+        ``(clips, clip_probs)``: sorted clip indices and one row of class scores each.
+    """
+    P = predict_segments(model, X_segments, batch_size) if segment_probs is None else segment_probs
+    return aggregate_segments(P, clip_index, rule=rule)
+
+
+def evaluate_clips(
+    model,
+    X_segments: np.ndarray,
+    clip_index: Sequence[int],
+    y_segments: Sequence[int],
+    rules: Sequence[str] = DEFAULT_RULES,
+    genres: Sequence[str] = GENRES,
+    batch_size: int = 256,
+    segment_probs: np.ndarray | None = None,
+) -> dict[str, dict]:
+    """Clip-level metrics for each aggregation rule (the segments are predicted once).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        model: A trained Keras model (ignored when ``segment_probs`` is given).
+        X_segments, clip_index, y_segments: The side's segments, their clips and labels
+            (e.g. the fields of a :class:`Segments`).
+        rules: Aggregation rules to score.
+        genres: Class names, in label order.
+        batch_size: Prediction batch size.
+        segment_probs: Already computed segment probabilities.
+
+    Returns:
+        ``{rule: clip_metrics + {"segment_accuracy", "rule"}}``; ``"accuracy"`` is clip-level.
+    """
+    P = predict_segments(model, X_segments, batch_size) if segment_probs is None else segment_probs
+    y_segments = np.asarray(y_segments)
+    seg_acc = float(np.mean(P.argmax(axis=1) == y_segments))
+    clips, y_clip = clip_labels(y_segments, clip_index)
+    out = {}
+    for rule in rules:
+        c, S = aggregate_segments(P, clip_index, rule=rule)
+        assert np.array_equal(c, clips)
+        out[rule] = {**clip_metrics(y_clip, S.argmax(axis=1), genres), "segment_accuracy": seg_acc,
+                     "rule": rule}
+    return out

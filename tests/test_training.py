@@ -1,0 +1,195 @@
+"""Shared training and evaluation: pipeline, early stopping, seeds, throughput, segments, clip metrics."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from mgr_utils import training  # noqa: E402
+from mgr_utils.datasets import load_synthetic  # noqa: E402
+from mgr_utils.models import costa_cnn, nakashika_cnn  # noqa: E402
+from mgr_utils.training import (  # noqa: E402
+    Standardizer,
+    costa_patches,
+    evaluate_clips,
+    make_dataset,
+    measure_throughput,
+    predict_clips,
+    segments_dataset,
+    stft_segments,
+    train,
+)
+
+
+def _linear(d=4, k=2, seed=0):
+    keras.utils.set_random_seed(seed)
+    x = keras.Input((d,))
+    return keras.Model(x, keras.layers.Dense(k, activation="softmax")(x))
+
+
+def _blobs(n=64, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = rng.standard_normal((n, d)).astype("float32") + 2.0 * (2 * y[:, None] - 1)
+    return X, y
+
+
+def test_make_dataset_batches_and_shuffles_reproducibly():
+    X = np.arange(10, dtype="float32")[:, None]
+    y = np.arange(10)
+    batches = [b for b in make_dataset(X, y, 4, shuffle=False)]
+    assert [len(bx) for bx, _ in batches] == [4, 4, 2]
+    assert batches[0][0].dtype.name == "float32"
+
+    def order(seed):
+        return np.concatenate([by.numpy() for _, by in make_dataset(X, y, 3, shuffle=True, seed=seed)])
+
+    a, b = order(1), order(1)
+    assert np.array_equal(a, b) and sorted(a.tolist()) == list(range(10))
+    assert not np.array_equal(a, np.arange(10))
+
+
+class _WeightLog(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([w.copy() for w in self.model.get_weights()])
+
+
+def test_early_stopping_restores_the_best_epoch():
+    # Validation labels are the training labels flipped: the better the fit, the worse val_loss,
+    # so the best epoch is the first; patience 2 stops after epoch 3.
+    X, y = _blobs()
+    log = _WeightLog()
+    res = train(_linear(), X, y, X, 1 - y, epochs=20, batch_size=16, lr=0.05, patience=2,
+                verbose=0, callbacks=[log])
+    assert res.epochs_run == 3
+    assert res.best_epoch == 1
+    assert res.history["val_loss"][0] == min(res.history["val_loss"])
+    final = res  # noqa: F841
+    model_w = log.model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(model_w, log.weights[0]))
+    assert not all(np.array_equal(a, b) for a, b in zip(model_w, log.weights[-1]))
+
+
+def test_restore_best_without_patience_runs_all_epochs():
+    X, y = _blobs()
+    res = train(_linear(), X, y, X, 1 - y, epochs=4, batch_size=16, lr=0.05, verbose=0)
+    assert res.epochs_run == 4 and res.best_epoch == 1
+
+
+def test_training_learns_and_reports_timing():
+    X, y = _blobs(n=128)
+    m = _linear()
+    res = train(m, X, y, X, y, epochs=3, batch_size=32, lr=0.05, verbose=0)
+    assert set(res.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert res.history["accuracy"][-1] > 0.9
+    assert res.seconds > 0 and res.segments_per_second > 0 and res.n_train == 128
+    assert set(res.summary()) == {"train_seconds", "segments_per_second", "epochs_run", "best_epoch"}
+
+
+def test_seeds_make_training_reproducible():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((48, 16, 16, 4)).astype("float32")
+    y = rng.integers(0, 10, 48)
+
+    def run():
+        m = nakashika_cnn(seed=7)
+        train(m, X, y, epochs=2, batch_size=16, seed=7, verbose=0)
+        return m.get_weights()
+
+    a, b = run(), run()
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+def test_measure_throughput_leaves_the_model_alone():
+    m = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=0)
+    before = [w.copy() for w in m.get_weights()]
+    X = np.random.default_rng(0).standard_normal((5, 24, 16, 1)).astype("float32")
+    sps = measure_throughput(m, X, batch_size=8, steps=3, warmup=1)
+    assert sps > 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, m.get_weights()))
+
+
+def test_standardizer_per_feature_from_train_only():
+    rng = np.random.default_rng(0)
+    Xtr = rng.normal(5.0, 3.0, (200, 6, 4)).astype("float32") + np.arange(6)[None, :, None]
+    s = Standardizer().fit(Xtr)
+    Z = s.transform(Xtr)
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(Z.std(axis=0), 1, atol=1e-3)
+    rows = Standardizer(feature_axes=(0,)).fit(Xtr)
+    assert rows.mean_.shape == (6, 1)
+    np.testing.assert_allclose(rows.transform(Xtr).mean(axis=(0, 2)), 0, atol=1e-4)
+    # Another side is transformed with the training statistics, not its own.
+    Xte = Xtr[:10] + 100.0
+    assert s.transform(Xte).mean() > 10
+    const = Standardizer().fit(np.ones((5, 3)))
+    assert np.all(np.isfinite(const.transform(np.ones((2, 3)))))
+
+
+def test_input_functions_shapes():
+    y = np.random.default_rng(0).standard_normal(22050 * 3).astype("float32")
+    P = costa_patches(y)
+    assert P.shape[1:] == (256, 16, 1) and P.dtype == np.float32
+    # 3 s: 1 + 66150 // 768 = 87 frames -> 44 columns after the 50 % downscale.
+    assert len(P) == 1 + (44 - 16) // 16
+    assert len(costa_patches(y, hop=8)) == 1 + (44 - 16) // 8
+    S = stft_segments(y, seconds=1.0)
+    assert S.shape[1:] == (43, 513)
+    assert len(S) == 1 + (1 + 3 * 22050 // 512 - 43) // 22
+    assert stft_segments(y[:1000], seconds=1.0).shape == (1, 43, 513)
+
+
+def test_segments_dataset_keeps_clips_and_labels(tmp_path):
+    clips = load_synthetic(n_per_genre=2, duration=1.0, genres=("blues", "metal"))
+    sides = {"train": clips.subset([0, 2]), "test": clips.subset([1, 3])}
+    data, scaler = segments_dataset(sides, stft_segments, {"seconds": 0.5, "overlap": 0.5},
+                                    side_params={"test": {"overlap": 0.0}}, feature_axes=(1,),
+                                    cache_dir=tmp_path, n_jobs=1, progress=False)
+    tr, te = data["train"], data["test"]
+    assert tr.X.shape[1:] == (22, 513) and tr.X.dtype == np.float32
+    assert tr.n_clips == 2 and te.n_clips == 2
+    assert len(tr) == 2 * 3 and len(te) == 2 * 2  # overlap 50 % on train, none on test
+    assert tr.y.tolist() == [0, 0, 0, 6, 6, 6]
+    assert tr.clip_index.tolist() == [0, 0, 0, 1, 1, 1]
+    assert [tr.clips.ids[i] for i in np.unique(tr.clip_index)] == ["blues.00000", "metal.00000"]
+    np.testing.assert_allclose(tr.X.mean(axis=(0, 1)), 0, atol=1e-4)
+    assert scaler.mean_.shape == (1, 513)
+
+
+def test_predict_and_evaluate_clips_from_segment_probs():
+    P = np.array([[0.8, 0.2, 0.0], [0.0, 0.3, 0.7], [0.1, 0.9, 0.0], [0.2, 0.8, 0.0]])
+    clip_index = [0, 0, 1, 1]
+    y = [0, 0, 1, 1]
+    clips, S = predict_clips(None, None, clip_index, rule="sum", segment_probs=P)
+    assert clips.tolist() == [0, 1] and S.argmax(axis=1).tolist() == [0, 1]
+    out = evaluate_clips(None, None, clip_index, y, genres=("a", "b", "c"), segment_probs=P)
+    assert set(out) == {"vote", "sum", "product"}
+    assert out["sum"]["accuracy"] == 1.0 and out["vote"]["accuracy"] == 1.0
+    assert out["product"]["accuracy"] == 0.5  # clip 0 goes to class 1 under the product rule
+    assert out["sum"]["segment_accuracy"] == 0.75
+
+
+def test_evaluate_clips_with_a_model():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)  # 20 clips of two segments, each clip of one label
+    X = rng.standard_normal((40, 4)).astype("float32") + 2.0 * (2 * y[:, None] - 1)
+    m = _linear()
+    train(m, X, y, epochs=5, batch_size=8, lr=0.05, verbose=0)
+    out = evaluate_clips(m, X, np.repeat(np.arange(20), 2), y, rules=("sum",), genres=("a", "b"))
+    assert out["sum"]["n_clips"] == 20 and out["sum"]["accuracy"] > 0.8
+
+
+def test_fuse_is_the_evaluation_function():
+    from mgr_utils import evaluation
+
+    assert training.fuse is evaluation.fuse
