@@ -262,7 +262,7 @@ def log_mel(
     import librosa
 
     M = mel_spectrogram(y, sr, S=S, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, center=center)
-    return librosa.power_to_db(M, ref=ref, top_db=top_db).astype(np.float32, copy=False)
+    return librosa.power_to_db(S=M, ref=ref, top_db=top_db).astype(np.float32, copy=False)
 
 
 def downscale(S: np.ndarray, factor: float = 0.5) -> np.ndarray:
@@ -679,7 +679,7 @@ def descriptors(y: np.ndarray, sr: int = SR, n_fft: int = 2048, hop_length: int 
     if y.shape[0] < n_fft:
         y = np.pad(y, (0, n_fft - y.shape[0]))
     S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
-    mel_db = librosa.power_to_db(mel_spectrogram(S=S, sr=sr, n_mels=128), ref=1.0, top_db=None)
+    mel_db = librosa.power_to_db(S=mel_spectrogram(S=S, sr=sr, n_mels=128), ref=1.0, top_db=None)
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=20)
     frame_feats = np.vstack([
         librosa.feature.spectral_centroid(S=S, sr=sr),
