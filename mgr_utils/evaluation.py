@@ -190,3 +190,49 @@ def fuse(
     if probs_a.shape != probs_b.shape:
         raise ValueError(f"probability matrices differ in shape: {probs_a.shape} vs {probs_b.shape}")
     return combine_probabilities([probs_a, probs_b], rule=rule)
+
+
+def recorded_baseline(
+    results_dir,
+    chapter: str = "03_texture_features",
+    dataset: str | None = None,
+    params: dict | None = None,
+) -> tuple[str, dict] | None:
+    """The most accurate system another chapter recorded, if it was measured on the same clips.
+
+    A later chapter compares its networks with the classical baseline of chapter 3 by reading
+    that chapter's results record (:mod:`mgr_utils.results`). The comparison is fair only when
+    both ran on the same dataset and test clips, so every key of ``params`` that the record's own
+    ``params`` also hold (e.g. ``SPLIT``, ``SEED``, ``N_PER_GENRE``, ``DURATION``) must agree.
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb``, ``06_zhang_cnn.ipynb``).
+
+    Args:
+        results_dir: Folder of the results records.
+        chapter: The chapter whose record to read.
+        dataset: Keep only systems measured on this dataset (``None``: any).
+        params: Parameters that must match the recorded ones where both have them.
+
+    Returns:
+        ``(system, result)`` of the best matching system, or ``None`` when the record is absent
+        or nothing in it matches.
+    """
+    from pathlib import Path
+
+    from mgr_utils.results import load_record
+
+    path = Path(results_dir) / f"{chapter}.json"
+    if not path.exists():
+        return None
+    systems = load_record(path).get("systems", {})
+
+    def matches(result: dict) -> bool:
+        if dataset is not None and result.get("dataset") != dataset:
+            return False
+        recorded = result.get("params") or {}
+        return all(recorded[k] == v for k, v in (params or {}).items() if k in recorded)
+
+    candidates = {name: r for name, r in systems.items() if matches(r)}
+    if not candidates:
+        return None
+    return max(candidates.items(), key=lambda kv: kv[1]["accuracy"])

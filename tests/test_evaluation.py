@@ -106,3 +106,18 @@ def test_clip_labels():
     assert clips.tolist() == [2, 9] and labels.tolist() == [1, 3]
     with pytest.raises(ValueError, match="different labels"):
         clip_labels([3, 1], [0, 0])
+
+
+def test_recorded_baseline_picks_the_best_matching_system(tmp_path):
+    from mgr_utils.evaluation import recorded_baseline
+    from mgr_utils.results import record_result
+
+    assert recorded_baseline(tmp_path) is None
+    common = dict(results_dir=tmp_path, dataset="synthetic", protocol="test")
+    record_result("03_texture_features", "a", {"accuracy": 0.6}, params={"SEED": 0, "SPLIT": "s"}, **common)
+    record_result("03_texture_features", "b", {"accuracy": 0.7}, params={"SEED": 0, "SPLIT": "s"}, **common)
+    record_result("03_texture_features", "c", {"accuracy": 0.9}, params={"SEED": 1, "SPLIT": "s"}, **common)
+    name, r = recorded_baseline(tmp_path, dataset="synthetic", params={"SEED": 0, "SPLIT": "s", "EPOCHS": 3})
+    assert name == "b" and r["accuracy"] == 0.7
+    assert recorded_baseline(tmp_path, dataset="gtzan") is None
+    assert recorded_baseline(tmp_path)[0] == "c"
