@@ -223,6 +223,7 @@ def segments_dataset(
     n_jobs: int = -1,
     progress: bool = True,
     name: str | None = None,
+    key: str | None = None,
 ) -> tuple[dict[str, Segments], Standardizer | None]:
     """Cut each side of a split into segments with a per-clip input function; standardise.
 
@@ -247,6 +248,8 @@ def segments_dataset(
         n_jobs: Worker processes for the extraction (-1: all cores).
         progress: Show progress bars.
         name: Feature name in the cache (default: ``fn``'s module and name).
+        key: When ``fn`` returns a dict of arrays, the entry holding the segments (e.g.
+            ``"glcm"`` of :func:`mgr_utils.features.texture_features`, which chapter 3 has cached).
 
     Returns:
         ``({side: Segments}, standardizer)``.
@@ -262,7 +265,7 @@ def segments_dataset(
     for side, clips in sides.items():
         p = {**(params or {}), **((side_params or {}).get(side, {}))}
         res = extract(clips, fn, p, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, name=name)
-        feats = [np.asarray(f) for f in res.features]
+        feats = [np.asarray(f if key is None else f[key]) for f in res.features]
         if not feats or sum(len(f) for f in feats) == 0:
             raise ValueError(f"side {side!r}: no segment from {len(clips)} clips")
         labels = clips.labels[res.kept]
@@ -285,6 +288,31 @@ def segments_dataset(
 # --------------------------------------------------------------------------------------------
 
 
+def _quiet_import_tensorflow() -> None:
+    """Import TensorFlow and Keras once with file descriptor 2 pointed at ``os.devnull``."""
+    import sys
+
+    if "tensorflow" in sys.modules and "keras" in sys.modules:
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable descriptor 2: import as usual
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
 def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
     """Use ``threads`` cores inside each op (default: all) and one op at a time; quiet logs.
 
@@ -294,10 +322,16 @@ def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
 
     Notebook: ``04_costa_cnn.ipynb``.
 
+    The first call also imports TensorFlow and Keras with the process's standard error (file
+    descriptor 2) silenced: their C++ start-up lines (oneDNN, CPU features) ignore
+    ``TF_CPP_MIN_LOG_LEVEL`` and would otherwise fill an executed notebook's first cell. Python
+    errors are not affected. Call it before importing :mod:`mgr_utils.models` to keep them out.
+
     Returns:
         ``{"intra_op": n, "inter_op": n}`` in effect (0: TensorFlow's default).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _quiet_import_tensorflow()
     import tensorflow as tf
 
     n = int(threads or os.cpu_count() or 1)

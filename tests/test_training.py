@@ -193,3 +193,14 @@ def test_fuse_is_the_evaluation_function():
     from mgr_utils import evaluation
 
     assert training.fuse is evaluation.fuse
+
+
+def test_segments_dataset_reads_one_entry_of_a_dict_feature(tmp_path):
+    from mgr_utils.features import texture_features
+
+    clips = load_synthetic(n_per_genre=1, duration=1.0, genres=("blues", "metal"))
+    data, scaler = segments_dataset({"train": clips}, texture_features, {}, key="glcm", standardize=False,
+                                    cache_dir=tmp_path, n_jobs=1, progress=False)
+    assert scaler is None
+    assert data["train"].X.shape == (2, 16, 16, 4)  # one (padded) 4 s segment per 1 s clip
+    np.testing.assert_allclose(data["train"].X.sum(axis=(1, 2)), 1.0, rtol=1e-5)  # normalised maps
