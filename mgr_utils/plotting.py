@@ -88,3 +88,22 @@ def plot_history(history: dict[str, Sequence[float]], ax=None, title: str = ""):
     for a in ax:
         a.legend(fontsize=8)
     return ax
+
+
+def plot_histories(histories: dict[str, dict[str, Sequence[float]]], metrics: Sequence[str] = ("val_loss", "val_accuracy"),
+                   title: str = ""):
+    """Compare several runs' training curves: one panel per metric, one line per run.
+
+    Notebook: ``06_zhang_cnn.ipynb`` (the ablation).
+    """
+    import matplotlib.pyplot as plt
+
+    _, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.2), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for name, h in histories.items():
+            if metric in h:
+                ax.plot(np.arange(1, len(h[metric]) + 1), h[metric], label=name)
+        ax.set(xlabel="epoch", ylabel=metric)
+        ax.legend(fontsize=8)
+    axes[0][0].set_title(title)
+    return axes[0]
