@@ -544,7 +544,7 @@ def glcm_maps_per_segment(
     :func:`segment` by less than one frame. Segment count: :func:`n_segments` on frames; a clip
     shorter than one segment gives one segment, zero-padded in dB at the map's minimum.
 
-    Notebook: ``03_texture_features.ipynb`` (used as input in ``05_nakashika_glcm.ipynb``).
+    Notebook: ``03_texture_features.ipynb`` (used as input in ``05_nakashika_glcm_cnn.ipynb``).
 
     Args:
         y: Mono audio.
