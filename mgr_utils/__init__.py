@@ -9,6 +9,7 @@ Modules are named for what they do, in the order the book introduces them:
 - :mod:`mgr_utils.splits`: fault-filtered, stratified and k-fold splits (chapter 1).
 - :mod:`mgr_utils.features`: spectrograms, segments, patches, LBP, GLCM, descriptors (chapters 2-3).
 - :mod:`mgr_utils.cache`: the atomic on-disk feature cache (chapter 2).
+- :mod:`mgr_utils.atomic`: atomic file writes, shared by the cache and the results record.
 - :mod:`mgr_utils.models`: the CNN builders, one per paper (chapters 4-6).
 - :mod:`mgr_utils.training`: training and clip-level evaluation (chapters 3-6).
 - :mod:`mgr_utils.plotting`: figures shared by the chapters.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from mgr_utils import __version__
+from mgr_utils.atomic import atomic_write
 from mgr_utils.features import FEATURES_VERSION
 
 CODE_VERSION = f"mgr_utils-{__version__}/features-{FEATURES_VERSION}"
@@ -146,21 +146,11 @@ class FeatureCache:
         key = self.key(clip_key, name, params)
         npy, npz = self._paths(key, name)
         path = npz if isinstance(value, Mapping) else npy
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                if isinstance(value, Mapping):
-                    np.savez(f, **{str(k): np.asarray(v) for k, v in value.items()})
-                else:
-                    np.save(f, np.asarray(value), allow_pickle=False)
-                if self.fsync:
-                    f.flush()
-                    os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path, "wb", fsync=self.fsync) as f:
+            if isinstance(value, Mapping):
+                np.savez(f, **{str(k): np.asarray(v) for k, v in value.items()})
+            else:
+                np.save(f, np.asarray(value), allow_pickle=False)
         return path
 
     def get_or_compute(self, clip, name: str, params: Mapping[str, Any], fn: Callable):

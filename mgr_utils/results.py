@@ -15,10 +15,10 @@ Notebook: ``01_datasets.ipynb`` (first used in ``03_texture_features.ipynb``).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from mgr_utils.atomic import atomic_write
 
 
 def record_result(
@@ -85,18 +85,8 @@ def load_results(results_dir: str | Path = "results") -> dict[str, dict[str, Any
 
 def write_json_atomic(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as JSON to ``path`` via a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1, sort_keys=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", fsync=True, encoding="utf-8") as f:
+        json.dump(obj, f, indent=1, sort_keys=False)
 
 
 def _jsonable(obj: Any) -> Any:
