@@ -5,7 +5,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test setup notebooks-clean clean
+# The full reproduction on real GTZAN: `make book-full DATA_DIR=/path/to/gtzan` (MAX_EPOCHS=2 for a
+# dress rehearsal). It builds into its own folder, beside the fast build.
+FULL_BUILD ?= _build/gtzan
+DATA_DIR   ?=
+MAX_EPOCHS ?=
+
+.PHONY: book book-full test setup notebooks-clean clean
 
 setup: $(STAMP)
 
@@ -15,16 +21,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[cpu,book,dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(PY) -m bookbuild.warmup
 	@touch $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m mgr_utils.book build
+	$(PY) -m bookbuild build
+
+book-full: $(STAMP)
+	$(PY) -m bookbuild build --params notebooks/full_params.yaml --build-dir $(FULL_BUILD) \
+		$(if $(DATA_DIR),-p DATA_DIR=$(DATA_DIR)) $(if $(MAX_EPOCHS),--max-epochs $(MAX_EPOCHS))
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 notebooks-clean: $(STAMP)
-	$(PY) -m mgr_utils.book sync
+	$(PY) -m bookbuild sync
 
 clean:
 	rm -rf _build

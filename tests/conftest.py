@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,36 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 """The test data shared beside the repository (``../shared/data``); never copied into it."""
 
 
+def need_shared_data() -> Path:
+    """``../shared/data``: skipped when absent on a developer's machine, a failure under ``CI=true``.
+
+    CI always has it, so a missing folder there means the tests that need it would silently never
+    run: that must fail, not pass as skipped.
+    """
+    if not SHARED_DATA.is_dir():
+        message = f"shared test data not found at {SHARED_DATA} (the split lists and a real recording)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + "; CI must provide ../shared/data", pytrace=False)
+        pytest.skip(message)
+    return SHARED_DATA
+
+
 @pytest.fixture
 def shared_data() -> Path:
-    """``../shared/data`` (split lists, a real recording); the test is skipped if it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared test data not found at {SHARED_DATA}")
-    return SHARED_DATA
+    """``../shared/data`` (split lists, a real recording); see :func:`need_shared_data`."""
+    return need_shared_data()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Point the feature and audio caches at a folder of this test session, not the user's cache."""
+    old = os.environ.get("MGR_CACHE_DIR")
+    os.environ["MGR_CACHE_DIR"] = str(tmp_path_factory.mktemp("mgr-cache"))
+    yield
+    if old is None:
+        os.environ.pop("MGR_CACHE_DIR", None)
+    else:
+        os.environ["MGR_CACHE_DIR"] = old
 
 
 def write_gtzan(
@@ -41,7 +66,7 @@ def make_gtzan():
 
 
 # ============================================================================ book build fixtures
-# (mgr_utils.book: execution with papermill and rendering with Jupyter Book)
+# (bookbuild: execution with papermill and rendering with Jupyter Book)
 #
 # pytest reads ONE `pytest_addoption` per conftest: add further command-line options to this one.
 
@@ -87,7 +112,7 @@ class BuiltBook:
 @pytest.fixture(scope="session")
 def book_root() -> Path:
     """The book the `book`/`browser` tests build: this repository, or ``$MGR_BOOK_ROOT`` (a copy)."""
-    from mgr_utils import book
+    import bookbuild as book
 
     return Path(_os.environ.get("MGR_BOOK_ROOT") or book.REPO_ROOT).resolve()
 
@@ -107,7 +132,7 @@ def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
     """
     import time
 
-    from mgr_utils import book
+    import bookbuild as book
 
     root = book_root
     if not book.toc_notebooks(root):
@@ -116,7 +141,7 @@ def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
     build_dir = Path(option).resolve() if option else tmp_path_factory.mktemp("book-build")
     index = build_dir / "html" / "index.html"
     missing = book.missing_toc_entries(root)
-    reusable = index.exists() and not book.unexecuted_notebooks(root, build_dir)
+    reusable = index.exists() and not book.unexecuted_notebooks(root, build_dir, book.toc_notebooks(root))
     timings, render_seconds = [], None
     if not (request.config.getoption("--reuse-build") and reusable):
         try:
@@ -144,7 +169,7 @@ def write_tiny_book(root: Path, notebooks: dict, *, params: dict | None = None, 
     import nbformat
     import yaml
 
-    from mgr_utils import book
+    import bookbuild as book
 
     real = book.REPO_ROOT
     root.mkdir(parents=True, exist_ok=True)

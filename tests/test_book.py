@@ -1,4 +1,4 @@
-"""The book's execution and rendering spine (mgr_utils.book) and the real book's build.
+"""The book's execution and rendering spine (bookbuild) and the real book's build.
 
 Unit tests run the runner on throwaway books in ``tmp_path`` (offline, a few seconds per notebook).
 Tests marked ``book`` share ONE execution + rendering of the real book (the ``built_book`` fixture).
@@ -15,15 +15,17 @@ import nbformat
 import pytest
 import yaml
 
-from mgr_utils import book
+import bookbuild as book
 
-PARAMS_CELL = 'N = 10\nSEED = 0\nLABEL = "default"\nRESULTS_DIR = "results"\nCACHE_DIR = "cache"'
+PARAMS_CELL = 'N = 10\nSEED = 0\nLABEL = "default"\nRESULTS_DIR = None\nCACHE_DIR = None'
 RECORD_CELL = (
     "import json, os\n"
-    "os.makedirs(RESULTS_DIR, exist_ok=True)\n"
-    "with open(os.path.join(RESULTS_DIR, 'params.json'), 'w') as f:\n"
-    "    json.dump({'N': N, 'SEED': SEED, 'LABEL': LABEL, 'RESULTS_DIR': RESULTS_DIR,\n"
-    "               'CACHE_DIR': CACHE_DIR, 'cwd': os.getcwd()}, f)"
+    "results = RESULTS_DIR or os.environ['MGR_RESULTS_DIR']\n"
+    "os.makedirs(results, exist_ok=True)\n"
+    "with open(os.path.join(results, 'params.json'), 'w') as f:\n"
+    "    json.dump({'N': N, 'SEED': SEED, 'LABEL': LABEL, 'RESULTS_DIR': RESULTS_DIR, 'results': results,\n"
+    "               'cache': os.environ['MGR_CACHE_DIR'], 'tqdm': os.environ.get('TQDM_DISABLE'),\n"
+    "               'cwd': os.getcwd()}, f)"
 )
 
 
@@ -57,26 +59,63 @@ def test_real_toc_lists_existing_kinds_of_files():
     assert all(not e.endswith((".ipynb", ".md")) for e in entries)
 
 
-def test_fast_params_file_is_flat():
-    params = book.load_params(book.REPO_ROOT / book.FAST_PARAMS)
-    assert params["DATASET"] == "synthetic"
-    assert not set(params) & set(book.BUILD_MANAGED_PARAMETERS), "the runner sets these itself"
+def test_parameter_files():
+    fast = book.load_params(book.REPO_ROOT / book.FAST_PARAMS)
+    assert fast["DATASET"] == "synthetic" and "chapters" not in fast
+    full = book.load_params(book.REPO_ROOT / book.FULL_PARAMS)
+    assert full["DATASET"] == "gtzan" and full["SPLIT"] == "filtered" and full["DURATION"] is None
+    assert set(full["chapters"]) <= {nb.stem for nb in book.toc_notebooks()}, "chapters: keys name notebooks"
+    for params in (fast, full):
+        assert not {"RESULTS_DIR", "CACHE_DIR"} & set(params), "the runner sets the build folders itself"
+    assert book.params_for(full, "04_costa_cnn")["EPOCHS"] == full["chapters"]["04_costa_cnn"]["EPOCHS"]
 
 
-def test_select_parameters_keeps_only_declared(tmp_path):
-    chosen = book.select_parameters(["N", "SEED", "RESULTS_DIR"], {"N": 3, "EPOCHS": 2, "SEED": 1}, tmp_path)
-    assert chosen == {"N": 3, "SEED": 1, "RESULTS_DIR": str((tmp_path / "results").resolve())}
+def test_parameter_file_errors(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("EPOCHS: 2\nchapters:\n  04_x: 3\n")
+    with pytest.raises(book.BookError, match="chapters"):
+        book.load_params(bad)
+    bad.write_text("2EPOCHS: 2\n")
+    with pytest.raises(book.BookError, match="not a valid parameter name"):
+        book.load_params(bad)
 
 
-def test_parse_overrides_reads_yaml_values():
+def test_parse_overrides_reads_yaml_values_and_every_spelling_of_none():
     assert book.parse_overrides(["EPOCHS=2", "DATASET=gtzan", "RATE=0.5", "FLAG=true"]) == {
         "EPOCHS": 2,
         "DATASET": "gtzan",
         "RATE": 0.5,
         "FLAG": True,
     }
+    for spelling in ("None", "none", "null", "~", ""):
+        assert book.parse_overrides([f"DURATION={spelling}"]) == {"DURATION": None}
     with pytest.raises(book.BookError):
         book.parse_overrides(["EPOCHS"])
+
+
+def test_declared_parameters_and_their_types(tmp_path, tiny_book):
+    cell = ('DATASET = "synthetic"\nDATA_DIR: str | None = None\nDURATION: float | None = 10.0\n'
+            'EPOCHS = 6  # maximum\nRATE = 1e-3\nFILTERS = (8, 8)\nFLAG = False')
+    root = tiny_book(tmp_path / "bk", {"01_p": [("parameters", cell)]})
+    declared = book.declared_parameters(root / "notebooks" / "01_p.ipynb")
+    assert list(declared) == ["DATASET", "DATA_DIR", "DURATION", "EPOCHS", "RATE", "FILTERS", "FLAG"]
+    assert declared["DURATION"].default == 10.0 and declared["DURATION"].annotation == "float | None"
+    ok = {"DATASET": "gtzan", "DATA_DIR": "/data", "DURATION": None, "EPOCHS": 2, "RATE": 1, "FILTERS": [4, 4],
+          "FLAG": True, "UNDECLARED": object()}
+    assert book.select_parameters(declared, ok, "01_p") == {k: v for k, v in ok.items() if k != "UNDECLARED"}
+    for name, value, words in [("DURATION", "None", "a number or None"), ("EPOCHS", 2.5, "an integer"),
+                               ("EPOCHS", "abc", "an integer"), ("RATE", "fast", "a number"),
+                               ("DATASET", 3, "a string"), ("FLAG", 1, "true or false")]:
+        with pytest.raises(book.BookError, match=f"parameter {name} of 01_p takes {words}"):
+            book.select_parameters(declared, {name: value}, "01_p")
+
+
+def test_the_real_notebooks_take_none_for_duration_and_refuse_a_string():
+    notebooks = book.toc_notebooks()
+    plan = book.execute.plan_parameters(book.REPO_ROOT, notebooks, book.parse_overrides(["DURATION=None"]))
+    assert any(p.get("DURATION", "absent") is None for p in plan.values())
+    with pytest.raises(book.BookError, match=r"parameter DURATION of notebooks/0\d_\w+\.ipynb takes a number or None"):
+        book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"DURATION": "thirty"})
 
 
 def test_prune_toc_drops_entries_without_files_and_emptied_parts():
@@ -88,7 +127,7 @@ def test_prune_toc_drops_entries_without_files_and_emptied_parts():
             {"caption": "B", "chapters": [{"file": "notebooks/02_gone"}]},
         ],
     }
-    pruned = book._prune_toc(toc, {"book/intro", "notebooks/01_a"})
+    pruned = book.prune_toc(toc, {"book/intro", "notebooks/01_a"})
     assert pruned == {
         "format": "jb-book",
         "root": "book/intro",
@@ -99,7 +138,7 @@ def test_prune_toc_drops_entries_without_files_and_emptied_parts():
 # ------------------------------------------------------------------------------ execution
 
 
-def test_execute_passes_only_declared_parameters(tmp_path, tiny_book):
+def test_execute_passes_only_declared_parameters_and_labels_them(tmp_path, tiny_book):
     root = tiny_book(
         tmp_path / "bk",
         {"01_one": [("markdown", "# One"), ("parameters", PARAMS_CELL), ("code", RECORD_CELL)]},
@@ -107,21 +146,138 @@ def test_execute_passes_only_declared_parameters(tmp_path, tiny_book):
     )
     build = tmp_path / "build"
     lines = []
-    timings = book.execute_book(root, build, overrides={"LABEL": "override"}, log=lines.append)
+    runs = book.execute_book(root, build, overrides={"LABEL": "override"}, log=lines.append)
 
-    assert [name for name, _ in timings] == ["01_one.ipynb"]
-    assert re.fullmatch(r"executed 01_one\.ipynb in \d+\.\d s", lines[0])
+    assert [(r.name, r.reused) for r in runs] == [("01_one.ipynb", False)]
+    assert lines[0] == "executing 01_one.ipynb: no earlier execution on record"
+    assert re.fullmatch(r"executed 01_one\.ipynb in \d+\.\d s", lines[1])
     record = json.loads((build / "results" / "params.json").read_text())
     assert record["N"] == 3 and record["SEED"] == 7 and record["LABEL"] == "override"
-    assert record["RESULTS_DIR"] == str((build / "results").resolve())
-    assert record["CACHE_DIR"] == str((build / "cache").resolve())
+    assert record["RESULTS_DIR"] is None, "no build path is injected into the page"
+    assert record["results"] == str((build / "results").resolve())
+    assert record["cache"] == str((build / "cache").resolve())
+    assert record["tqdm"] == "1", "no progress bars in a page"
     assert Path(record["cwd"]) == (root / "notebooks").resolve()
 
     executed = _nb(build / "executed" / "notebooks" / "01_one.ipynb")
-    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and "UNDECLARED" not in injected[0].source
+    injected = [i for i, c in enumerate(executed.cells) if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    cell = executed.cells[injected[0]]
+    assert "UNDECLARED" not in cell.source and "RESULTS_DIR" not in cell.source
+    assert "hide-cell" in cell.metadata["tags"], "folded on the page"
+    label = executed.cells[injected[0] - 1]
+    assert label.cell_type == "markdown" and label.source.startswith("**Parameters of this build** (from ")
+    assert "`N = 3`" in label.source and "`LABEL = 'override'`" in label.source
+    assert not [c for c in executed.cells if "bookbuild-deps" in c.metadata.get("tags", [])], "deps cell removed"
     assert book.read_manifest(build)["notebooks/01_one.ipynb"]["parameters"]["N"] == 3
     assert not _nb(root / "notebooks" / "01_one.ipynb").cells[2].outputs, "the source stays clean"
+
+
+FAKE_PACKAGE = {
+    "__init__.py": "",
+    "helper.py": "VALUE = 1\n",
+    "results.py": (
+        "import json, os\nfrom pathlib import Path\nREAD_LOG, WRITE_LOG = [], []\n"
+        "def write(name, obj):\n"
+        "    path = Path(os.environ['MGR_RESULTS_DIR']) / f'{name}.json'\n"
+        "    path.parent.mkdir(parents=True, exist_ok=True)\n"
+        "    path.write_text(json.dumps(obj))\n"
+        "    WRITE_LOG.append(path.resolve())\n"
+        "def read(name):\n"
+        "    path = Path(os.environ['MGR_RESULTS_DIR']) / f'{name}.json'\n"
+        "    READ_LOG.append(path.resolve())\n"
+        "    return json.loads(path.read_text())\n"
+    ),
+}
+
+
+def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
+    """The reuse key: notebook, parameters, package modules it imported, data, records it read."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.wav").write_bytes(b"x")
+    root = tiny_book(tmp_path / "bk", {
+        "01_helper": [("parameters", "N = 1"),
+                      ("code", "from mgr_utils import helper, results\nresults.write('01_helper', {'v': helper.VALUE * N})")],
+        "02_plain": [("parameters", "M = 1"), ("code", "x = M + 1")],
+        "03_reader": [("parameters", "K = 1"), ("code", "from mgr_utils import results\nv = results.read('01_helper')['v']")],
+        "04_data": [("parameters", "DATA_DIR = None"), ("code", "import os\nn = len(os.listdir(DATA_DIR))")],
+    }, params={"N": 2, "DATA_DIR": str(data)})
+    (root / "mgr_utils").mkdir()
+    for name, text in FAKE_PACKAGE.items():
+        (root / "mgr_utils" / name).write_text(text)
+    build = tmp_path / "build"
+
+    def run(**kwargs):
+        lines = []
+        runs = book.execute_book(root, build, log=lines.append, **kwargs)
+        return {r.name[:2]: r for r in runs}, lines
+
+    first, _ = run()
+    assert not any(r.reused for r in first.values())
+    deps = book.read_manifest(build)["notebooks/01_helper.ipynb"]["deps"]
+    assert set(deps["modules"]) == {"mgr_utils", "mgr_utils.helper", "mgr_utils.results"}
+
+    second, lines = run()
+    assert all(r.reused for r in second.values()), lines
+    assert lines[0].startswith("reused 01_helper.ipynb (unchanged")
+
+    (root / "mgr_utils" / "helper.py").write_text("VALUE = 2\n")
+    third, lines = run()
+    assert {k for k, r in third.items() if not r.reused} == {"01", "03"}
+    assert third["01"].reason == "package source changed: mgr_utils/helper.py"
+    assert third["03"].reason == "it reads results of re-executed chapters: 01_helper"
+
+    nb = _nb(root / "notebooks" / "02_plain.ipynb")
+    nb.cells.append(nbformat.v4.new_code_cell("y = 3"))
+    nbformat.write(nb, str(root / "notebooks" / "02_plain.ipynb"))
+    fourth, _ = run()
+    assert {k for k, r in fourth.items() if not r.reused} == {"02"} and fourth["02"].reason == "the notebook changed"
+
+    fifth, _ = run(overrides={"N": 3})
+    assert {k for k, r in fifth.items() if not r.reused} == {"01", "03"}
+    assert fifth["01"].reason == "its parameters changed"
+
+    (data / "b.wav").write_bytes(b"y")
+    sixth, _ = run(overrides={"N": 3})
+    assert {k for k, r in sixth.items() if not r.reused} == {"04"} and sixth["04"].reason == "the data changed"
+
+    (build / "results" / "01_helper.json").unlink()
+    seventh, _ = run(overrides={"N": 3})
+    assert seventh["01"].reason == "its results record 01_helper.json is missing"
+
+    forced, _ = run(overrides={"N": 3}, force=True)
+    assert not any(r.reused for r in forced.values())
+
+
+def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
+    cells = [("parameters", 'DATASET = "synthetic"\nDATA_DIR = None\nSPLIT = "stratified"'), ("code", "x = 1")]
+    root = tiny_book(tmp_path / "bk", {"01_a": cells, "02_b": cells})
+    full = root / "notebooks" / "full.yaml"
+    full.write_text("DATASET: gtzan\nDATA_DIR: null\nSPLIT: filtered\n")
+    build = tmp_path / "build"
+    with pytest.raises(book.BookError) as info:
+        book.execute_book(root, build, params_file=full, log=lambda line: None)
+    text = str(info.value)
+    assert "nothing was executed" in text and "DATA_DIR is not set for notebooks/01_a.ipynb, notebooks/02_b.ipynb" in text
+    assert "python -m mgr_utils.download gtzan" in text and "make book-full DATA_DIR=" in text
+    assert "Kaggle" in text, "the manual steps"
+    assert not (build / "executed").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(book.BookError, match=f"DATA_DIR {empty} holds no GTZAN genre folders"):
+        book.execute_book(root, build, params_file=full, overrides={"DATA_DIR": str(empty)}, log=lambda line: None)
+    with pytest.raises(book.BookError, match="is not a folder"):
+        book.execute_book(root, build, params_file=full, overrides={"DATA_DIR": str(tmp_path / "nope")},
+                          log=lambda line: None)
+
+
+def test_the_real_full_run_fails_fast_without_data(tmp_path, capsys):
+    code = book.main(["build", "--params", str(book.REPO_ROOT / book.FULL_PARAMS), "--build-dir", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "cannot start the run on GTZAN, nothing was executed" in err and "DATA_DIR is not set" in err
+    assert not (tmp_path / "executed").exists()
 
 
 def test_execute_stops_at_first_error_naming_notebook_and_cell(tmp_path, tiny_book, capsys):
@@ -176,8 +332,8 @@ def test_execute_timeout_names_the_running_cell(tmp_path, tiny_book):
 def test_execute_only_filter_and_missing_toc_entry(tmp_path, tiny_book):
     root = tiny_book(tmp_path / "bk", {"01_a": [("parameters", "N = 1")], "02_b": [("parameters", "N = 1")]})
     build = tmp_path / "build"
-    timings = book.execute_book(root, build, only=["02"], log=lambda line: None)
-    assert [n for n, _ in timings] == ["02_b.ipynb"]
+    runs = book.execute_book(root, build, only=["02"], log=lambda line: None)
+    assert [n for n, _ in runs] == ["02_b.ipynb"]
     (root / "notebooks" / "01_a.ipynb").unlink()
     with pytest.raises(book.BookError, match="notebooks/01_a"):
         book.execute_book(root, build, log=lambda line: None)
@@ -306,7 +462,7 @@ def test_repository_notebooks_in_sync():
     if not book.source_notebooks():
         pytest.skip("no notebooks/*.ipynb yet")
     problems = book.check_notebooks()
-    assert not problems, "run `python -m mgr_utils.book sync`:\n" + "\n".join(problems)
+    assert not problems, "run `python -m bookbuild sync`:\n" + "\n".join(problems)
 
 
 # ------------------------------------------------------------------------------ the real book
@@ -375,21 +531,76 @@ def test_executed_notebooks_hold_no_errors(built_book):
 
 
 @pytest.mark.book
-def test_every_notebook_writes_its_results_record(built_book):
-    """A notebook that declares RESULTS_DIR records each system it measured, at clip level."""
-    import papermill
-
+def test_every_notebook_writes_an_honest_results_record(built_book):
+    """Each system: test accuracy consistent with its confusion matrix, its choices not made on test."""
     missing = []
     for nb in book.toc_notebooks(built_book.root):
-        if "RESULTS_DIR" not in papermill.inspect_notebook(str(nb)):
+        if "RESULTS_DIR" not in book.declared_parameters(nb):
             continue
         record = built_book.results / f"{nb.stem}.json"
         if not record.exists():
             missing.append(record.name)
             continue
-        systems = json.loads(record.read_text(encoding="utf-8"))["systems"]
-        assert systems, f"{record.name} records no system"
-        for name, result in systems.items():
-            assert 0.0 <= result["accuracy"] <= 1.0, (record.name, name)
-            assert result["dataset"] == "synthetic" and result["protocol"], (record.name, name)
+        content = json.loads(record.read_text(encoding="utf-8"))
+        assert content["run"]["seconds"] > 0 and content["run"]["peak_memory_mb"]["total"] > 0, record.name
+        for name, r in content["systems"].items():
+            where = (record.name, name)
+            assert r["dataset"] == "synthetic" and r["split"] and r["protocol"], where
+            assert r["selected_on"] in ("validation", "fixed"), where
+            if r["selected_on"] == "validation":
+                assert r["choices"], f"{where}: say which choices were made on validation"
+            C = r["confusion"]
+            assert sum(map(sum, C)) == r["n_clips"], where
+            assert sum(C[i][i] for i in range(len(C))) / r["n_clips"] == pytest.approx(r["accuracy"]), where
+            if r["reported"]:
+                assert r["reported"]["sureness"] in ("paper", "code", "secondary", "reproduction", "unverified")
+                assert "papers.md" not in json.dumps(r["reported"]), f"{where}: cite the paper, not our notes"
     assert not missing, f"results records missing from {built_book.results}: {missing}"
+
+
+def _chapter_pages(built_book):
+    for nb in book.toc_notebooks(built_book.root):
+        entry = book.relpath(built_book.root, nb)[: -len(".ipynb")]
+        yield entry, built_book.page(entry).read_text(encoding="utf-8")
+
+
+@pytest.mark.book
+def test_pages_show_no_machine_paths_and_no_warnings(built_book):
+    machine = [str(built_book.root), str(built_book.build_dir), "site-packages", "/tmp/", "/home/", "/root/"]
+    for entry, html in _chapter_pages(built_book):
+        leaks = [m for m in machine if m in html]
+        assert not leaks, f"{entry} shows machine paths: {leaks}"
+        for warning in ("Warning:", "TqdmWarning", "IProgress not found"):
+            assert warning not in html, f"{entry} shows a warning on stderr: {warning}"
+        if "injected-parameters" in html:
+            assert "Parameters of this build" in html, entry
+
+
+@pytest.mark.book
+def test_every_chapter_links_the_appendix_and_shows_its_measured_runtime(built_book):
+    appendix = built_book.page("book/papers")
+    assert appendix.exists(), "the appendix 'What each paper did' is rendered"
+    for entry, html in _chapter_pages(built_book):
+        assert 'href="../book/papers.html' in html, f"{entry} does not link the appendix"
+        assert "{glue" not in html, f"{entry} has an unresolved glue reference"
+        assert re.search(r"\d+ s on a \d+-core CPU", html), f"{entry} does not show its measured runtime"
+
+
+@pytest.mark.book
+def test_reuse_key_on_the_real_book(built_book):
+    """Editing a module a chapter imported re-executes that chapter and no chapter that did not import it."""
+    manifest = book.read_manifest(built_book.build_dir)
+    nbs = {nb.stem: nb for nb in book.toc_notebooks(built_book.root)}
+    importers = {stem for stem in nbs if "mgr_utils.training" in manifest[f"notebooks/{stem}.ipynb"]["deps"]["modules"]}
+    assert "04_costa_cnn" in importers and "01_datasets" not in importers
+    for stem, nb in nbs.items():
+        chosen = manifest[f"notebooks/{stem}.ipynb"]["parameters"]
+        assert book.why_execute(built_book.root, built_book.build_dir, nb, chosen, manifest) is None, stem
+    edited = json.loads(json.dumps(manifest))
+    for entry in edited.values():
+        if "mgr_utils/training.py" in entry["key_parts"]["modules"]:
+            entry["key_parts"]["modules"]["mgr_utils/training.py"] = "an older version"
+    for stem, nb in nbs.items():
+        chosen = manifest[f"notebooks/{stem}.ipynb"]["parameters"]
+        reason = book.why_execute(built_book.root, built_book.build_dir, nb, chosen, edited)
+        assert (reason == "package source changed: mgr_utils/training.py") == (stem in importers), (stem, reason)

@@ -18,7 +18,8 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 import pytest
 
-from mgr_utils import GENRES, book
+import bookbuild as book
+from mgr_utils import GENRES
 
 pytestmark = pytest.mark.browser
 
