@@ -7,15 +7,20 @@ Modules are named for what they do, in the order the book introduces them:
 - :mod:`mgr_utils.datasets`: clips, the synthetic set and GTZAN behind one interface (chapter 1).
 - :mod:`mgr_utils.download`: fetching GTZAN and the split lists with checksums (chapter 1).
 - :mod:`mgr_utils.splits`: fault-filtered, stratified and k-fold splits (chapter 1).
-- :mod:`mgr_utils.features`: spectrograms, segments, patches, LBP, GLCM, descriptors (chapters 2-3).
-- :mod:`mgr_utils.cache`: the atomic on-disk feature cache (chapter 2).
-- :mod:`mgr_utils.atomic`: atomic file writes, shared by the cache and the results record.
-- :mod:`mgr_utils.models`: the CNN builders, one per paper (chapters 4-6).
-- :mod:`mgr_utils.training`: training and clip-level evaluation (chapters 3-6).
-- :mod:`mgr_utils.plotting`: figures shared by the chapters.
+- :mod:`mgr_utils.notebook`: the set-up call, glued numbers, the run report of every chapter.
 - :mod:`mgr_utils.results`: the machine-readable results record (every chapter).
-- :mod:`mgr_utils.notebook`: the one set-up call each notebook makes.
-- :mod:`mgr_utils.book`: executes the notebooks with papermill and renders the site.
+- :mod:`mgr_utils.features`: spectrograms, segments, patches, LBP, GLCM, descriptors (chapters
+  2-3) and each paper's network input (chapters 4-9).
+- :mod:`mgr_utils.cache`: the atomic on-disk feature and audio cache (chapter 2).
+- :mod:`mgr_utils.atomic`: atomic file writes, shared by the caches and the results record.
+- :mod:`mgr_utils.classical`: the descriptor SVM and Costa's LBP-zone SVM ensemble (chapter 3).
+- :mod:`mgr_utils.evaluation`: clip metrics, aggregation, fusion, choosing on validation (3-10).
+- :mod:`mgr_utils.models`: the networks, one module per paper (chapters 4-9).
+- :mod:`mgr_utils.training`: training and clip-level evaluation (chapters 4-9).
+- :mod:`mgr_utils.plotting`: figures shared by the chapters.
+
+The tooling that executes and renders the book is not here: it is the top-level package
+``bookbuild``, which readers never import.
 
 Submodules are imported on demand so that ``import mgr_utils`` stays light (no TensorFlow).
 """

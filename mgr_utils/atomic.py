@@ -1,6 +1,7 @@
 """Atomic file writes: a reader sees the old file, or the whole new one, never a partial one.
 
-Used by the feature cache (:mod:`mgr_utils.cache`) and the results record (:mod:`mgr_utils.results`).
+Used by the feature and audio caches (:mod:`mgr_utils.cache`), the results record
+(:mod:`mgr_utils.results`) and the book tooling's manifest.
 
 Notebook: ``02_spectrograms.ipynb`` (the feature cache).
 """
@@ -40,3 +41,14 @@ def atomic_write(path: str | Path, mode: str = "wb", fsync: bool = False, **open
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: str | Path, obj, indent: int | None = 1) -> None:
+    """Write ``obj`` as JSON to ``path`` via a temporary file, ``fsync`` and an atomic rename.
+
+    Notebook: ``03_texture_features.ipynb`` (the results record).
+    """
+    import json
+
+    with atomic_write(path, "w", fsync=True, encoding="utf-8") as f:
+        json.dump(obj, f, indent=indent, sort_keys=False)

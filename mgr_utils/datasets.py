@@ -69,13 +69,17 @@ class Clip:
     def load(self) -> np.ndarray:
         """Return the clip's audio ``y`` (mono float32 at :attr:`sr`).
 
+        A synthetic clip is rendered once and then read from the audio cache (the feature cache's
+        folder, :func:`mgr_utils.cache.default_cache_dir`), so the chapters that each need every
+        clip do not render it again; the cached samples are exactly the rendered ones.
+
         Raises:
             mgr_utils.audio.AudioLoadError: The file is missing or cannot be decoded.
         """
         if self.path is None:
-            from mgr_utils.synthetic import render
+            from mgr_utils.cache import cached_synthetic_audio
 
-            return render(self.genre, seed=self.seed, duration=self.duration, sr=self.sr)
+            return cached_synthetic_audio(self)
         from mgr_utils.audio import load_audio
 
         return load_audio(self.path, sr=self.sr, duration=self.duration)
@@ -186,6 +190,24 @@ class ClipSet(Sequence):
                 self.skipped.append((str(clip.path), str(err)))
 
 
+def check_duration(duration, allow_none: bool) -> None:
+    """Raise a ValueError naming ``duration`` (the notebooks' ``DURATION``) unless it is a positive number.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        duration: The value to check.
+        allow_none: ``None`` (the whole clip) is accepted (GTZAN), or not (the synthetic set).
+    """
+    ok = isinstance(duration, (int, float, np.integer, np.floating)) and not isinstance(duration, bool)
+    if duration is None and allow_none:
+        return
+    if not ok or not np.isfinite(duration) or duration <= 0:
+        accepted = "a positive number of seconds" + (" or None (the whole clip)" if allow_none else "")
+        raise ValueError(f"duration (the DURATION parameter) takes {accepted}, got {duration!r} "
+                         f"({type(duration).__name__}); on a command line write None, not 'None'")
+
+
 def clip_id(genre: str, index: int) -> str:
     """GTZAN's id for the ``index``-th clip of ``genre``: ``"blues.00042"``."""
     return f"{genre}.{index:05d}"
@@ -216,10 +238,9 @@ def load_synthetic(
     Raises:
         ValueError: A count or duration that is not positive, or an unknown genre.
     """
-    if int(n_per_genre) < 1:
-        raise ValueError(f"n_per_genre must be at least 1, got {n_per_genre}")
-    if not duration or duration <= 0:
-        raise ValueError(f"duration must be a positive number of seconds, got {duration}")
+    if isinstance(n_per_genre, bool) or not isinstance(n_per_genre, (int, np.integer)) or n_per_genre < 1:
+        raise ValueError(f"n_per_genre (N_PER_GENRE) must be a whole number of at least 1, got {n_per_genre!r}")
+    check_duration(duration, allow_none=False)
     unknown = [g for g in genres if g not in GENRES]
     if unknown:
         raise ValueError(f"unknown genre(s) {unknown}; choose from {list(GENRES)}")
@@ -229,6 +250,21 @@ def load_synthetic(
             clip_seed = int(np.random.SeedSequence([seed, GENRES.index(g), i]).generate_state(1)[0])
             clips.append(Clip(clip_id(g, i), g, seed=clip_seed, duration=float(duration), sr=sr))
     return ClipSet(clips, "synthetic")
+
+
+GTZAN_MANUAL_STEPS = """\
+To get GTZAN by hand (about 1.2 GB):
+  1. Download one copy:
+     - Kaggle: https://www.kaggle.com/datasets/andradaolteanu/gtzan-dataset-music-genre-classification
+       (free account; unzip it and keep the folder Data/genres_original, which holds blues/ ... rock/)
+     - Hugging Face: https://huggingface.co/datasets/marsyas/gtzan/blob/main/data/genres.tar.gz
+       (then `tar -xzf genres.tar.gz`, which gives the folder genres/ holding blues/ ... rock/)
+  2. Put that folder anywhere, e.g. ~/data/gtzan/genres_original or ~/data/gtzan/genres.
+  3. In a notebook's parameters cell set DATASET = "gtzan" and DATA_DIR = "~/data/gtzan"
+     (or run: papermill NOTEBOOK.ipynb OUT.ipynb -p DATASET gtzan -p DATA_DIR ~/data/gtzan).
+     Any folder down to three levels above the genre folders works as DATA_DIR.
+The Kaggle copy's jazz/jazz.00054.wav is not valid audio: it is skipped with a warning."""
+"""How to get GTZAN by hand, printed wherever it is missing (the loader, the downloader, the book build)."""
 
 
 class GTZANNotFoundError(FileNotFoundError):
@@ -288,11 +324,9 @@ def find_gtzan_root(data_dir: str | Path, max_depth: int = 3) -> Path | None:
 
 
 def _how_to_get_gtzan() -> str:
-    from mgr_utils.download import MANUAL_STEPS
-
     return (
         "To download it: `python -m mgr_utils.download gtzan` (it prints the DATA_DIR to use).\n"
-        + MANUAL_STEPS
+        + GTZAN_MANUAL_STEPS
     )
 
 
@@ -323,8 +357,7 @@ def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> Cl
     """
     import soundfile as sf
 
-    if duration is not None and duration <= 0:
-        raise ValueError(f"duration must be a positive number of seconds or None, got {duration}")
+    check_duration(duration, allow_none=True)
     if data_dir is None:
         raise GTZANNotFoundError(
             'DATA_DIR is not set: point it at the folder holding GTZAN (with DATASET = "gtzan").\n'

@@ -7,7 +7,7 @@ one. The transport is pooch's ``downloader`` argument, so tests (and CI) never t
 From the command line::
 
     python -m mgr_utils.download gtzan [--dest DIR]    # ~1.2 GB, prints the DATA_DIR to use
-    python -m mgr_utils.download splits [--dest DIR]   # the six Kereliuk/Sturm split lists
+    python -m mgr_utils.download splits [--dest DIR] [--from DIR]   # the six Kereliuk/Sturm split lists
 
 Notebook: ``01_datasets.ipynb``.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 import pooch
 
 from mgr_utils import GENRES
-from mgr_utils.datasets import _gtzan_files, find_gtzan_root
+from mgr_utils.datasets import GTZAN_MANUAL_STEPS, _gtzan_files, find_gtzan_root
 
 ARCHIVE = "genres.tar.gz"
 
@@ -59,19 +59,6 @@ SPLIT_LISTS = {
     "test_stratified.txt": "sha256:8fe4c4d159c61bebf64470b178d094773a051c67d675f1f61abc7957758e6821",
 }
 """The six split lists (one ``genre/genre.NNNNN.wav`` per line) and their checksums."""
-
-MANUAL_STEPS = """\
-To get GTZAN by hand (about 1.2 GB):
-  1. Download one copy:
-     - Kaggle: https://www.kaggle.com/datasets/andradaolteanu/gtzan-dataset-music-genre-classification
-       (free account; unzip it and keep the folder Data/genres_original, which holds blues/ ... rock/)
-     - Hugging Face: https://huggingface.co/datasets/marsyas/gtzan/blob/main/data/genres.tar.gz
-       (then `tar -xzf genres.tar.gz`, which gives the folder genres/ holding blues/ ... rock/)
-  2. Put that folder anywhere, e.g. ~/data/gtzan/genres_original or ~/data/gtzan/genres.
-  3. In a notebook's parameters cell set DATASET = "gtzan" and DATA_DIR = "~/data/gtzan"
-     (or run: papermill NOTEBOOK.ipynb OUT.ipynb -p DATASET gtzan -p DATA_DIR ~/data/gtzan).
-     Any folder down to three levels above the genre folders works as DATA_DIR.
-The Kaggle copy's jazz/jazz.00054.wav is not valid audio: it is skipped with a warning."""
 
 Downloader = Callable[..., object]
 
@@ -167,7 +154,7 @@ def fetch_gtzan(
         partial.rename(target)
         return target
     raise DownloadError(
-        "Could not download GTZAN from any mirror:\n" + "\n".join(errors) + "\n\n" + MANUAL_STEPS
+        "Could not download GTZAN from any mirror:\n" + "\n".join(errors) + "\n\n" + GTZAN_MANUAL_STEPS
     )
 
 
@@ -247,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="what to fetch (default: gtzan)",
     )
     parser.add_argument("--dest", help=f"target folder (default: {default_data_dir()})")
+    parser.add_argument("--from", dest="source", metavar="DIR",
+                        help="splits only: copy the six lists from a local folder (checksums still verified)")
     args = parser.parse_args(argv)
     try:
         if args.what == "gtzan":
@@ -254,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"GTZAN is in {folder}")
             print(f'In a notebook\'s parameters cell set DATASET = "gtzan" and DATA_DIR = "{folder}"')
         else:
-            folder = fetch_split_lists(args.dest)
+            folder = fetch_split_lists(args.dest, source=args.source)
             print(f"The split lists are in {folder}")
             print(f'Pass lists_dir="{folder}" to mgr_utils.splits.filtered_split or split_dataset')
     except DownloadError as err:

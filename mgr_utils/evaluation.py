@@ -5,7 +5,7 @@ Notebook: ``03_texture_features.ipynb`` (metrics); ``04_costa_cnn.ipynb`` (aggre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, recall_score
@@ -160,7 +160,7 @@ def fuse(
     """Late fusion of two systems' clip probabilities with one of Kittler's rules.
 
     Costa et al. fuse their CNN with the RLBP-SVM at clip level; the **product rule** gave their
-    best LMD result (92.0 %, ``papers.md`` §1 [P]). This is :func:`combine_probabilities` on the
+    best LMD result (92.0 %, Costa et al. 2017, Table 5). This is :func:`combine_probabilities` on the
     two matrices, after putting ``probs_b``'s rows in ``probs_a``'s clip order when both clip
     lists are given (e.g. the CNN's clips from :func:`aggregate_segments` and the SVM's test
     clips).
@@ -192,36 +192,77 @@ def fuse(
     return combine_probabilities([probs_a, probs_b], rule=rule)
 
 
+def select_on_validation(valid_scores: Mapping[str, float], preference: Sequence[str] | None = None) -> str:
+    """The candidate with the best validation score: how every choice in this book is made.
+
+    The test clips never pick anything: a rule, a variant or a baseline is chosen here, on the
+    validation clips, and only the chosen one is then scored on the test clips.
+
+    Notebook: ``04_costa_cnn.ipynb`` (the aggregation rule; also chapters 5-9).
+
+    Args:
+        valid_scores: ``{candidate: validation accuracy}``.
+        preference: Tie-break order (default: the order of ``valid_scores``), e.g. the paper's
+            choice first.
+
+    Raises:
+        ValueError: No candidate.
+    """
+    if not valid_scores:
+        raise ValueError("no candidate to choose from")
+    order = list(preference or []) + [c for c in valid_scores if c not in (preference or [])]
+    order = [c for c in order if c in valid_scores]
+    best = max(valid_scores[c] for c in order)
+    return next(c for c in order if valid_scores[c] == best)
+
+
+def wilson_interval(accuracy: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of an accuracy measured on ``n`` clips (scipy's ``binomtest``).
+
+    Notebook: ``10_results.ipynb``.
+
+    Returns:
+        ``(low, high)``, both in [0, 1].
+    """
+    from scipy.stats import binomtest
+
+    k = int(round(accuracy * n))
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def recorded_baseline(
     results_dir,
     chapter: str = "03_texture_features",
     dataset: str | None = None,
     params: dict | None = None,
 ) -> tuple[str, dict] | None:
-    """The most accurate system another chapter recorded, if it was measured on the same clips.
+    """Another chapter's best system **on its validation clips**, if measured on the same clips.
 
     A later chapter compares its networks with the classical baseline of chapter 3 by reading
     that chapter's results record (:mod:`mgr_utils.results`). The comparison is fair only when
     both ran on the same dataset and test clips, so every key of ``params`` that the record's own
-    ``params`` also hold (e.g. ``SPLIT``, ``SEED``, ``N_PER_GENRE``, ``DURATION``) must agree.
+    ``params`` also hold (e.g. ``SPLIT``, ``SEED``, ``N_PER_GENRE``, ``DURATION``) must agree. The
+    "best" system is the one with the highest ``valid_accuracy`` (:func:`select_on_validation`):
+    picking it by test accuracy would flatter the baseline with a choice made on the test clips.
 
     Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb``, ``06_zhang_cnn.ipynb``).
 
     Args:
-        results_dir: Folder of the results records.
+        results_dir: Folder of the results records (``None``: the default).
         chapter: The chapter whose record to read.
         dataset: Keep only systems measured on this dataset (``None``: any).
         params: Parameters that must match the recorded ones where both have them.
 
     Returns:
-        ``(system, result)`` of the best matching system, or ``None`` when the record is absent
-        or nothing in it matches.
+        ``(system, result)`` of the chosen system, or ``None`` when the record is absent or no
+        system in it matches and has a validation score.
     """
     from pathlib import Path
 
-    from mgr_utils.results import load_record
+    from mgr_utils.results import default_results_dir, load_record
 
-    path = Path(results_dir) / f"{chapter}.json"
+    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
     if not path.exists():
         return None
     systems = load_record(path).get("systems", {})
@@ -229,10 +270,13 @@ def recorded_baseline(
     def matches(result: dict) -> bool:
         if dataset is not None and result.get("dataset") != dataset:
             return False
+        if result.get("valid_accuracy") is None:
+            return False
         recorded = result.get("params") or {}
         return all(recorded[k] == v for k, v in (params or {}).items() if k in recorded)
 
     candidates = {name: r for name, r in systems.items() if matches(r)}
     if not candidates:
         return None
-    return max(candidates.items(), key=lambda kv: kv[1]["accuracy"])
+    name = select_on_validation({n: r["valid_accuracy"] for n, r in candidates.items()})
+    return name, candidates[name]

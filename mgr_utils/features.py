@@ -22,12 +22,20 @@ import numpy as np
 
 from mgr_utils import SR
 
-FEATURES_VERSION = "1"
+FEATURES_VERSION = "2"
 """Bumped whenever a function here changes its output; part of every feature-cache key."""
 
+COSTA_N_FFT = 1024
+"""Costa et al.'s DFT size: a 1,024-sample Hann window (Costa et al. 2017, [P])."""
+
+COSTA_HOP_LENGTH = 827
+"""Our reading of Costa et al.'s STFT hop, which the paper does not state: at 22,050 Hz, 827 samples
+give 1,600 frames per 60 s excerpt, hence the paper's 800 columns after its 50 % downscale (one
+16-column patch is then 1.2 s). The one place this value is written (chapters 2 and 4 read it)."""
+
 GLCM_ANGLES = (0.0, np.pi / 4, np.pi / 2, 3 * np.pi / 4)
-"""The four GLCM directions 0°, 45°, 90°, 135° (Nakashika's mel-map angles as read by the
-reproduction in ``papers.md`` §2, [R])."""
+"""The four GLCM directions 0°, 45°, 90°, 135° (Nakashika's mel-map angles as read by a public
+reproduction, [R])."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,7 +83,7 @@ def n_segments(n_samples: int, seg_len: int, seg_hop: int) -> int:
 
     Example: a 30 s GTZAN clip cut into 3 s segments with 50 % overlap (hop 1.5 s) gives
     ``1 + (30 - 3) // 1.5 = 19`` segments; 4 s segments with a 2 s hop give 14 (Nakashika's
-    reading, ``papers.md`` §2 [R]).
+    reading, [R]).
 
     Notebook: ``02_spectrograms.ipynb``.
     """
@@ -101,7 +109,7 @@ def segment(y: np.ndarray, sr: int = SR, seconds: float = 3.0, overlap: float = 
 
     The survey (§3.1) describes cutting tracks into "segments of a few seconds long, with each
     segment having an overlap of 50 %" (the survey); the 3 s default is *our reading*
-    (Nakashika's reproduction uses 4 s with 2 s overlap, ``papers.md`` §2 [R]).
+    (Nakashika's reproduction uses 4 s with 2 s overlap, [R]).
 
     Segment length ``L = round(seconds * sr)``, hop ``H = max(1, round(L * (1 - overlap)))``; the
     count is :func:`n_segments` ``= 1 + (n - L) // H`` for ``n >= L`` (trailing samples that do
@@ -284,7 +292,7 @@ def patches(S: np.ndarray, width: int = 16, height: int | None = None, hop: int 
 
     Costa et al. cut a 256 × 800 spectrogram image into 256 × 16 patches (frequency × time), the
     test images **without overlap** (Costa et al. 2017); the training overlap is not stated
-    (``papers.md`` §1). Defaults: full height, 16 frames wide, non-overlapping (``hop = width``).
+    (Costa et al. 2017). Defaults: full height, 16 frames wide, non-overlapping (``hop = width``).
 
     Patch count along time: ``1 + (T - width) // hop`` (trailing frames that do not fill a patch
     are dropped; a spectrogram narrower than ``width`` gives none). With ``height`` smaller than
@@ -331,7 +339,7 @@ def quantize(S: np.ndarray, levels: int = 16) -> np.ndarray:
 
     ``q = floor((S - min S) / (max S - min S) * levels)``, clipped to ``levels - 1`` (so the
     maximum falls in the top level and every level covers an equal range); a constant image gives
-    all zeros. Nakashika et al. work on 16 grey levels (``papers.md`` §2, [R]); the per-image
+    all zeros. Nakashika et al. work on 16 grey levels (as read by a reproduction, [R]); the per-image
     min-max scaling is *our reading* (as in the reproduction). ``levels=256`` gives an 8-bit image
     like the spectrogram pictures Costa et al. compute LBP on.
 
@@ -387,7 +395,9 @@ def lbp(image: np.ndarray, P: int = 8, R: float = 1, method: str = "uniform") ->
     (Costa et al. 2017).
 
     Integer images are compared exactly; pass spectrograms through :func:`quantize` first (skimage
-    warns about floating-point images).
+    warns about floating-point images). Near the image's edge, neighbours fall outside it and
+    scikit-image compares with **0** there: the codes of the outer ``ceil(R)`` rows and columns are
+    artefacts of that padding, which :func:`lbp_zone_histograms` leaves out.
 
     Notebook: ``03_texture_features.ipynb``.
 
@@ -431,8 +441,8 @@ def lbp_zone_histograms(
 ) -> np.ndarray:
     """Costa's zoned LBP descriptor: one normalised LBP histogram per mel-frequency zone.
 
-    Costa et al. split the spectrogram into **15 mel-scale zones**, describe each zone by a
-    **59-bin** LBP histogram and train one SVM per zone (Costa et al. 2017) (``papers.md`` §1 [P]).
+    Costa et al. split the spectrogram into **15 mel-scale zones**, describe each by a
+    **59-bin** LBP histogram and train one SVM per zone (Costa et al. 2017, [P]).
     59 bins is skimage's ``"nri_uniform"`` (non-rotation-invariant uniform LBP) with ``P = 8``.
 
     *Our reading* where the paper is silent or we deviate:
@@ -442,6 +452,9 @@ def lbp_zone_histograms(
     * it is quantised to ``levels = 256`` grey levels (8 bits, like an image file) per clip;
     * ``P = 8, R = 2``; LBP is computed on the **whole image** and then histogrammed per zone
       (zone borders see their neighbours, as in one picture);
+    * the codes of the outer ``ceil(R)`` rows and columns are **left out**: their circles reach
+      outside the image, where scikit-image compares with zeros (with ``R = 2``, 2 of the about 8.5
+      rows of the lowest and of the highest zone);
     * plain uniform LBP, not the paper's "robust" variant (RLBP);
     * each histogram is normalised to sum to 1, so clips of any length are comparable.
 
@@ -454,14 +467,18 @@ def lbp_zone_histograms(
         levels: Grey levels of the quantised image.
 
     Returns:
-        float32 array ``(n_zones, lbp_n_bins(P, method))``, each row summing to 1.
+        float32 array ``(n_zones, lbp_n_bins(P, method))``, each row summing to 1 (a zone with no
+        code left after the border is cut keeps all zeros).
     """
     n_bins = lbp_n_bins(P, method)
     codes = lbp(quantize(S_mel, levels=levels), P=P, R=R, method=method).astype(np.int64)
-    edges = zone_edges(codes.shape[0], n_zones)
-    H = np.empty((n_zones, n_bins), dtype=np.float32)
+    n_rows, n_cols = codes.shape
+    r = int(np.ceil(R))
+    edges = zone_edges(n_rows, n_zones)
+    H = np.zeros((n_zones, n_bins), dtype=np.float32)
     for z in range(n_zones):
-        h = np.bincount(codes[edges[z] : edges[z + 1]].ravel(), minlength=n_bins)[:n_bins]
+        block = codes[max(edges[z], r) : min(edges[z + 1], n_rows - r), r : n_cols - r]
+        h = np.bincount(block.ravel(), minlength=n_bins)[:n_bins]
         H[z] = h / max(1, h.sum())
     return H
 
@@ -486,7 +503,7 @@ def glcm(
 
     Nakashika et al. compute GLCMs "with different offsets" of a short-term **mel** spectrogram
     (Nakashika et al. 2012) ([S], abstract); distance 1, angles 0/45/90/135° and 16 grey levels are
-    the reproduction's reading ([R], ``papers.md`` §2). ``symmetric=False`` (as that reproduction)
+    the reproduction's reading ([R]). ``symmetric=False`` (as that reproduction)
     and normalisation (each map sums to 1, *our reading*) are choices, not the paper's.
 
     Notebook: ``03_texture_features.ipynb``.
@@ -531,8 +548,7 @@ def glcm_maps_per_segment(
 ) -> np.ndarray:
     """Nakashika's CNN input: per short-term segment, a stack of GLCMs of its quantised mel map.
 
-    Pipeline ((Nakashika et al. 2012); parameters as read by the public reproduction, ``papers.md``
-    §2 [R]): log-mel map with **40 bands**, frames of **0.125 s without overlap**; the clip is cut
+    Pipeline ((Nakashika et al. 2012); parameters as read by the public reproduction, [R]): log-mel map with **40 bands**, frames of **0.125 s without overlap**; the clip is cut
     into **4 s segments with 2 s overlap** (14 per 30 s clip); each segment's map is quantised to
     **16 grey levels** (min-max per segment, dB, *our reading*) and described by one GLCM per
     offset (distance 1; 0°, 45°, 90°, 135°).
@@ -583,7 +599,7 @@ def glcm_mel_map(y: np.ndarray, sr: int = SR, n_mels: int = 40, frame_seconds: f
     """The clip-level dB mel map :func:`glcm_maps_per_segment` cuts: uncentred, non-overlapping frames.
 
     ``n_fft = hop_length = round(frame_seconds * sr)`` (2 756 at 22 050 Hz); ``ref=np.max``, no
-    ``top_db`` clipping, as the reproduction ([R], ``papers.md`` §2).
+    ``top_db`` clipping, as the reproduction ([R]).
 
     Notebook: ``03_texture_features.ipynb``.
     """
@@ -691,3 +707,96 @@ def descriptors(y: np.ndarray, sr: int = SR, n_fft: int = 2048, hop_length: int 
     v = np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1), frame_feats.mean(axis=1),
                         frame_feats.std(axis=1), [_tempo(onset, sr, hop_length)]])
     return np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# Network inputs, one function per paper (the per-clip functions the CNN chapters cache)
+# --------------------------------------------------------------------------------------------
+
+
+def costa_patches(
+    y: np.ndarray,
+    sr: int = SR,
+    n_fft: int = COSTA_N_FFT,
+    hop_length: int = COSTA_HOP_LENGTH,
+    scale: float = 0.5,
+    width: int = 16,
+    hop: int = 16,
+    top_db: float = 80.0,
+) -> np.ndarray:
+    """Costa's CNN input: a clip's spectrogram image, downscaled by half, cut into 256 × 16 patches.
+
+    Costa et al. (2017) take the DFT with a **1 024-sample Hann window**, downscale the spectrogram
+    image **by 50 %** (513 bins → 256 rows) and cut it into **256 × 16 patches**, the test images
+    **without overlap** ([P]). *Ours*: the hop, :data:`COSTA_HOP_LENGTH` (827 samples: the
+    paper's 800 columns per 60 s; a column is 75 ms and a patch 1.2 s), the dB scale (``ref`` = the
+    clip's maximum, ``top_db`` 80), the **whole clip** instead of the paper's 60 s excerpt, and
+    the training overlap (pass ``hop=8`` for 50 %; the paper does not state it).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        y: Mono audio.
+        sr: Sample rate in Hz.
+        n_fft, hop_length: STFT size and hop.
+        scale: Downscale factor of the image (0.5 as the paper).
+        width: Patch width in columns (16).
+        hop: Hop between patches in columns (16: no overlap).
+        top_db: Dynamic range kept below the clip's maximum.
+
+    Returns:
+        float32 ``(n_patches, rows, width, 1)`` (``rows = 256`` with the defaults).
+    """
+    import librosa
+
+    S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
+    S_db = librosa.amplitude_to_db(S, ref=np.max, top_db=top_db)
+    P = patches(downscale(S_db, scale), width=width, hop=hop)
+    return P[..., None].astype(np.float32, copy=False)
+
+
+def stft_segments(
+    y: np.ndarray,
+    sr: int = SR,
+    seconds: float = 3.0,
+    overlap: float = 0.5,
+    n_fft: int = 1024,
+    hop_length: int = 512,
+    top_db: float = 80.0,
+) -> np.ndarray:
+    """Zhang's CNN input: linear-frequency STFT magnitude frames of a clip's segments, time first.
+
+    Zhang et al. (2016) feed "simply the short time Fourier transforms" ([S]: the abstract);
+    the STFT size, hop and segment length are [U]. *Ours*: ``n_fft = 1024``, hop 512 (as Kereliuk
+    et al.'s STFT-frame systems on GTZAN [C]), 513 bins; 3 s segments with 50 % overlap (the
+    survey's "segments of a few seconds with 50 % overlap"); magnitudes in dB (``ref`` = the clip's
+    maximum, ``top_db`` 80). The STFT is computed once per clip and cut in the frame domain:
+    ``round(seconds * sr / hop_length)`` frames per segment (129 for 3 s), hop scaled by
+    ``1 - overlap``; a clip shorter than one segment gives one segment padded at -``top_db``.
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+
+    Args:
+        y: Mono audio.
+        sr: Sample rate in Hz.
+        seconds, overlap: Segment length and overlap.
+        n_fft, hop_length: STFT size and hop.
+        top_db: Dynamic range kept below the clip's maximum.
+
+    Returns:
+        float32 ``(n_segments, n_frames, 1 + n_fft // 2)``.
+    """
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.shape[0] < n_fft:
+        y = np.pad(y, (0, n_fft - y.shape[0]))
+    S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
+    S_db = librosa.amplitude_to_db(S, ref=np.max, top_db=top_db).T  # (frames, bins)
+    seg = max(1, int(round(seconds * sr / hop_length)))
+    step = max(1, int(round(seg * (1.0 - overlap))))
+    if S_db.shape[0] < seg:
+        pad = np.full((seg - S_db.shape[0], S_db.shape[1]), S_db.min(initial=-top_db), np.float32)
+        S_db = np.concatenate([S_db, pad])
+    n = 1 + (S_db.shape[0] - seg) // step
+    return np.stack([S_db[k * step : k * step + seg] for k in range(n)]).astype(np.float32)

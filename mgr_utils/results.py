@@ -1,24 +1,81 @@
-"""The machine-readable results record that every chapter writes and the results chapter reads.
+"""The machine-readable results record that every chapter writes and chapter 10 reads.
 
 One JSON file per chapter, ``<results_dir>/<chapter>.json``::
 
-    {"chapter": "03_texture_features",
-     "systems": {"mfcc_svm": {"accuracy": 0.71, "per_class_recall": {...}, "confusion": [[...]],
-                               "dataset": "synthetic", "protocol": "...", "params": {...},
-                               "reported": {"value": 0.83, "dataset": "LMD", "protocol": "..."}}}}
+    {"chapter": "04_costa_cnn",
+     "systems": {"costa_cnn": {
+         "accuracy": 0.71, "n_clips": 40, "per_class_recall": {...}, "confusion": [[...]],
+         "valid_accuracy": 0.74,
+         "dataset": "synthetic", "split": "stratified", "protocol": "...",
+         "selected_on": "validation", "choices": {"rule": "sum (chosen on the validation clips)"},
+         "family": "spectrogram CNN", "params": {...},
+         "reported": {"value": 0.83, "metric": "accuracy", "dataset": "LMD ...", "protocol": "...",
+                      "source": "Costa et al. 2017, Table 3", "sureness": "paper"}}},
+     "run": {"seconds": 52.1, "peak_memory_mb": 812, ...}}
+
+**Choose on validation, report test once.** Every system says what its choices (aggregation rule,
+variant, epochs, hyper-parameters) were made on: ``"validation"`` (the validation clips, or
+cross-validation inside the training clips) or ``"fixed"`` (set before the run, e.g. the paper's
+rule). Its ``accuracy`` is the test clips' score of that one choice, measured once.
 
 Files are replaced atomically, so an interrupted run never leaves a half-written record.
 
-Notebook: ``01_datasets.ipynb`` (first used in ``03_texture_features.ipynb``).
+Notebook: ``01_datasets.ipynb`` (first used in ``03_texture_features.ipynb``; read in ``10_results.ipynb``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-from mgr_utils.atomic import atomic_write
+from mgr_utils.atomic import write_json_atomic
+
+SELECTED_ON = ("validation", "fixed")
+"""What a system's choices may be made on: never the test clips."""
+
+SURENESS = {
+    "paper": "read in the paper",
+    "code": "read in the authors' public code",
+    "secondary": "from a secondary source (abstract, citing paper, author's page)",
+    "reproduction": "from a third-party reproduction",
+    "unverified": "not verified (the primary source was not read)",
+}
+"""How sure a reported number is; the appendix "What each paper did" explains each level."""
+
+FAMILIES = ("baseline", "classical", "spectrogram CNN", "raw audio", "pretraining", "auralisation net")
+"""The groups chapter 10 sorts systems into."""
+
+READ_LOG: list[Path] = []
+"""Records read by :func:`load_record` in this process (the book tooling's reuse key reads it)."""
+
+WRITE_LOG: list[Path] = []
+"""Records written in this process."""
+
+
+def default_results_dir() -> Path:
+    """``$MGR_RESULTS_DIR`` if set (the book build sets it), else ``results`` in the working folder.
+
+    Notebook: ``01_datasets.ipynb``.
+    """
+    return Path(os.environ.get("MGR_RESULTS_DIR") or "results")
+
+
+def _check_metrics(metrics: dict[str, Any]) -> None:
+    acc = metrics.get("accuracy")
+    if acc is None or not 0.0 <= float(acc) <= 1.0:
+        raise ValueError(f"metrics must hold an 'accuracy' between 0 and 1, got {acc!r}")
+    n = metrics.get("n_clips")
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"metrics must hold 'n_clips', the number of test clips scored, got {n!r}")
+    confusion = metrics.get("confusion")
+    if confusion is not None:
+        total = sum(map(sum, confusion))
+        correct = sum(row[i] for i, row in enumerate(confusion))
+        if total != n or abs(correct / total - float(acc)) > 1e-9:
+            raise ValueError(f"confusion matrix ({correct} of {total} right) disagrees with "
+                             f"accuracy {acc} on {n} clips")
 
 
 def record_result(
@@ -26,11 +83,15 @@ def record_result(
     system: str,
     metrics: dict[str, Any],
     *,
-    results_dir: str | Path = "results",
     dataset: str,
+    split: str,
     protocol: str,
+    selected_on: str,
+    choices: dict[str, Any] | None = None,
+    family: str = "baseline",
     params: dict[str, Any] | None = None,
     reported: dict[str, Any] | None = None,
+    results_dir: str | Path | None = None,
 ) -> Path:
     """Add (or replace) one system's result in the chapter's record.
 
@@ -39,54 +100,92 @@ def record_result(
     Args:
         chapter: The notebook's stem, e.g. ``"03_texture_features"``.
         system: A short name for the system, e.g. ``"lbp_zone_svm"``.
-        metrics: What was measured: at least ``accuracy`` (clip level, 0-1); typically the output of
-            :func:`mgr_utils.evaluation.clip_metrics` plus timings.
-        results_dir: Folder of the records (the book's runner points it at the build).
+        metrics: What was measured on the test clips, once: at least ``accuracy`` (clip level, 0-1)
+            and ``n_clips``, typically :func:`mgr_utils.evaluation.clip_metrics` plus timings and
+            ``valid_accuracy``.
         dataset: ``"synthetic"`` or ``"gtzan"``.
-        protocol: How it was measured, in words (split, sizes, aggregation).
+        split: The split's name (``"stratified"``, ``"filtered"``).
+        protocol: How it was measured, in words (sizes, aggregation).
+        selected_on: ``"validation"`` or ``"fixed"``: what every choice of this system was made on.
+        choices: Each choice and how it was made, e.g. ``{"rule": "sum (fixed: the paper's)"}``.
+        family: One of :data:`FAMILIES` (chapter 10 groups by it).
         params: The notebook parameters the run used.
-        reported: The paper's own number beside ours: ``{"value", "dataset", "protocol", "source"}``.
+        reported: The paper's own number beside ours: ``{"value", "metric", "dataset", "protocol",
+            "source", "sureness"}``, ``sureness`` one of :data:`SURENESS`.
+        results_dir: Folder of the records (``None``: :func:`default_results_dir`).
 
     Returns:
         The path of the chapter's record.
 
     Raises:
-        ValueError: ``metrics`` has no ``accuracy`` in [0, 1].
+        ValueError: Missing or inconsistent metrics, an unknown ``selected_on``, ``family`` or
+            ``sureness``, or a ``reported`` without its keys.
     """
-    acc = metrics.get("accuracy")
-    if acc is None or not 0.0 <= float(acc) <= 1.0:
-        raise ValueError(f"metrics must hold an 'accuracy' between 0 and 1, got {acc!r}")
-    path = Path(results_dir) / f"{chapter}.json"
-    record = load_record(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    _check_metrics(metrics)
+    if selected_on not in SELECTED_ON:
+        raise ValueError(f"selected_on must be one of {SELECTED_ON} (never the test clips), got {selected_on!r}")
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
+    if reported is not None:
+        missing = {"value", "metric", "dataset", "protocol", "source", "sureness"} - set(reported)
+        if missing:
+            raise ValueError(f"reported lacks {sorted(missing)}")
+        if reported["sureness"] not in SURENESS:
+            raise ValueError(f"reported sureness must be one of {list(SURENESS)}, got {reported['sureness']!r}")
+    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
     record["systems"][system] = {
         **_jsonable(metrics),
         "dataset": dataset,
+        "split": split,
         "protocol": protocol,
+        "selected_on": selected_on,
+        "choices": _jsonable(choices or {}),
+        "family": family,
         "params": _jsonable(params or {}),
         "reported": _jsonable(reported) if reported else None,
     }
     write_json_atomic(path, record)
+    WRITE_LOG.append(path.resolve())
     return path
 
 
-def load_record(path: str | Path) -> dict[str, Any]:
-    """Read one chapter's record."""
+def record_run(chapter: str, run: dict[str, Any], results_dir: str | Path | None = None) -> Path:
+    """Store how the chapter's run went (``seconds``, ``peak_memory_mb``, machine) in its record.
+
+    Notebook: ``01_datasets.ipynb`` (every chapter's last cell, through
+    :func:`mgr_utils.notebook.report_run`).
+    """
+    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record["run"] = _jsonable(run)
+    write_json_atomic(path, record)
+    WRITE_LOG.append(path.resolve())
+    return path
+
+
+def _read(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
-def load_results(results_dir: str | Path = "results") -> dict[str, dict[str, Any]]:
+def load_record(path: str | Path) -> dict[str, Any]:
+    """Read one chapter's record (and note it in :data:`READ_LOG`).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    record = _read(Path(path))
+    READ_LOG.append(Path(path).resolve())
+    return record
+
+
+def load_results(results_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """All chapters' records in ``results_dir``, keyed by chapter, in chapter order.
 
     Notebook: ``10_results.ipynb``.
     """
-    return {p.stem: load_record(p) for p in sorted(Path(results_dir).glob("*.json"))}
-
-
-def write_json_atomic(path: str | Path, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` via a temporary file and an atomic rename."""
-    with atomic_write(path, "w", fsync=True, encoding="utf-8") as f:
-        json.dump(obj, f, indent=1, sort_keys=False)
+    folder = Path(results_dir if results_dir is not None else default_results_dir())
+    return {p.stem: load_record(p) for p in sorted(folder.glob("*.json"))}
 
 
 def _jsonable(obj: Any) -> Any:

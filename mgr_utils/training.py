@@ -3,23 +3,19 @@
 The path of every CNN chapter is the same:
 
 1. :func:`segments_dataset` turns each side of a split (a :class:`~mgr_utils.datasets.ClipSet`)
-   and a per-clip input function into arrays ``(X, y, clip_index)``, one row per segment or patch,
-   standardised with statistics of the **training side only**;
+   and a per-clip input function (one per paper, in :mod:`mgr_utils.features`, e.g.
+   :func:`~mgr_utils.features.costa_patches`) into arrays ``(X, y, clip_index)``, one row per
+   segment or patch, standardised with statistics of the **training side only**;
 2. :func:`train` fits a Keras model on them (seeded, early stopping on the validation side with
    the best weights restored, a ``tf.data`` pipeline) and measures the time and the throughput;
-3. :func:`evaluate_clips` predicts every segment, aggregates the segments of each clip
-   (:func:`mgr_utils.evaluation.aggregate_segments`: majority vote, sum rule, product rule) and
-   scores the clips (:func:`mgr_utils.evaluation.clip_metrics`);
-4. :func:`fuse` (late fusion, :mod:`mgr_utils.evaluation`) combines the clip probabilities of two
-   systems, e.g. Costa's CNN and the LBP-SVM of chapter 3.
+3. :func:`evaluate_selected` predicts every segment, chooses the segment-to-clip rule
+   (majority vote, sum rule, product rule: :func:`mgr_utils.evaluation.aggregate_segments`) on the
+   **validation** clips, then scores the test clips **once**, with that rule.
 
-The per-clip input functions of the papers (:func:`costa_patches`, :func:`stft_segments`; the
-GLCM maps are :func:`mgr_utils.features.glcm_maps_per_segment`) live here so that the feature
-cache's worker processes can import them without TensorFlow: this module imports TensorFlow and
-Keras only inside the functions that need them.
+TensorFlow and Keras are imported only inside the functions that need them, so the feature
+cache's worker processes never load them.
 
-Notebook: ``04_costa_cnn.ipynb`` (reused in ``05_nakashika_glcm_cnn.ipynb``, ``06_zhang_cnn.ipynb``
-and the raw-audio and auralisation chapters).
+Notebook: ``04_costa_cnn.ipynb`` (reused in every chapter that trains a network).
 """
 
 from __future__ import annotations
@@ -34,107 +30,10 @@ from typing import Any
 import numpy as np
 
 from mgr_utils import GENRES, SR
-from mgr_utils.evaluation import aggregate_segments, clip_labels, clip_metrics, fuse  # noqa: F401
+from mgr_utils.evaluation import aggregate_segments, clip_labels, clip_metrics, select_on_validation
 
 DEFAULT_RULES = ("vote", "sum", "product")
 """The segment-to-clip rules :func:`evaluate_clips` reports by default."""
-
-
-# --------------------------------------------------------------------------------------------
-# Per-clip network inputs, one function per paper
-# --------------------------------------------------------------------------------------------
-
-
-def costa_patches(
-    y: np.ndarray,
-    sr: int = SR,
-    n_fft: int = 1024,
-    hop_length: int = 768,
-    scale: float = 0.5,
-    width: int = 16,
-    hop: int = 16,
-    top_db: float = 80.0,
-) -> np.ndarray:
-    """Costa's CNN input: a clip's spectrogram image, downscaled by half, cut into 256 × 16 patches.
-
-    Costa et al. (2017) take the DFT with a **1 024-sample Hann window**, downscale the spectrogram
-    image **by 50 %** (513 bins → 256 rows) and cut it into **256 × 16 patches**, the test images
-    **without overlap** ([P], ``papers.md`` §1). *Ours*: the hop of 768 samples (35 ms; after the
-    downscale one column is 70 ms and a patch 1.1 s, close to the ≈ 75 ms and 1.2 s implied by the
-    paper's 800 columns over 60 s), the dB scale (``ref`` = the clip's maximum, ``top_db`` 80) and
-    the training overlap (pass ``hop=8`` for 50 %; the paper does not state it).
-
-    Notebook: ``04_costa_cnn.ipynb``.
-
-    Args:
-        y: Mono audio.
-        sr: Sample rate in Hz.
-        n_fft, hop_length: STFT size and hop.
-        scale: Downscale factor of the image (0.5 as the paper).
-        width: Patch width in columns (16).
-        hop: Hop between patches in columns (16: no overlap).
-        top_db: Dynamic range kept below the clip's maximum.
-
-    Returns:
-        float32 ``(n_patches, rows, width, 1)`` (``rows = 256`` with the defaults).
-    """
-    import librosa
-
-    from mgr_utils.features import downscale, patches, stft_magnitude
-
-    S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
-    S_db = librosa.amplitude_to_db(S, ref=np.max, top_db=top_db)
-    P = patches(downscale(S_db, scale), width=width, hop=hop)
-    return P[..., None].astype(np.float32, copy=False)
-
-
-def stft_segments(
-    y: np.ndarray,
-    sr: int = SR,
-    seconds: float = 3.0,
-    overlap: float = 0.5,
-    n_fft: int = 1024,
-    hop_length: int = 512,
-    top_db: float = 80.0,
-) -> np.ndarray:
-    """Zhang's CNN input: linear-frequency STFT magnitude frames of a clip's segments, time first.
-
-    Zhang et al. (2016) feed "simply the short time Fourier transforms" ([S], ``papers.md`` §3);
-    the STFT size, hop and segment length are [U]. *Ours*: ``n_fft = 1024``, hop 512 (as Kereliuk
-    et al.'s STFT-frame systems on GTZAN [C]), 513 bins; 3 s segments with 50 % overlap (the
-    survey's "segments of a few seconds with 50 % overlap"); magnitudes in dB (``ref`` = the clip's
-    maximum, ``top_db`` 80). The STFT is computed once per clip and cut in the frame domain:
-    ``round(seconds * sr / hop_length)`` frames per segment (129 for 3 s), hop scaled by
-    ``1 - overlap``; a clip shorter than one segment gives one segment padded at -``top_db``.
-
-    Notebook: ``06_zhang_cnn.ipynb``.
-
-    Args:
-        y: Mono audio.
-        sr: Sample rate in Hz.
-        seconds, overlap: Segment length and overlap.
-        n_fft, hop_length: STFT size and hop.
-        top_db: Dynamic range kept below the clip's maximum.
-
-    Returns:
-        float32 ``(n_segments, n_frames, 1 + n_fft // 2)``.
-    """
-    import librosa
-
-    from mgr_utils.features import stft_magnitude
-
-    y = np.asarray(y, dtype=np.float32)
-    if y.shape[0] < n_fft:
-        y = np.pad(y, (0, n_fft - y.shape[0]))
-    S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
-    S_db = librosa.amplitude_to_db(S, ref=np.max, top_db=top_db).T  # (frames, bins)
-    seg = max(1, int(round(seconds * sr / hop_length)))
-    step = max(1, int(round(seg * (1.0 - overlap))))
-    if S_db.shape[0] < seg:
-        pad = np.full((seg - S_db.shape[0], S_db.shape[1]), S_db.min(initial=-top_db), np.float32)
-        S_db = np.concatenate([S_db, pad])
-    n = 1 + (S_db.shape[0] - seg) // step
-    return np.stack([S_db[k * step : k * step + seg] for k in range(n)]).astype(np.float32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,7 +136,7 @@ def segments_dataset(
 
     Args:
         sides: ``{"train": ClipSet, "valid": ClipSet, "test": ClipSet}`` (any names).
-        fn: Module-level per-clip function, e.g. :func:`costa_patches`.
+        fn: Module-level per-clip function, e.g. :func:`mgr_utils.features.costa_patches`.
         params: Keyword parameters of ``fn`` for every side.
         side_params: Overrides per side, e.g. ``{"train": {"hop": 8}}`` for overlapping training
             patches and non-overlapping test patches (Costa).
@@ -684,3 +583,49 @@ def evaluate_clips(
         out[rule] = {**clip_metrics(y_clip, S.argmax(axis=1), genres), "segment_accuracy": seg_acc,
                      "rule": rule}
     return out
+
+
+def evaluate_selected(
+    model,
+    valid: Segments,
+    test: Segments,
+    rules: Sequence[str] = DEFAULT_RULES,
+    preference: Sequence[str] | None = None,
+    genres: Sequence[str] = GENRES,
+    batch_size: int = 256,
+    valid_probs: np.ndarray | None = None,
+    test_probs: np.ndarray | None = None,
+) -> dict:
+    """Choose the segment-to-clip rule on the validation clips, then score the test clips once.
+
+    Every rule of ``rules`` is scored on the **validation** clips; the best one
+    (:func:`mgr_utils.evaluation.select_on_validation`, ties to the first of ``preference``) is the
+    system's rule, and only that rule is applied to the test clips. Reporting the best rule *on
+    the test clips* would choose on the very clips the number claims to be unbiased on.
+
+    Notebook: ``04_costa_cnn.ipynb`` (reused in chapters 5-9).
+
+    Args:
+        model: A trained Keras model (ignored when both ``*_probs`` are given).
+        valid, test: The validation and test :class:`Segments`.
+        rules: Candidate rules; one rule means a fixed choice.
+        preference: Tie-break order, e.g. the paper's rule first.
+        genres: Class names, in label order.
+        batch_size: Prediction batch size.
+        valid_probs, test_probs: Segment probabilities already computed.
+
+    Returns:
+        ``{"rule", "selected_on", "valid": {rule: metrics}, "test": metrics of the chosen rule,
+        with "valid_accuracy" and "rule" added}``; ``selected_on`` is ``"validation"`` when there
+        was more than one rule to choose from, else ``"fixed"``.
+    """
+    P_valid = predict_segments(model, valid.X, batch_size) if valid_probs is None else valid_probs
+    on_valid = evaluate_clips(None, None, valid.clip_index, valid.y, rules=rules, genres=genres,
+                              segment_probs=P_valid)
+    rule = select_on_validation({r: m["accuracy"] for r, m in on_valid.items()}, preference)
+    P_test = predict_segments(model, test.X, batch_size) if test_probs is None else test_probs
+    scored = evaluate_clips(None, None, test.clip_index, test.y, rules=(rule,), genres=genres,
+                            segment_probs=P_test)[rule]
+    scored["valid_accuracy"] = on_valid[rule]["accuracy"]
+    return {"rule": rule, "selected_on": "validation" if len(rules) > 1 else "fixed", "valid": on_valid,
+            "test": scored}

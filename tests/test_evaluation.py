@@ -108,16 +108,50 @@ def test_clip_labels():
         clip_labels([3, 1], [0, 0])
 
 
-def test_recorded_baseline_picks_the_best_matching_system(tmp_path):
+def _metrics(acc, valid=None, n=10):
+    k = round(acc * n)
+    m = {"accuracy": k / n, "n_clips": n, "confusion": [[k, 0], [n - k, 0]]}
+    if valid is not None:
+        m["valid_accuracy"] = valid
+    return m
+
+
+def test_recorded_baseline_is_chosen_on_validation_not_test(tmp_path):
     from mgr_utils.evaluation import recorded_baseline
     from mgr_utils.results import record_result
 
     assert recorded_baseline(tmp_path) is None
-    common = dict(results_dir=tmp_path, dataset="synthetic", protocol="test")
-    record_result("03_texture_features", "a", {"accuracy": 0.6}, params={"SEED": 0, "SPLIT": "s"}, **common)
-    record_result("03_texture_features", "b", {"accuracy": 0.7}, params={"SEED": 0, "SPLIT": "s"}, **common)
-    record_result("03_texture_features", "c", {"accuracy": 0.9}, params={"SEED": 1, "SPLIT": "s"}, **common)
+    common = dict(results_dir=tmp_path, dataset="synthetic", split="s", protocol="test", selected_on="validation",
+                  choices={"C": "cross-validation"})
+    # "b" is best on validation, "a" is best on test: the baseline is "b", with b's test accuracy.
+    record_result("03_texture_features", "a", _metrics(0.9, valid=0.6), params={"SEED": 0, "SPLIT": "s"}, **common)
+    record_result("03_texture_features", "b", _metrics(0.7, valid=0.8), params={"SEED": 0, "SPLIT": "s"}, **common)
+    record_result("03_texture_features", "c", _metrics(1.0, valid=0.9), params={"SEED": 1, "SPLIT": "s"}, **common)
+    record_result("03_texture_features", "d", _metrics(1.0), params={"SEED": 0, "SPLIT": "s"}, **common)
     name, r = recorded_baseline(tmp_path, dataset="synthetic", params={"SEED": 0, "SPLIT": "s", "EPOCHS": 3})
-    assert name == "b" and r["accuracy"] == 0.7
+    assert name == "b" and r["accuracy"] == 0.7, "chosen on validation, never on test"
     assert recorded_baseline(tmp_path, dataset="gtzan") is None
-    assert recorded_baseline(tmp_path)[0] == "c"
+    assert recorded_baseline(tmp_path)[0] == "c", "without params, every seed matches"
+
+
+def test_select_on_validation_breaks_ties_by_preference():
+    from mgr_utils.evaluation import select_on_validation
+
+    scores = {"vote": 0.8, "sum": 0.9, "product": 0.9}
+    assert select_on_validation(scores) == "sum"
+    assert select_on_validation(scores, preference=("product", "sum")) == "product"
+    assert select_on_validation({"x": 0.1}) == "x"
+    with pytest.raises(ValueError):
+        select_on_validation({})
+
+
+def test_wilson_interval_known_values():
+    from mgr_utils.evaluation import wilson_interval
+
+    # Wilson (1927) for 8 of 10 at 95 %: centre (8 + 1.92) / 13.84, half-width 1.96 sqrt(1.6 + 0.96) / 13.84.
+    lo, hi = wilson_interval(0.8, 10)
+    assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(0.9433, abs=1e-3)
+    lo, hi = wilson_interval(0.0, 40)
+    assert lo == 0.0 and hi == pytest.approx(0.0876, abs=1e-3)
+    lo, hi = wilson_interval(1.0, 40)
+    assert hi == pytest.approx(1.0) and lo == pytest.approx(0.9124, abs=1e-3)

@@ -164,12 +164,31 @@ def test_lbp_bins():
     assert codes.min() >= 0 and codes.max() <= 58
 
 
-def test_lbp_zone_histograms_shape_and_zones():
-    edges = F.zone_edges(128, 15)
-    assert edges[0] == 0 and edges[-1] == 128 and len(edges) == 16 and np.all(np.diff(edges) >= 8)
-    H = F.lbp_zone_histograms(F.log_mel(tone_noise(2.0), SR))
+def test_lbp_zone_histograms_leave_out_the_padded_border():
+    """A flat image with one dark pixel: every LBP code is the flat code, except around the dark pixel.
+
+    scikit-image compares the neighbours that fall outside the image with 0, so its codes along the
+    border of a bright flat image are not the flat code: the zone histograms must not count them.
+    """
+    R = 2
+    image = np.full((30, 40), 1.0)
+    image[15, 20] = 0.0  # in zone 7 of 15 (rows 14-15)
+    flat = int(F.lbp(np.full((7, 7), 9, np.uint8), P=8, R=R, method="nri_uniform")[3, 3])
+    codes = F.lbp(F.quantize(image, 256), P=8, R=R, method="nri_uniform")
+    assert (codes[:R] != flat).all() and (codes[:, :R] != flat).all(), "the padding artefact this guards against"
+    far = np.abs(np.arange(30) - 15)[:, None] > R
+    assert (codes[R:-R, R:-R][far[R:-R, 0]] == flat).all(), "inside, away from the dark pixel: flat"
+
+    H = F.lbp_zone_histograms(image, n_zones=15, P=8, R=R)
     assert H.shape == (15, 59) and H.dtype == np.float32
-    np.testing.assert_allclose(H.sum(axis=1), 1.0, rtol=1e-5)
+    edges = F.zone_edges(30, 15)
+    for z in range(1, 14):
+        if edges[z + 1] <= 15 - R or edges[z] > 15 + R:  # zones the dark pixel's circles do not reach
+            assert H[z, flat] == 1.0, (z, H[z].nonzero())
+    dark = int(np.searchsorted(edges, 15, side="right") - 1)
+    assert H[dark, flat] < 1.0 and H[dark].sum() == pytest.approx(1.0)
+    # Zones 0 and 14 hold rows 0-1 and 28-29, all within R of the edge: nothing is left of them.
+    assert H[0].sum() == H[14].sum() == 0.0
 
 
 # ------------------------------------------------------------------ GLCM
@@ -195,6 +214,37 @@ def test_glcm_vertical_offset_by_hand():
     # col 0: (0,0) (0,0) (0,2); col 1: (0,0) (0,2) (2,2); cols 2, 3: (1,1) (1,2) (2,3) each.
     G = F.glcm(HARALICK, angles=(np.pi / 2,), levels=4, normed=False)[:, :, 0]
     np.testing.assert_array_equal(G, [[3, 0, 2, 0], [0, 2, 2, 0], [0, 0, 1, 2], [0, 0, 0, 0]])
+
+
+def test_glcm_diagonal_offsets_by_hand():
+    # 45° pairs (r, c) with (r + 1, c + 1); 135° with (r + 1, c - 1). Row by row of HARALICK:
+    # 45°:  (0,0) (0,1) (1,1) | (0,2) (0,2) (1,2) | (0,2) (2,3) (2,3)
+    # 135°: (0,0) (1,0) (1,1) | (0,0) (1,2) (1,2) | (2,2) (2,2) (2,3)
+    G45 = F.glcm(HARALICK, angles=(np.pi / 4,), levels=4, normed=False)[:, :, 0]
+    np.testing.assert_array_equal(G45, [[1, 1, 3, 0], [0, 1, 1, 0], [0, 0, 0, 2], [0, 0, 0, 0]])
+    G135 = F.glcm(HARALICK, angles=(3 * np.pi / 4,), levels=4, normed=False)[:, :, 0]
+    np.testing.assert_array_equal(G135, [[2, 0, 0, 0], [1, 1, 2, 0], [0, 0, 2, 1], [0, 0, 0, 0]])
+    # The four angles of the default stack are, in order, 0°, 45°, 90°, 135°.
+    G = F.glcm(HARALICK, levels=4, normed=False)
+    np.testing.assert_array_equal(G[:, :, 1], G45)
+    np.testing.assert_array_equal(G[:, :, 3], G135)
+
+
+def test_costa_patches_put_each_moment_in_its_patch():
+    """A tone burst at t seconds lands in patch floor(t * sr / hop / 2 / 16): frame, downscale, width."""
+    for t in (0.5, 2.0, 5.0, 7.3):
+        y = np.zeros(10 * SR, np.float32)
+        n0 = int(t * SR)
+        y[n0 : n0 + 800] = np.sin(2 * np.pi * 1000 * np.arange(800) / SR)
+        P = F.costa_patches(y, SR)
+        # 10 s: 1 + 220500 // 827 = 267 frames -> 134 columns -> 8 whole patches of 16.
+        assert P.shape == (8, 256, 16, 1)
+        column = t * SR / F.COSTA_HOP_LENGTH / 2
+        assert P[..., 0].mean(axis=(1, 2)).argmax() == int(column // 16), t
+        # Within its patch, the loudest column is the burst's, and 1 kHz sits in row 1000 / (sr / 1024) / 2.
+        k = int(column // 16)
+        assert abs(P[k, :, :, 0].mean(axis=0).argmax() - (column - 16 * k)) <= 1
+        assert abs(P[k, :, :, 0].mean(axis=1).argmax() - 1000 / (SR / 1024) / 2) <= 1
 
 
 def test_glcm_normalised_stack():
@@ -252,35 +302,46 @@ def _blobs(n_per_class=8, n_classes=3, n_features=6, seed=0):
     return X, y
 
 
-def test_descriptor_svm_separable():
+def test_descriptor_svm_generalises_to_held_out_blobs():
     from mgr_utils.classical import descriptor_svm
 
     X, y = _blobs()
     clf = descriptor_svm(seed=0).fit(X, y)
-    P = clf.predict_proba(X)
-    assert P.shape == (y.size, 3)
+    Xt, yt = _blobs(n_per_class=20, seed=1)  # never seen in fit
+    P = clf.predict_proba(Xt)
+    assert P.shape == (yt.size, 3)
     np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
-    assert (clf.predict(X) == y).mean() == 1.0
-    Xt, yt = _blobs(seed=1)
     assert (clf.predict(Xt) == yt).mean() >= 0.9
-    assert set(clf.best_params_) == {"C", "gamma"}
+    assert (clf.predict(Xt) == P.argmax(axis=1)).all(), "predict agrees with predict_proba"
+    assert set(clf.best_params_) == {"C", "gamma"} and 0 < clf.cv_score_ <= 1
+    # Labels shuffled: nothing to learn, and held-out accuracy falls to chance.
+    noise = descriptor_svm(seed=0).fit(X, np.random.default_rng(3).permutation(y))
+    assert (noise.predict(Xt) == yt).mean() < 0.6
 
 
-def test_lbp_zone_svm_separable():
-    from mgr_utils.classical import LBPZoneSVM
-
-    rng = np.random.default_rng(0)
-    n, zones, bins = 24, 3, 5
+def _zone_blobs(n, seed):
+    rng = np.random.default_rng(seed)
+    zones, bins = 3, 5
     y = np.repeat(np.arange(3), n // 3)
     X = rng.dirichlet(np.ones(bins), size=(n, zones))  # histograms; class shifts mass to bin y
     X[np.arange(n), :, y] += 2.0
-    X /= X.sum(axis=2, keepdims=True)
+    return X / X.sum(axis=2, keepdims=True), y
+
+
+def test_lbp_zone_svm_generalises_and_fuses_its_zones():
+    from mgr_utils.classical import LBPZoneSVM
+
+    X, y = _zone_blobs(24, seed=0)
+    Xt, yt = _zone_blobs(30, seed=1)
     clf = LBPZoneSVM(rule="product", C_grid=(1.0, 10.0), gamma_grid=("scale",)).fit(X, y)
-    assert len(clf.zone_models_) == zones and len(clf.zone_proba(X)) == zones
+    assert len(clf.zone_models_) == 3 and len(clf.zone_proba(Xt)) == 3
     for rule in ("sum", "product", "max", "min"):
-        P = clf.predict_proba(X, rule=rule)
-        assert P.shape == (n, 3)
+        P = clf.predict_proba(Xt, rule=rule)
+        assert P.shape == (30, 3)
         np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
-        assert (clf.predict(X, rule=rule) == y).mean() == 1.0
+        assert (clf.predict(Xt, rule=rule) == yt).mean() >= 0.9, rule
+    # The fused product is the normalised product of the zones' probabilities.
+    Z = np.prod(clf.zone_proba(Xt), axis=0)
+    np.testing.assert_allclose(clf.predict_proba(Xt, rule="product"), Z / Z.sum(axis=1, keepdims=True), rtol=1e-6)
     with pytest.raises(ValueError):
-        clf.predict_proba(X[:, :2])  # wrong number of zones
+        clf.predict_proba(Xt[:, :2])  # wrong number of zones

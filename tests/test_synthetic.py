@@ -80,3 +80,39 @@ def test_clipsets_concatenate():
     clips = load_synthetic(n_per_genre=2, duration=0.25)
     both = clips[:3] + clips[5:]
     assert both.ids == clips.ids[:3] + clips.ids[5:] and both.name == "synthetic"
+
+
+def _descriptors_and_rms(y, sr):
+    from mgr_utils.features import descriptors
+
+    return np.concatenate([descriptors(y, sr), [np.sqrt(np.mean(y**2))]])
+
+
+def test_the_set_is_neither_trivial_nor_impossible():
+    """A guard on the generator: the book's numbers mean something only if this holds.
+
+    The classical descriptor SVM of chapter 3 must stay well above chance (10 %), and one global
+    statistic alone (loudness, tempo) well below it: a change to the generator that made every
+    genre a different loudness, or made the genres indistinguishable, fails here.
+    """
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from mgr_utils.cache import extract
+    from mgr_utils.features import DESCRIPTOR_NAMES
+
+    clips = load_synthetic(n_per_genre=12, duration=5.0, seed=123)
+    X = np.stack(extract(clips, _descriptors_and_rms, {}, progress=False, use_cache=False).features)
+    y = clips.labels
+    folds = StratifiedKFold(4, shuffle=True, random_state=0)
+
+    def accuracy(Z):
+        return cross_val_score(make_pipeline(StandardScaler(), SVC()), Z, y, cv=folds).mean()
+
+    svm = accuracy(X[:, :-1])
+    singles = {"rms": accuracy(X[:, [-1]]), "tempo": accuracy(X[:, [DESCRIPTOR_NAMES.index("tempo")]])}
+    assert svm >= 0.55, f"the descriptor SVM reaches only {svm:.0%}: the genres are (nearly) indistinguishable"
+    for name, acc in singles.items():
+        assert acc <= min(0.45, svm - 0.25), f"{name} alone reaches {acc:.0%} (SVM {svm:.0%}): the set is trivial"

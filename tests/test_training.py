@@ -14,15 +14,16 @@ keras = pytest.importorskip("keras")
 from mgr_utils import training  # noqa: E402
 from mgr_utils.datasets import load_synthetic  # noqa: E402
 from mgr_utils.models import costa_cnn, nakashika_cnn  # noqa: E402
+from mgr_utils.features import COSTA_HOP_LENGTH, costa_patches, stft_segments  # noqa: E402
 from mgr_utils.training import (  # noqa: E402
+    Segments,
     Standardizer,
-    costa_patches,
     evaluate_clips,
+    evaluate_selected,
     make_dataset,
     measure_throughput,
     predict_clips,
     segments_dataset,
-    stft_segments,
     train,
 )
 
@@ -140,9 +141,10 @@ def test_input_functions_shapes():
     y = np.random.default_rng(0).standard_normal(22050 * 3).astype("float32")
     P = costa_patches(y)
     assert P.shape[1:] == (256, 16, 1) and P.dtype == np.float32
-    # 3 s: 1 + 66150 // 768 = 87 frames -> 44 columns after the 50 % downscale.
-    assert len(P) == 1 + (44 - 16) // 16
-    assert len(costa_patches(y, hop=8)) == 1 + (44 - 16) // 8
+    # 3 s: 1 + 66150 // 827 = 80 frames -> 40 columns after the 50 % downscale.
+    assert COSTA_HOP_LENGTH == 827
+    assert len(P) == 1 + (40 - 16) // 16
+    assert len(costa_patches(y, hop=8)) == 1 + (40 - 16) // 8
     S = stft_segments(y, seconds=1.0)
     assert S.shape[1:] == (43, 513)
     assert len(S) == 1 + (1 + 3 * 22050 // 512 - 43) // 22
@@ -189,10 +191,30 @@ def test_evaluate_clips_with_a_model():
     assert out["sum"]["n_clips"] == 20 and out["sum"]["accuracy"] > 0.8
 
 
-def test_fuse_is_the_evaluation_function():
-    from mgr_utils import evaluation
+def test_evaluate_selected_reports_the_validation_choice_not_the_test_best():
+    """The rule is chosen on the validation clips; the test clips are scored once, with that rule.
 
-    assert training.fuse is evaluation.fuse
+    A clip whose segments say [0.9, 0.1], [0.9, 0.1], [0.0, 1.0]: the sum rule and the vote pick
+    class 0, the product rule class 1 (the zero vetoes class 0). On validation that clip is of
+    class 1 (product right, 2 of 2; sum and vote 1 of 2), on test of class 0 (product 1 of 2;
+    sum and vote 2 of 2). Reporting the test-best rule would claim 100 %; the book reports 50 %.
+    """
+    veto = [[0.9, 0.1], [0.9, 0.1], [0.0, 1.0]]
+    Pv = np.array(veto + [[0.9, 0.1], [0.9, 0.1]])
+    Pt = np.array(veto + [[0.1, 0.9], [0.1, 0.9]])
+    clips = np.array([0, 0, 0, 1, 1])
+    valid = Segments(np.zeros((5, 1)), np.array([1, 1, 1, 0, 0]), clips, None)
+    test = Segments(np.zeros((5, 1)), np.array([0, 0, 0, 1, 1]), clips, None)
+    on_test = evaluate_clips(None, None, clips, test.y, genres=("a", "b"), segment_probs=Pt)
+    assert on_test["sum"]["accuracy"] == on_test["vote"]["accuracy"] == 1.0 and on_test["product"]["accuracy"] == 0.5
+
+    out = evaluate_selected(None, valid, test, genres=("a", "b"), valid_probs=Pv, test_probs=Pt)
+    assert out["rule"] == "product" and out["selected_on"] == "validation"
+    assert out["valid"]["product"]["accuracy"] == 1.0 and out["valid"]["sum"]["accuracy"] == 0.5
+    assert out["test"]["accuracy"] == 0.5, "the validation choice, scored once on test"
+    assert out["test"]["valid_accuracy"] == 1.0 and out["test"]["rule"] == "product"
+    fixed = evaluate_selected(None, valid, test, rules=("sum",), genres=("a", "b"), valid_probs=Pv, test_probs=Pt)
+    assert fixed["rule"] == "sum" and fixed["selected_on"] == "fixed" and fixed["test"]["accuracy"] == 1.0
 
 
 def test_segments_dataset_reads_one_entry_of_a_dict_feature(tmp_path):

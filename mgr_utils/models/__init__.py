@@ -1,0 +1,26 @@
+"""The networks of the book, one module per paper, as Keras 3 functional models.
+
+Each builder returns an *uncompiled* :class:`keras.Model` (compile and train it with
+:func:`mgr_utils.training.train`) and takes ``seed`` for reproducible initial weights. Each
+docstring carries the paper's layer table with a tag per fact, as the appendix *What each paper
+did* explains them: [P] read in the paper, [C] read in public code, [S] from a secondary source,
+[R] from a third-party reproduction, [U] not verified, **ours** where the paper is silent.
+
+=========================  ===========================================  ==========================
+module                     paper                                        chapter
+=========================  ===========================================  ==========================
+:mod:`.costa`              Costa, Oliveira & Silla Jr. 2017             ``04_costa_cnn.ipynb``
+:mod:`.nakashika`          Nakashika, Garcia & Takiguchi 2012           ``05_nakashika_glcm_cnn.ipynb``
+:mod:`.zhang`              Zhang, Lei, Xu & Xing 2016 (reconstruction)  ``06_zhang_cnn.ipynb``
+=========================  ===========================================  ==========================
+
+The builders are re-exported here, so ``models.costa_cnn`` works as well as
+``models.costa.costa_cnn``.
+
+Notebook: ``04_costa_cnn.ipynb`` (first use).
+"""
+
+from mgr_utils.models.common import count_layers, seed_weights  # noqa: F401
+from mgr_utils.models.costa import costa_cnn  # noqa: F401
+from mgr_utils.models.nakashika import ScalarAffine, nakashika_cnn  # noqa: F401
+from mgr_utils.models.zhang import POOLINGS, zhang_cnn  # noqa: F401

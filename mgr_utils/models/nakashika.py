@@ -1,0 +1,92 @@
+"""Nakashika, Garcia & Takiguchi (2012): a ConvNet on stacked GLCM maps.
+
+Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from mgr_utils.models.common import seed_weights
+
+
+@keras.saving.register_keras_serializable(package="mgr_utils")
+class ScalarAffine(layers.Layer):
+    """``y = a x + b`` with one trainable scalar ``a`` and one ``b`` for the whole input.
+
+    LeNet's "subsampling" layers multiply the pooled map by a trainable coefficient and add a
+    trainable bias; the Nakashika reproduction ([R], see the appendix *What each paper did*) keeps that step after its
+    average pooling.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+    """
+
+    def build(self, input_shape):
+        self.a = self.add_weight(shape=(), initializer="ones", name="a")
+        self.b = self.add_weight(shape=(), initializer="zeros", name="b")
+
+    def call(self, x):
+        return self.a * x + self.b
+
+
+def nakashika_cnn(
+    input_shape: tuple[int, int, int] = (16, 16, 4),
+    n_classes: int = 10,
+    filters: Sequence[int] = (12, 6),
+    kernel_sizes: Sequence[int] = (6, 3),
+    activation: str = "tanh",
+    seed: int | None = None,
+) -> keras.Model:
+    """Nakashika, Garcia & Takiguchi (2012): a ConvNet on stacked GLCM maps.
+
+    The input is one segment's grey-level co-occurrence matrices (16 grey levels → 16 × 16 maps),
+    **one channel per offset** (distance 1 at 0°, 45°, 90°, 135°), computed from a quantised
+    short-term **mel** map: the "integration" of local feature maps the title names ([S]: the
+    abstract). The primary PDF was not read, so the layers below are those of the public
+    reproduction (Dziri & Stiegler, ``models/GLCM_model.py``), a LeNet-like net ([R]: a
+    third-party reproduction; [S]: a secondary source; [U]: not verified):
+
+    ===  ==========================================================  =====================
+    #    layer                                                       source
+    ===  ==========================================================  =====================
+    in   16 × 16 GLCM maps × ``n_maps`` offsets                      [R] (their code: 15 × 15)
+    1    conv 6×6, 12 maps, tanh                                     [R]
+    2    average pooling 2×2                                         [R]
+    3    trainable affine scalar (LeNet "subsampling" coefficient)   [R]
+    4    conv 3×3, 6 maps, tanh                                      [R]
+    5    global average pooling                                      [R]
+    6    dense softmax over ``n_classes``                            [R]
+    ===  ==========================================================  =====================
+
+    *Ours*: ``"valid"`` padding (16 → 11 → 5 → 3 per side) and the 16 × 16 input (the reproduction
+    feeds 15 × 15, whose match with the paper is [U]). The network is deliberately tiny: six
+    numbers reach the softmax, one reason the reproduction stayed at 41-52 % on GTZAN [R] against
+    the paper's ~72 % [S].
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+
+    Args:
+        input_shape: ``(levels, levels, n_maps)``.
+        n_classes: Number of genres.
+        filters: Maps of the two conv layers ([R]: 12, 6).
+        kernel_sizes: Kernel sides of the two conv layers ([R]: 6, 3).
+        activation: Activation of the conv layers ([R]: tanh).
+        seed: Seed for the initial weights (``None``: leave the global seed alone).
+
+    Returns:
+        An uncompiled model mapping ``(batch, *input_shape)`` to ``(batch, n_classes)`` probabilities.
+    """
+    seed_weights(seed)
+    x_in = keras.Input(shape=tuple(input_shape), name="glcm_maps")
+    x = layers.Conv2D(filters[0], kernel_sizes[0], activation=activation, name="conv1")(x_in)
+    x = layers.AveragePooling2D(2, name="avgpool")(x)
+    x = ScalarAffine(name="subsampling_affine")(x)
+    x = layers.Conv2D(filters[1], kernel_sizes[1], activation=activation, name="conv2")(x)
+    x = layers.GlobalAveragePooling2D(name="global_avgpool")(x)
+    y = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
+    return keras.Model(x_in, y, name="nakashika_cnn")
+
+
