@@ -1,0 +1,48 @@
+"""Features and network inputs: spectrograms, segments, patches, texture, descriptors, each paper's input.
+
+Every function is a thin, documented layer over librosa (McFee et al. 2015) or scikit-image; each
+docstring says which paper a choice follows and where the value is *our reading*. Submodules, in the
+order the book introduces them:
+
+============================  ======================================================  =========
+module                        what                                                    chapter
+============================  ======================================================  =========
+:mod:`.spectrograms`          frames, segments, STFT, mel, log-mel, downscale, patches  2
+:mod:`.texture`               quantisation, LBP zones (Costa), GLCM maps (Nakashika)    3
+:mod:`.descriptors`           the classical descriptor vector                          1, 3
+:mod:`.inputs`                network inputs of Costa and Zhang                        4-6
+============================  ======================================================  =========
+
+Everything is re-exported here (``features.log_mel``, ``features.costa_patches``).
+
+Notebook: ``02_spectrograms.ipynb`` (first use).
+"""
+
+FEATURES_VERSION = "2"
+"""Bumped whenever a function here changes its output; part of every feature-cache key."""
+
+from mgr_utils.features.spectrograms import (  # noqa: E402, F401
+    downscale,
+    log_mel,
+    mel_filterbank,
+    mel_spectrogram,
+    n_frames,
+    n_segments,
+    patches,
+    segment,
+    stft_magnitude,
+)
+from mgr_utils.features.texture import (  # noqa: E402, F401
+    GLCM_ANGLES,
+    glcm,
+    glcm_maps_per_segment,
+    glcm_mel_map,
+    lbp,
+    lbp_n_bins,
+    lbp_zone_histograms,
+    quantize,
+    texture_features,
+    zone_edges,
+)
+from mgr_utils.features.descriptors import DESCRIPTOR_NAMES, descriptors  # noqa: E402, F401
+from mgr_utils.features.inputs import COSTA_HOP_LENGTH, COSTA_N_FFT, costa_patches, stft_segments  # noqa: E402, F401
