@@ -35,8 +35,10 @@ def _parser() -> argparse.ArgumentParser:
                            help="leave out toc entries that have no file yet (a preview; the site is incomplete)")
             p.add_argument("--force", action="store_true",
                            help="execute every selected notebook / render again, even when nothing changed")
+        if name in ("build", "execute", "render"):
+            p.add_argument("--only", action="append", metavar="NAME",
+                           help="only the notebooks whose path contains NAME (render: a preview of those chapters)")
         if name in ("build", "execute"):
-            p.add_argument("--only", action="append", metavar="NAME", help="run notebooks whose path contains NAME")
             p.add_argument("--params", type=Path, help=f"parameter file (default: {FAST_PARAMS})")
             p.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                            help="replace one parameter for every notebook (YAML value; None means None)")
@@ -109,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "render":
             start = time.perf_counter()
-            index = render_book(root, build_dir, partial=args.partial, quiet=not args.verbose, force=args.force)
+            index = render_book(root, build_dir, partial=args.partial, quiet=not args.verbose, force=args.force,
+                                only=args.only)
             print(f"render: {time.perf_counter() - start:.1f} s")
             print(f"HTML: {index}")
             return 0

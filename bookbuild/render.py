@@ -30,6 +30,7 @@ from bookbuild.layout import (
     prune_toc,
     relpath,
     resolve_doc,
+    select_notebooks,
     toc_entries,
     toc_notebooks,
 )
@@ -43,10 +44,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 Log = Callable[[str], None]
 
 
-def stage_site(root: Path, build_dir: Path, *, partial: bool = False) -> Path:
+def stage_site(root: Path, build_dir: Path, *, partial: bool = False, keep: set[str] | None = None) -> Path:
     """Copy the book into ``<build>/site_src`` with the executed notebooks in place of the sources.
 
-    With ``partial``, the staged ``_toc.yml`` leaves out the entries that have no file yet.
+    With ``partial``, the staged ``_toc.yml`` leaves out the entries that have no file yet; with
+    ``keep``, it holds only those toc entries (a one-chapter preview).
     """
     root, build_dir = Path(root).resolve(), Path(build_dir).resolve()
     site = build_dir / "site_src"
@@ -55,8 +57,9 @@ def stage_site(root: Path, build_dir: Path, *, partial: bool = False) -> Path:
     site.mkdir(parents=True)
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "_build")
     shutil.copy2(root / "_config.yml", site / "_config.yml")
-    if partial:
-        keep = {e for e in toc_entries(root) if resolve_doc(root, e) is not None}
+    if partial or keep is not None:
+        existing = {e for e in toc_entries(root) if resolve_doc(root, e) is not None}
+        keep = existing if keep is None else existing & keep
         toc = prune_toc(load_yaml(root / "_toc.yml"), keep)
         (site / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
     else:
@@ -70,7 +73,7 @@ def stage_site(root: Path, build_dir: Path, *, partial: bool = False) -> Path:
         _copy_into(root / rel, site / rel)
     for entry in toc_entries(root):
         doc = resolve_doc(root, entry)
-        if doc is None:
+        if doc is None or (keep is not None and entry not in keep):
             continue
         rel = relpath(root, doc)
         if doc.suffix == ".ipynb":
@@ -123,7 +126,7 @@ def tree_sha256(folder: Path) -> str:
 
 
 def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = False, quiet: bool = True,
-                force: bool = False, log: Log = print) -> Path:
+                force: bool = False, only=None, log: Log = print) -> Path:
     """Render the executed notebooks and the prose into ``<build>/html``; return ``index.html``.
 
     Runs ``jupyter-book build --warningiserror --keep-going --all`` on the staged copy, so any Sphinx
@@ -137,13 +140,20 @@ def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = Fa
     root = Path(root).resolve()
     build_dir = Path(build_dir).resolve() if build_dir else default_build_dir(root)
     missing = missing_toc_entries(root)
+    keep = None
+    notebooks = toc_notebooks(root)
+    if only:  # a preview of some chapters: the prose pages and the selected notebooks
+        notebooks = select_notebooks(root, only, partial=True)
+        chosen = {relpath(root, nb)[: -len(".ipynb")] for nb in notebooks}
+        keep = {e for e in toc_entries(root) if e in chosen or (resolve_doc(root, e) or Path()).suffix != ".ipynb"}
+        partial = True
     problems = [] if partial else [f"{e}: listed in _toc.yml but no such file" for e in missing]
-    problems += unexecuted_notebooks(root, build_dir, toc_notebooks(root))
+    problems += unexecuted_notebooks(root, build_dir, notebooks)
     if problems:
         raise BookError("cannot render:\n  " + "\n  ".join(problems))
-    if missing:
-        log("partial site, without: " + ", ".join(missing))
-    site = stage_site(root, build_dir, partial=partial)
+    if missing or keep is not None:
+        log("partial site, without: " + ", ".join(e for e in toc_entries(root) if e in missing or (keep and e not in keep)))
+    site = stage_site(root, build_dir, partial=partial, keep=keep)
     html = build_dir / "html"
     digest = tree_sha256(site)
     stamp = html / RENDER_STAMP
@@ -171,7 +181,8 @@ def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = Fa
         shutil.rmtree(html)
     shutil.move(str(html_src), str(html))
     _copy_staged_assets(root, site, html)
-    absent = [e for e in toc_entries(root) if e not in missing and not (html / f"{e}.html").exists()]
+    absent = [e for e in toc_entries(root)
+              if e not in missing and (keep is None or e in keep) and not (html / f"{e}.html").exists()]
     if absent:
         raise BookError("pages missing from the HTML: " + ", ".join(absent))
     (html / RENDER_STAMP).write_text(json.dumps({"site_src": digest}), encoding="utf-8")
