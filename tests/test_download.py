@@ -208,9 +208,7 @@ def test_cli_failure_prints_manual_steps_and_exits_1(tmp_path, monkeypatch, caps
     assert "no route to host" in err and "kaggle.com" in err and "DATA_DIR" in err
 
 
-def test_cli_splits(tmp_path, monkeypatch, capsys, shared_data):
-    local = functools.partial(fetch_split_lists, source=shared_data / "gtzan_splits")
-    monkeypatch.setattr(dl, "fetch_split_lists", local)
-    assert dl.main(["splits", "--dest", str(tmp_path)]) == 0
+def test_cli_splits_from_a_local_folder(tmp_path, capsys, shared_data):
+    assert dl.main(["splits", "--dest", str(tmp_path), "--from", str(shared_data / "gtzan_splits")]) == 0
     assert str(tmp_path) in capsys.readouterr().out
     assert (tmp_path / "valid_filtered.txt").is_file()
