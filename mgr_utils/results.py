@@ -164,6 +164,22 @@ def record_run(chapter: str, run: dict[str, Any], results_dir: str | Path | None
     return path
 
 
+def record_extra(chapter: str, name: str, value: Any, results_dir: str | Path | None = None) -> Path:
+    """Store an experiment's measurements that are not one system's score (a curve, a table).
+
+    Chapter 10 reads them for its conclusions: chapter 7's accuracy against the number of training
+    clips, chapter 8's against the labelled fraction, chapter 9's correlations per layer.
+
+    Notebook: ``07_raw_audio.ipynb`` (read in ``10_results.ipynb``).
+    """
+    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record.setdefault("extras", {})[name] = _jsonable(value)
+    write_json_atomic(path, record)
+    WRITE_LOG.append(path.resolve())
+    return path
+
+
 def _read(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as f:
         return json.load(f)

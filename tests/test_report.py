@@ -1,0 +1,88 @@
+"""Chapter 10's table: rows from the records, Wilson intervals, missing chapters, dataset labels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from mgr_utils import report  # noqa: E402
+
+
+def _system(acc, n, dataset="synthetic", split="stratified", reported=None, family="spectrogram CNN"):
+    k = round(acc * n)
+    return {"accuracy": acc, "n_clips": n, "confusion": [[k, 0], [n - k, 0]], "dataset": dataset, "split": split,
+            "protocol": "p", "selected_on": "validation", "choices": {"rule": "sum"}, "family": family,
+            "reported": reported}
+
+
+RECORDS = {
+    "03_texture_features": {"systems": {"lbp_zone_svm": _system(0.8, 40, family="classical")}},
+    "04_costa_cnn": {"systems": {"costa_cnn": _system(0.5, 40, reported={
+        "value": 0.83, "metric": "accuracy", "dataset": "LMD", "protocol": "3-fold CV", "source": "Costa", "sureness": "paper"})}},
+    "07_raw_audio": {"systems": {"li_cnn": _system(0.3, 40, family="raw audio"),
+                                 "dieleman_raw": _system(0.4, 40, family="raw audio", reported={
+                                     "value": 0.8487, "metric": "tag ROC-AUC", "dataset": "MTAT", "protocol": "folders",
+                                     "source": "S", "sureness": "secondary"})}},
+}
+
+
+def test_rows_carry_both_sides_and_a_wilson_interval():
+    rows = report.collect(RECORDS)
+    assert [r.system for r in rows] == ["lbp_zone_svm", "costa_cnn", "li_cnn", "dieleman_raw"]
+    costa = rows[1]
+    assert costa.low == pytest.approx(0.3520, abs=1e-3) and costa.high == pytest.approx(0.6480, abs=1e-3)
+    assert costa.anchor == "papers-costa" and rows[2].anchor == "papers-li" and rows[3].anchor == "papers-dieleman2014"
+    table = report.table_markdown(rows)
+    assert "| 4. Costa et al. | `costa_cnn` | LMD; 3-fold CV | accuracy 83.0% (read in the paper, {ref}`appendix <papers-costa>`) |" in table
+    assert "tag ROC-AUC 0.8487 (secondary source" in table, "other metrics are shown as they are, not as percentages"
+    assert "synthetic, stratified | 40 | 50.0% [35%, 65%] | validation |" in table
+
+
+def test_missing_chapters_are_named_with_how_to_run_them():
+    missing = report.missing_chapters(RECORDS)
+    assert missing == ["05_nakashika_glcm_cnn", "06_zhang_cnn", "08_pretraining", "09_auralisation"]
+    text = report.missing_message(missing)
+    assert "5. Nakashika et al. (`05_nakashika_glcm_cnn`)" in text
+    assert "python -m bookbuild build --only 05_nakashika_glcm_cnn --only 06_zhang_cnn" in text
+    assert report.missing_message([]) == ""
+    assert report.collect({}) == [] and report.missing_chapters({}) == list(report.SYSTEM_CHAPTERS)
+
+
+def test_datasets_are_always_labelled():
+    rows = report.collect(RECORDS)
+    assert report.datasets_note(rows) == "Every number of ours below was measured on **synthetic**, stratified split."
+    mixed = dict(RECORDS, **{"05_nakashika_glcm_cnn": {"systems": {"n": _system(0.5, 290, "gtzan", "filtered")}}})
+    note = report.datasets_note(report.collect(mixed))
+    assert "different datasets or splits" in note and "gtzan, filtered split" in note
+    assert "gtzan, filtered | 290 |" in report.table_markdown(report.collect(mixed))
+
+
+def test_figure_groups_families_and_draws_every_system():
+    ax = report.plot_reported_vs_reproduced(report.collect(RECORDS))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["dieleman_raw (07)", "li_cnn (07)", "costa_cnn (04)", "lbp_zone_svm (03)"]
+    texts = [t.get_text() for t in ax.texts]
+    assert {"classical", "spectrogram CNN", "raw audio"} <= set(texts) and "tag ROC-AUC 0.8487" in texts
+
+
+def test_conclusions_are_written_from_the_numbers():
+    records = {
+        "03_texture_features": {"systems": {"a": dict(_system(0.8, 40, family="classical"), valid_accuracy=0.6),
+                                            "b": dict(_system(0.5, 40, family="classical"), valid_accuracy=0.9)}},
+        "04_costa_cnn": {"systems": {"costa_cnn": _system(0.55, 40)}},
+        "07_raw_audio": {"systems": {"dieleman_mel": _system(0.6, 40), "dieleman_raw": _system(0.4, 40, family="raw audio")},
+                         "extras": {"scaling": {"clips_per_genre": [5, 10, 20], "n_test": 40,
+                                                "accuracy": {"mel": [0.4, 0.5, 0.6], "raw": [0.2, 0.35, 0.5]}}}},
+        "09_auralisation": {"systems": {}, "extras": {"invariance": {
+            "layers": [1, 2], "key": [0.9, 0.5], "chord": [0.5, 0.7], "instrument": [0.3, 0.4]}}},
+    }
+    text = report.conclusions(records)
+    # the baseline is b (best on validation), not a (best on test)
+    assert "`costa_cnn` (55.0%) and the classical `b` (50.0%) are level (2 of 40 test clips apart)" in text
+    assert "`dieleman_raw` (40.0%) is behind `dieleman_mel` (60.0%) by 8 of 40 test clips" in text
+    assert "narrows from +20% at 5 to +10% at 20 clips per genre" in text
+    assert "layer 1: key, layer 2: chord" in text and "at 1 of 2 depths" in text
+    assert report.conclusions({}).startswith("No chapter")
