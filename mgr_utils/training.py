@@ -63,19 +63,37 @@ class Standardizer:
         keep = {a % (ndim - 1) + 1 for a in self.feature_axes}
         return tuple(a for a in range(ndim) if a not in keep)
 
-    def fit(self, X: np.ndarray) -> Standardizer:
-        """Learn the statistics of ``X`` (``(n_samples, ...)``); a constant feature gets std 1."""
-        X = np.asarray(X, dtype=np.float64)
+    def fit(self, X: np.ndarray, chunk: int = 4096) -> Standardizer:
+        """Learn the statistics of ``X`` (``(n_samples, ...)``); a constant feature gets std 1.
+
+        Sums and sums of squares are accumulated in float64 over chunks of ``chunk`` samples, so a
+        large float32 array (whole GTZAN clips as raw audio) is never copied whole in float64.
+        """
+        X = np.asarray(X)
         axes = self._reduce_axes(X.ndim)
-        self.mean_ = X.mean(axis=axes, keepdims=True)[0]
-        std = X.std(axis=axes, keepdims=True)[0]
-        self.std_ = np.where(std > 1e-8, std, 1.0)
+        total = total_sq = None
+        count = 0
+        for start in range(0, X.shape[0], chunk):
+            part = np.asarray(X[start : start + chunk], dtype=np.float64)
+            s1 = part.sum(axis=axes, keepdims=True)
+            s2 = np.square(part).sum(axis=axes, keepdims=True)
+            total = s1 if total is None else total + s1
+            total_sq = s2 if total_sq is None else total_sq + s2
+            count += part.size // s1.size
+        mean = total / count
+        std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+        self.mean_ = mean[0].astype(np.float32)
+        self.std_ = np.where(std[0] > 1e-8, std[0], 1.0).astype(np.float32)
         return self
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """``(X - mean) / std`` as float32."""
+    def transform(self, X: np.ndarray, inplace: bool = False) -> np.ndarray:
+        """``(X - mean) / std`` as float32 (``inplace``: overwrite ``X`` when it is float32, no copy)."""
         if self.mean_ is None:
             raise RuntimeError("Standardizer.transform before fit")
+        if inplace and isinstance(X, np.ndarray) and X.dtype == np.float32:
+            X -= self.mean_
+            X /= self.std_
+            return X
         return ((np.asarray(X, dtype=np.float32) - self.mean_) / self.std_).astype(np.float32)
 
 
@@ -164,22 +182,40 @@ def segments_dataset(
     for side, clips in sides.items():
         p = {**(params or {}), **((side_params or {}).get(side, {}))}
         res = extract(clips, fn, p, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, name=name)
-        feats = [np.asarray(f if key is None else f[key]) for f in res.features]
-        if not feats or sum(len(f) for f in feats) == 0:
+        lengths = [len(f if key is None else f[key]) for f in res.features]
+        if sum(lengths) == 0:
             raise ValueError(f"side {side!r}: no segment from {len(clips)} clips")
+        X = _stack_releasing(res.features, lengths, key)
         labels = clips.labels[res.kept]
         out[side] = Segments(
-            X=np.concatenate(feats).astype(np.float32, copy=False),
-            y=np.repeat(labels, [len(f) for f in feats]).astype(np.int64),
-            clip_index=np.repeat(res.kept, [len(f) for f in feats]).astype(np.int64),
+            X=X,
+            y=np.repeat(labels, lengths).astype(np.int64),
+            clip_index=np.repeat(res.kept, lengths).astype(np.int64),
             clips=clips,
         )
     scaler = None
     if standardize:
         scaler = Standardizer(feature_axes).fit(out[fit_on].X)
         for s in out.values():
-            s.X = scaler.transform(s.X)
+            s.X = scaler.transform(s.X, inplace=True)
     return out, scaler
+
+
+def _stack_releasing(features: list, lengths: list[int], key: str | None) -> np.ndarray:
+    """Concatenate per-clip arrays into one float32 array, dropping each clip's array once copied.
+
+    ``np.concatenate`` would hold every clip's array and the result at once (twice the side's size
+    at the peak); filling a preallocated array keeps the peak near one copy, which matters for whole
+    GTZAN clips as raw audio.
+    """
+    first = np.asarray(features[0] if key is None else features[0][key])
+    X = np.empty((sum(lengths), *first.shape[1:]), dtype=np.float32)
+    at = 0
+    for i, n in enumerate(lengths):
+        X[at : at + n] = features[i] if key is None else features[i][key]
+        features[i] = None
+        at += n
+    return X
 
 
 # --------------------------------------------------------------------------------------------
