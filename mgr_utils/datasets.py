@@ -427,3 +427,100 @@ def load_dataset(dataset: str = "synthetic", data_dir: str | Path | None = None,
     if dataset == "gtzan":
         return load_gtzan(data_dir, **{k: v for k, v in kwargs.items() if k == "duration"})
     raise ValueError(f"unknown dataset {dataset!r}; DATASET must be one of {DATASETS}")
+
+
+# --------------------------------------------------------------------------------------------
+# A GTZAN-shaped folder of synthetic clips: a dress rehearsal of the full run without GTZAN
+# --------------------------------------------------------------------------------------------
+
+GTZAN_UNREADABLE = ("jazz.00054",)
+"""The clip the common copies of GTZAN hold as a file that is not audio."""
+
+
+def _write_clip_wav(clip: Clip, path: Path) -> str:
+    """Render one synthetic clip and write it as 16-bit PCM WAV, atomically; return its id."""
+    import soundfile as sf
+
+    from mgr_utils.atomic import atomic_write
+    from mgr_utils.synthetic import render
+
+    y = render(clip.genre, seed=clip.seed, duration=clip.duration, sr=clip.sr)  # not cached: the WAV is the copy
+    with atomic_write(path, "wb") as f:
+        sf.write(f, y, clip.sr, format="WAV", subtype="PCM_16")
+    return clip.clip_id
+
+
+def write_gtzan_like(
+    dest: str | Path,
+    n_per_genre: int = 100,
+    duration: float = 30.0,
+    seed: int = 0,
+    unreadable: Sequence[str] = GTZAN_UNREADABLE,
+    n_jobs: int = -1,
+    progress: bool = True,
+) -> Path:
+    """Write synthetic clips in GTZAN's layout and names: ``dest/genres/<g>/<g>.NNNNN.wav``.
+
+    A dress rehearsal of the full run: with GTZAN's 10 × 100 clips of 30 s at 22,050 Hz and GTZAN's
+    file names, the fault-filtered split applies to it, and the clips of ``unreadable`` are written
+    as files that are not audio, as ``jazz.00054.wav`` is in the common copies. Clips already
+    written are kept (an interrupted run resumes), and each file appears only once complete.
+
+    Notebook: ``10_results.ipynb`` (the README's dress rehearsal of the full run).
+
+    Args:
+        dest: The folder to write; use it as ``DATA_DIR``.
+        n_per_genre: Clips per genre (GTZAN: 100).
+        duration: Seconds per clip (GTZAN: 30).
+        seed: Seed of the synthetic set (clip ``i`` of genre ``g`` is that of :func:`load_synthetic`).
+        unreadable: Clip ids written as non-audio files.
+        n_jobs: Worker processes (joblib convention).
+        progress: Show a progress bar.
+
+    Returns:
+        ``dest``.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    dest = Path(dest).expanduser()
+    clips = load_synthetic(n_per_genre=n_per_genre, duration=duration, seed=seed)
+    todo = []
+    for clip in clips:
+        path = dest / "genres" / clip.genre / f"{clip.clip_id}.wav"
+        if path.exists():
+            continue
+        if clip.clip_id in unreadable:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"This is not a WAV file: like jazz.00054 in the common copies of GTZAN.\n")
+            continue
+        todo.append((clip, path))
+    jobs = (delayed(_write_clip_wav)(clip, path) for clip, path in todo)
+    for _ in tqdm(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=len(todo), disable=not progress,
+                  desc="writing clips"):
+        pass
+    return dest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mgr_utils.datasets gtzan-like DEST``: write the dress-rehearsal folder.
+
+    Notebook: ``10_results.ipynb``.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mgr_utils.datasets",
+                                     description="Write a GTZAN-shaped folder of synthetic clips.")
+    parser.add_argument("command", choices=("gtzan-like",))
+    parser.add_argument("dest", help="the folder to write (then DATA_DIR=dest)")
+    parser.add_argument("--n-per-genre", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    folder = write_gtzan_like(args.dest, n_per_genre=args.n_per_genre, duration=args.duration, seed=args.seed)
+    print(f"GTZAN-shaped synthetic clips in {folder}; use DATA_DIR={folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -152,3 +152,19 @@ def test_real_recording_as_clip(shared_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(Clip("x", "jazz", path=clip.path).load()) > 61 * SR
+
+
+def test_gtzan_like_folder_loads_as_gtzan_with_its_unreadable_clip(tmp_path):
+    from mgr_utils.datasets import load_gtzan, load_synthetic, write_gtzan_like
+
+    write_gtzan_like(tmp_path / "g", n_per_genre=3, duration=0.5, unreadable=("jazz.00001",), n_jobs=1, progress=False)
+    with pytest.warns(UserWarning, match="jazz.00001"):
+        clips = load_gtzan(tmp_path / "g")
+    assert len(clips) == 29 and clips.ids[0] == "blues.00000" and "jazz.00001" not in clips.ids
+    assert [p.endswith("jazz.00001.wav") for p, _ in clips.skipped] == [True]
+    y = clips.by_ids(["rock.00002"])[0].load()
+    expected = load_synthetic(n_per_genre=3, duration=0.5).by_ids(["rock.00002"])[0].load()
+    np.testing.assert_allclose(y, expected, atol=1 / 32768 + 1e-6), "16-bit copies of the synthetic clips"
+    before = (tmp_path / "g" / "genres" / "rock" / "rock.00002.wav").stat().st_mtime_ns
+    write_gtzan_like(tmp_path / "g", n_per_genre=3, duration=0.5, unreadable=("jazz.00001",), n_jobs=1, progress=False)
+    assert (tmp_path / "g" / "genres" / "rock" / "rock.00002.wav").stat().st_mtime_ns == before, "resumes, keeps files"
