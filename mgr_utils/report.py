@@ -309,8 +309,8 @@ def _invariance(records) -> list[str]:
         best = max(factors, key=lambda f: inv[f][i])
         most.append(f"layer {layer}: {best}")
     key_least = sum(max(factors, key=lambda f: inv[f][i]) == "key" for i in range(len(layers)))
-    return [f"**What the auralised layers keep** (chapter 9): the change whose deconvolved outputs stay most "
-            f"correlated (the one the layer cares least about) is, by depth, " + ", ".join(most)
+    return ["**What the auralised layers keep** (chapter 9): the change whose deconvolved outputs stay most "
+            "correlated (the one the layer cares least about) is, by depth, " + ", ".join(most)
             + f". A key change matters least at {key_least} of {len(layers)} depths here; Choi et al. found it "
             "mattered least at every depth {cite}`choi2016explaining`."]
 

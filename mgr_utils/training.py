@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from mgr_utils import GENRES, SR
+from mgr_utils import GENRES
 from mgr_utils.evaluation import aggregate_segments, clip_labels, clip_metrics, select_on_validation
 
 DEFAULT_RULES = ("vote", "sum", "product")

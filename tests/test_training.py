@@ -11,7 +11,6 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from mgr_utils import training  # noqa: E402
 from mgr_utils.datasets import load_synthetic  # noqa: E402
 from mgr_utils.models import costa_cnn, nakashika_cnn  # noqa: E402
 from mgr_utils.features import COSTA_HOP_LENGTH, costa_patches, stft_segments  # noqa: E402
