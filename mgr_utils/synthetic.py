@@ -666,3 +666,112 @@ def _master(y: np.ndarray, ctx: Context, lofi: bool) -> np.ndarray:
     noise = _lowpass(noise, rng.uniform(2000, 9000), sr)
     y = y + noise / (np.sqrt(np.mean(noise**2)) + 1e-9) * 10 ** (-snr_db / 20)
     return 0.9 * y / (np.max(np.abs(y)) + 1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Model signals: one chord of one instrument (chapter 9's invariance study). Appended; the clips
+# above do not depend on anything below.
+# --------------------------------------------------------------------------------------------
+
+CHORD_TYPES: dict[str, tuple[int, ...]] = {
+    "fifth": (0, 7),
+    "major": (0, 4, 7),
+    "minor": (0, 3, 7),
+    "sus4": (0, 5, 7),
+    "dim": (0, 3, 6),
+    "maj7": (0, 4, 7, 11),
+    "dom7": (0, 4, 7, 10),
+    "min7": (0, 3, 7, 10),
+}
+"""Eight chord types as semitones above the root, for :func:`render_chord`.
+
+Choi et al.'s model signals used eight chord types; their templates' names mention intervals,
+major, minor, sus4, major 7th, 7th, minor and diminished chords. This list is our reading.
+
+Notebook: ``09_auralisation.ipynb``.
+"""
+
+CHORD_KEYS: dict[str, int] = {"Eb2": 39, "Bb2": 46, "A3": 57, "G4": 67}
+"""The four roots of Choi et al.'s model signals (MIDI note numbers; C4 = 60).
+
+Notebook: ``09_auralisation.ipynb``.
+"""
+
+CHORD_INSTRUMENTS = ("sine", "piano", "pluck", "overdrive", "lead", "strings", "organ")
+"""Seven instruments for :func:`render_chord`: a pure sine and six of the generator's instruments.
+
+Choi et al.'s templates used a sine, a piano, acoustic and electric guitars, a saxophone and
+strings (seven instruments in the paper). Here ``pluck`` stands in for the acoustic guitar,
+``overdrive`` for the electric one, ``lead`` (a square-ish synthesiser) for the saxophone; ``organ``
+is the seventh. All are additive caricatures, not recordings.
+
+Notebook: ``09_auralisation.ipynb``.
+"""
+
+
+def render_chord(
+    instrument: str,
+    root: int | str,
+    chord: str | tuple[int, ...],
+    duration: float = 4.0,
+    sr: int = SR,
+    strikes: int = 2,
+) -> np.ndarray:
+    """One chord of one instrument, struck ``strikes`` times over ``duration``: a model signal.
+
+    Each strike starts at ``k * duration / strikes`` and lasts 90 % of that span; the notes are the
+    synthetic genre set's instruments (:func:`render`'s), summed and scaled to a peak of 0.9. The
+    same arguments always give the same samples (nothing here is random).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        instrument: ``"sine"`` or one of the generator's instruments (:data:`CHORD_INSTRUMENTS`
+            lists seven).
+        root: MIDI note of the chord's root, or a name of :data:`CHORD_KEYS` (``"A3"``).
+        chord: A name of :data:`CHORD_TYPES`, or semitones above the root.
+        duration: Length in seconds.
+        sr: Sample rate in Hz.
+        strikes: How many times the chord is played.
+
+    Returns:
+        float32 mono audio of ``round(duration * sr)`` samples.
+
+    Raises:
+        ValueError: An unknown instrument, key or chord, a duration that is not positive, or
+            ``strikes`` below 1.
+    """
+    if isinstance(root, str):
+        if root not in CHORD_KEYS:
+            raise ValueError(f"unknown key {root!r}; use a MIDI note or one of {list(CHORD_KEYS)}")
+        root = CHORD_KEYS[root]
+    if isinstance(chord, str):
+        if chord not in CHORD_TYPES:
+            raise ValueError(f"unknown chord {chord!r}; use semitones or one of {list(CHORD_TYPES)}")
+        chord = CHORD_TYPES[chord]
+    if not duration or duration <= 0:
+        raise ValueError(f"duration must be positive, got {duration}")
+    if int(strikes) < 1:
+        raise ValueError(f"strikes must be at least 1, got {strikes}")
+    n = round(duration * sr)
+    ctx = Context(rng=np.random.default_rng(0), sr=sr, n=n, tempo=120.0, swing=0.5, root=int(root),
+                  minor=False, chords=[(0, tuple(chord))])
+    span = duration / int(strikes)
+    note_dur = 0.9 * span
+    notes = []
+    for interval in chord:
+        midi = int(root) + int(interval)
+        if instrument == "sine":
+            m = int(note_dur * sr)
+            tone = _harmonics(_hz(midi), note_dur, sr, [1.0]) * _env(m, sr, 0.01, 10.0)
+            notes.append(tone * np.clip((note_dur - np.arange(m) / sr) / 0.05, 0, 1))
+        else:
+            try:
+                notes.append(_instrument(instrument, midi, note_dur, ctx))
+            except ValueError:
+                raise ValueError(f"unknown instrument {instrument!r}; use 'sine' or one of "
+                                 f"{list(CHORD_INSTRUMENTS)[1:]} (or another instrument of the generator)") from None
+    strike = np.sum(notes, axis=0)
+    events = [(k * span, strike, 1.0) for k in range(int(strikes))]
+    y = _mix_events(events, n, sr, 0.0)
+    return (0.9 * y / (np.max(np.abs(y)) + 1e-9)).astype(np.float32)

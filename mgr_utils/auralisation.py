@@ -1,0 +1,552 @@
+"""Deconvolution with switches and auralisation: listening to what a CNN's feature maps select.
+
+Choi, Fazekas & Sandler (2016) follow Zeiler & Fergus (2014): a feature map at depth *d* is
+projected back to the input spectrogram by running the network **backwards**, and the result is
+made audible with the original STFT's phase. What this module does, in the order of the chapter:
+
+1. :func:`forward_with_switches`: the forward pass through the conv blocks, recording at each
+   2 × 2 max-pooling **where each maximum came from** (the *switches*).
+2. For one feature map at depth *d*: keep it, zero the others, then for each block from *d* down to
+   1: :func:`unpool` with that block's switches, ReLU, :func:`transposed_conv` with the block's
+   own kernels (flipped, input and output channels swapped), no biases, and no ReLU after the last
+   one (:func:`deconvolve`). This is what ``get_deconve_mask`` of ``keunwoochoi/Auralisation``
+   does in NumPy ([C]); here the convolutions are TensorFlow's, the unpooling NumPy's, and whole
+   batches of maps go down at once.
+3. :func:`auralise_mask` (the released code: the deconvolved map multiplies the original complex
+   STFT) or :func:`auralise_magnitude` (the paper's listing: the deconvolved map as a magnitude,
+   with the original phase), then :func:`inverse_stft`.
+4. :func:`picture_measures`: three crude numbers (centroid, edge ratio, fill) behind the chapter's
+   automatic reading of what a map seems to select.
+5. The invariance study: :func:`model_signals` (instruments × chord types × keys),
+   :func:`pair_correlations` and :func:`invariance_correlations`, the average correlation between
+   the deconvolved outputs of signals that differ in one factor only (key, chord or instrument).
+
+Tensors are channels-last, as Keras: a batch of spectrograms is ``(batch, frequency, time, 1)``,
+a conv kernel ``(3, 3, channels in, channels out)``.
+
+Notebook: ``09_auralisation.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+# --------------------------------------------------------------------------------------------
+# The network's kernels and the forward pass with switches
+# --------------------------------------------------------------------------------------------
+
+
+def conv_kernels(model, depth: int | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The kernels and biases of a model's layers ``conv1``, ``conv2``, ... (``depth`` of them).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        model: A Keras model with conv layers named ``conv1`` ... (:func:`mgr_utils.models.choi.choi_cnn`).
+        depth: How many (``None``: all that exist).
+
+    Returns:
+        ``(kernels, biases)``: lists of ``(3, 3, c_in, c_out)`` and ``(c_out,)`` arrays, bottom first.
+
+    Raises:
+        ValueError: The model has fewer than ``depth`` such layers.
+    """
+    names = [layer.name for layer in model.layers]
+    n = 0
+    while f"conv{n + 1}" in names:
+        n += 1
+    depth = n if depth is None else depth
+    if depth < 1 or depth > n:
+        raise ValueError(f"depth must be between 1 and {n} (the model's conv layers conv1..conv{n}), got {depth}")
+    kernels, biases = [], []
+    for i in range(1, depth + 1):
+        W, b = model.get_layer(f"conv{i}").get_weights()
+        kernels.append(np.asarray(W, dtype=np.float32))
+        biases.append(np.asarray(b, dtype=np.float32))
+    return kernels, biases
+
+
+def max_pool_with_switches(x):
+    """2 × 2 max-pooling with stride 2 that also returns the **switches**: where each maximum was.
+
+    A switch is the position of the maximum in the map before pooling, flattened per example:
+    ``(row * width + column) * channels + channel`` (TensorFlow's ``max_pool_with_argmax``).
+    Choi's code stores the same thing as a 0/1 matrix of the map's size. A trailing odd row or
+    column is dropped, as in Choi's code (257 rows → 128).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        x: ``(batch, height, width, channels)``.
+
+    Returns:
+        ``(pooled, switches)``, both ``(batch, height // 2, width // 2, channels)``.
+    """
+    import tensorflow as tf
+
+    return tf.nn.max_pool_with_argmax(x, ksize=2, strides=2, padding="VALID")
+
+
+@dataclass
+class Forward:
+    """What :func:`forward_with_switches` records, one entry per block (bottom first).
+
+    Attributes:
+        maps: The pooled feature maps of each block, NumPy ``(batch, h, w, channels)``: depth
+            *d*'s maps are ``maps[d - 1]``.
+        switches: Each pooling's switches (NumPy integers), shaped as its output.
+        shapes: Each block's map shape **before** pooling, ``(height, width, channels)``.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+
+    maps: list
+    switches: list
+    shapes: list
+
+
+def forward_with_switches(x, kernels: Sequence, biases: Sequence | None = None) -> Forward:
+    """The forward pass through the conv blocks (conv 3×3 "same", ReLU, max-pool 2×2), with switches.
+
+    ``len(kernels)`` blocks are run; the dense layers are not needed. With the model's ``biases``
+    the pooled maps are exactly those of the trained network at inference (no dropout); Choi's
+    NumPy re-implementation leaves the biases out of this pass too ([C]): pass ``biases=None``
+    to do the same.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        x: Input spectrograms, ``(batch, frequency, time, 1)``.
+        kernels: One ``(3, 3, c_in, c_out)`` kernel per block, bottom first (:func:`conv_kernels`).
+        biases: One bias vector per block, or ``None``.
+
+    Returns:
+        A :class:`Forward`.
+    """
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
+    out = Forward([], [], [])
+    for i, W in enumerate(kernels):
+        x = tf.nn.conv2d(x, W, strides=1, padding="SAME")
+        if biases is not None:
+            x = x + biases[i]
+        x = tf.nn.relu(x)
+        out.shapes.append(tuple(int(s) for s in x.shape[1:]))
+        x, s = max_pool_with_switches(x)
+        out.maps.append(np.asarray(x))
+        out.switches.append(np.asarray(s, dtype=np.int32))     # positions within one example fit in 32 bits
+    return out
+
+
+def forward_in_batches(x, kernels: Sequence, biases: Sequence | None = None, batch_size: int = 32) -> Forward:
+    """:func:`forward_with_switches` over ``batch_size`` examples at a time, joined: the same record.
+
+    The first block's maps before pooling are the largest tensor of the pass (all 257 × 173
+    positions of every map); batches keep them small when many signals go through a wide network.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    step = max(1, int(batch_size))
+    parts = [forward_with_switches(x[i : i + step], kernels, biases) for i in range(0, len(x), step)]
+    return Forward([np.concatenate([p.maps[d] for p in parts]) for d in range(len(kernels))],
+                   [np.concatenate([p.switches[d] for p in parts]) for d in range(len(kernels))], parts[0].shapes)
+
+
+# --------------------------------------------------------------------------------------------
+# Going back down: unpooling and the transposed convolution
+# --------------------------------------------------------------------------------------------
+
+
+def unpool(y: np.ndarray, switches: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Undo a max-pooling with its switches: each value goes back where its maximum came from.
+
+    The output has the map's shape before pooling; every position that was not a maximum (and
+    the row or column the pooling dropped) is zero. Choi's code does the same with a 0/1 switch
+    matrix: upsample each value to its 2 × 2 window, multiply by the matrix.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        y: ``(batch, h, w, channels)``: values to put back (the pooled map, or a signal going down).
+        switches: The switches of that pooling (:func:`max_pool_with_switches`), shaped as ``y``.
+        shape: ``(height, width, channels)`` before pooling.
+
+    Returns:
+        float32 ``(batch, height, width, channels)``.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    batch = y.shape[0]
+    out = np.zeros((batch, int(np.prod(shape))), dtype=np.float32)
+    positions = np.asarray(switches, dtype=np.int64).reshape(batch, -1)   # where, within one example
+    np.put_along_axis(out, positions, y.reshape(batch, -1), axis=1)
+    return out.reshape(batch, *shape)
+
+
+def transposed_conv(y, W):
+    """The transposed convolution of a 3 × 3 "same" conv layer: back from its output to its input.
+
+    The forward layer correlates its input with ``W`` (``(3, 3, c_in, c_out)``). Its transpose
+    correlates with the **same kernels flipped** in both axes, with **input and output channels
+    swapped** (``(3, 3, c_out, c_in)``): each output value is spread back over the 3 × 3 input
+    positions it was computed from, weighted by the same numbers. It is the gradient of the
+    convolution with respect to its input (the test suite checks this). No bias is added.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        y: ``(batch, height, width, c_out)``.
+        W: The forward layer's kernel, ``(k, k, c_in, c_out)`` with ``k`` odd.
+
+    Returns:
+        ``(batch, height, width, c_in)``.
+    """
+    import tensorflow as tf
+
+    W_flipped = np.asarray(W)[::-1, ::-1]                  # flip rows and columns
+    W_swapped = np.transpose(W_flipped, (0, 1, 3, 2))       # c_in <-> c_out
+    return tf.nn.conv2d(y, np.ascontiguousarray(W_swapped), strides=1, padding="SAME")
+
+
+def deconvolve(top: np.ndarray, forward: Forward, kernels: Sequence) -> np.ndarray:
+    """Project maps at depth ``len(kernels)`` back to the input: unpool, ReLU, transposed conv, down to 1.
+
+    ``top`` holds, for each example, the depth-*d* pooled maps to project, usually all zero but
+    one (:func:`deconvolve_maps` builds it). At each block from *d* down to 1: :func:`unpool`
+    with the block's switches, ReLU, :func:`transposed_conv` with the block's kernels. No biases,
+    and no ReLU after the last step: the result can be negative (Choi's ``get_deconve_mask``).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        top: ``(batch, h, w, channels)`` at depth ``d = len(kernels)``.
+        forward: The forward pass that recorded the switches; its batch must match ``top``'s.
+        kernels: The kernels of blocks 1 to *d*, bottom first.
+
+    Returns:
+        float32 ``(batch, frequency, time)``: the deconvolved spectrograms.
+    """
+    x = np.asarray(top, dtype=np.float32)
+    for i in reversed(range(len(kernels))):
+        x = unpool(x, forward.switches[i], forward.shapes[i])
+        x = np.maximum(x, 0.0)                                   # ReLU
+        x = np.asarray(transposed_conv(x, kernels[i]))
+    return x[..., 0]
+
+
+def _select_maps(forward: Forward, depth: int, example: Sequence[int], maps: Sequence[int]) -> Forward:
+    """The forward record of the listed examples (repeats allowed), with all maps but one zeroed at ``depth``."""
+    example = np.asarray(example, dtype=np.int64)
+    fw = Forward([m[example] for m in forward.maps[:depth]],
+                 [s[example] for s in forward.switches[:depth]], forward.shapes[:depth])
+    top = fw.maps[depth - 1]
+    keep = np.zeros((len(example), top.shape[-1]), dtype=top.dtype)
+    keep[np.arange(len(example)), np.asarray(maps, dtype=np.int64)] = 1.0
+    fw.maps[depth - 1] = top * keep[:, None, None, :]            # keep one map, zero the others
+    return fw
+
+
+def deconvolve_maps(
+    forward: Forward, kernels: Sequence, depth: int, maps: Sequence[int], batch_size: int = 32
+) -> np.ndarray:
+    """Deconvolve feature maps ``maps`` of depth ``depth`` for every example of a forward pass.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        forward: :func:`forward_with_switches` on a batch of ``n`` spectrograms.
+        kernels: The kernels of blocks 1 to at least ``depth``.
+        depth: The block (1 = the first) whose pooled maps are projected.
+        maps: Which maps of that block.
+        batch_size: Examples × maps projected at once (memory: each holds the block-1 maps).
+
+    Returns:
+        float32 ``(n, len(maps), frequency, time)``.
+
+    Raises:
+        ValueError: ``depth`` outside the forward pass, or a map index outside the block.
+    """
+    if not 1 <= depth <= len(forward.maps):
+        raise ValueError(f"depth must be between 1 and {len(forward.maps)}, got {depth}")
+    n_maps = int(forward.maps[depth - 1].shape[-1])
+    maps = [int(m) for m in maps]
+    if not maps or min(maps) < 0 or max(maps) >= n_maps:
+        raise ValueError(f"maps must be indices between 0 and {n_maps - 1} (depth {depth}), got {maps}")
+    n = int(forward.maps[0].shape[0])
+    pairs = [(e, m) for e in range(n) for m in maps]
+    out = []
+    for start in range(0, len(pairs), max(1, int(batch_size))):
+        chunk = pairs[start : start + batch_size]
+        fw = _select_maps(forward, depth, [e for e, _ in chunk], [m for _, m in chunk])
+        out.append(deconvolve(fw.maps[depth - 1], fw, kernels[:depth]))
+    D = np.concatenate(out)
+    return D.reshape(n, len(maps), *D.shape[1:])
+
+
+def most_active_maps(forward: Forward, depth: int, k: int = 1, example: int | None = None) -> np.ndarray:
+    """The ``k`` maps of block ``depth`` with the largest mean activation, most active first.
+
+    The mean is over the pooled map's positions, of one ``example`` or (``None``) of all examples.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    A = np.asarray(forward.maps[depth - 1])
+    A = A if example is None else A[example : example + 1]
+    return np.argsort(-A.mean(axis=(0, 1, 2)), kind="stable")[: int(k)]
+
+
+# --------------------------------------------------------------------------------------------
+# From a deconvolved spectrogram to sound
+# --------------------------------------------------------------------------------------------
+
+
+def inverse_stft(S: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256) -> np.ndarray:
+    """The signal of a complex STFT (librosa's overlap-add with the Hann window), ``length`` samples.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    import librosa
+
+    return librosa.istft(stft_matrix=S, n_fft=n_fft, hop_length=hop_length, length=int(length)).astype(np.float32)
+
+
+def auralise_mask(S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256) -> np.ndarray:
+    """Hear a deconvolved spectrogram as a **mask** on the original complex STFT (Choi's released code).
+
+    ``istft(S · D)``: each time-frequency cell of the original keeps its phase and is weighted by
+    the deconvolved value; a negative value flips the cell's phase by π. What sounds is the
+    original's content where the map's projection is large.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        S: The excerpt's complex STFT, ``(frequency, time)``.
+        D: The deconvolved spectrogram, real, of the same shape.
+        length: Samples of the excerpt.
+        n_fft, hop_length: The STFT's size and hop.
+    """
+    if np.shape(S) != np.shape(D):
+        raise ValueError(f"S and D must have the same shape, got {np.shape(S)} and {np.shape(D)}")
+    return inverse_stft(S * D, length, n_fft=n_fft, hop_length=hop_length)
+
+
+def auralise_magnitude(S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256) -> np.ndarray:
+    """Hear a deconvolved spectrogram as a **magnitude** with the original phase (the paper's listing).
+
+    ``istft(D · exp(i ∠S))``: the deconvolved values themselves are the magnitudes; only the phase
+    comes from the original. Unlike :func:`auralise_mask`, energy the projection puts where the
+    original had little is heard at full strength.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    if np.shape(S) != np.shape(D):
+        raise ValueError(f"S and D must have the same shape, got {np.shape(S)} and {np.shape(D)}")
+    return inverse_stft(D * np.exp(1j * np.angle(S)), length, n_fft=n_fft, hop_length=hop_length)
+
+
+# --------------------------------------------------------------------------------------------
+# The invariance study
+# --------------------------------------------------------------------------------------------
+
+
+def _standardised_rows(Z: np.ndarray) -> np.ndarray:
+    """Each row minus its mean, divided by its norm (float32); a constant row becomes NaN."""
+    Z = np.asarray(Z, dtype=np.float32)
+    Z = Z - Z.mean(axis=-1, keepdims=True)
+    norm = np.linalg.norm(Z, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 1e-12, Z / norm, np.nan).astype(np.float32)
+
+
+def _pairs(factors: np.ndarray, f: int) -> list[tuple[int, int]]:
+    """Pairs of signals that differ in factor ``f`` and agree in every other factor."""
+    others = [g for g in range(factors.shape[1]) if g != f]
+    return [(i, j) for i, j in combinations(range(len(factors)), 2)
+            if factors[i, f] != factors[j, f] and np.array_equal(factors[i, others], factors[j, others])]
+
+
+def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """Pearson correlation of each pair's outputs, per map: ``(n_pairs, n_maps)`` (NaN: a constant output)."""
+    U = _standardised_rows(Z.reshape(Z.shape[0], Z.shape[1], -1))
+    i, j = np.array(pairs).T
+    return np.einsum("pmk,pmk->pm", U[i], U[j])
+
+
+def _summarise(r: np.ndarray) -> dict:
+    """Mean and spread over pairs of each pair's mean over its maps; how many were undefined."""
+    defined = ~np.all(np.isnan(r), axis=1)
+    per_pair = np.nanmean(r[defined], axis=1) if defined.any() else np.array([np.nan])
+    return {"mean": float(np.mean(per_pair)), "std": float(np.std(per_pair)), "n_pairs": int(defined.sum()),
+            "n_undefined": int(np.isnan(r).sum())}
+
+
+def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
+    if factors.ndim != 2 or factors.shape != (n_signals, len(names)):
+        raise ValueError(f"factors must be (n_signals, n_factors) = ({n_signals}, {len(names)}), got {factors.shape}")
+    pairs = [_pairs(factors, f) for f in range(len(names))]
+    for name, p in zip(names, pairs):
+        if not p:
+            raise ValueError(f"no pair of signals differs in {name!r} alone")
+    return pairs
+
+
+def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) -> dict[str, dict]:
+    """Average correlation between outputs of signal pairs that differ in exactly one factor.
+
+    For each factor (e.g. ``"instrument", "chord", "key"``), every pair of signals that differ in
+    that factor and agree in all others is taken; for each pair and each feature map, the Pearson
+    correlation of the two outputs (flattened) is computed; the result is the mean over maps and
+    pairs. A map whose output is constant for a signal (an inactive map) gives no correlation for
+    its pairs, and is counted in ``n_undefined``. Choi et al. report this average per layer without
+    naming the correlation measure: Pearson's is our reading.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        Z: ``(n_signals, n_maps, ...)``: each signal's outputs, one per map (any trailing shape).
+        factors: ``(n_signals, n_factors)`` integer level of each factor for each signal.
+        names: The factors' names, in column order.
+
+    Returns:
+        ``{name: {"mean", "std" (over pairs, of each pair's mean over maps), "n_pairs",
+        "n_undefined"}}``.
+
+    Raises:
+        ValueError: Shapes that disagree, or a factor with no pair that differs in it alone.
+    """
+    Z, factors = np.asarray(Z), np.asarray(factors)
+    if Z.ndim < 2:
+        raise ValueError(f"Z must be (n_signals, n_maps, ...), got {Z.shape}")
+    pairs = _check_factors(Z.shape[0], factors, names)
+    return {name: _summarise(_pair_r(Z, p)) for name, p in zip(names, pairs)}
+
+
+def invariance_correlations(
+    forward: Forward,
+    kernels: Sequence,
+    depth: int,
+    maps: Sequence[int],
+    factors: np.ndarray,
+    names: Sequence[str],
+    batch_size: int = 32,
+) -> dict[str, dict]:
+    """:func:`pair_correlations` of the deconvolved maps ``maps`` of block ``depth``, one map at a time.
+
+    Same result as deconvolving every map first, in the memory of one map's outputs.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        forward: :func:`forward_with_switches` on the model signals.
+        kernels: The kernels of blocks 1 to at least ``depth``.
+        depth: The block whose maps are deconvolved.
+        maps: Which maps.
+        factors, names: As for :func:`pair_correlations`.
+        batch_size: As for :func:`deconvolve_maps`.
+    """
+    factors = np.asarray(factors)
+    pairs = _check_factors(int(forward.maps[0].shape[0]), factors, names)
+    r = {name: [] for name in names}
+    for m in maps:
+        Z = deconvolve_maps(forward, kernels, depth, [m], batch_size=batch_size)
+        for name, p in zip(names, pairs):
+            r[name].append(_pair_r(Z, p))
+    return {name: _summarise(np.concatenate(r[name], axis=1)) for name in names}
+
+
+@dataclass
+class ModelSignals:
+    """The invariance study's model signals: every instrument × chord type × key, and their labels.
+
+    Attributes:
+        audio: ``(n_signals, n_samples)`` float32.
+        sr: Sample rate in Hz.
+        factors: ``(n_signals, 3)``: the index of each signal's instrument, chord type and key.
+        names: ``("instrument", "chord", "key")``, the factors' names in column order.
+        levels: The levels of each factor, e.g. ``{"key": ["Eb2", "Bb2", ...]}``.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+
+    audio: np.ndarray
+    sr: int
+    factors: np.ndarray
+    names: tuple[str, ...]
+    levels: dict[str, list[str]]
+
+    def label(self, i: int) -> str:
+        """``"piano major A3"``: the levels of signal ``i``."""
+        return " ".join(self.levels[n][k] for n, k in zip(self.names, self.factors[i]))
+
+
+def model_signals(n_instruments: int = 7, n_chords: int = 8, n_keys: int = 4, seconds: float = 4.0,
+                  sr: int = 11025) -> ModelSignals:
+    """Render the first ``n_instruments`` × ``n_chords`` × ``n_keys`` model signals (Choi: 7 × 8 × 4 = 224).
+
+    Instruments, chord types and keys are taken in the order of
+    :data:`mgr_utils.synthetic.CHORD_INSTRUMENTS`, :data:`~mgr_utils.synthetic.CHORD_TYPES` and
+    :data:`~mgr_utils.synthetic.CHORD_KEYS`; each signal is one chord struck twice
+    (:func:`mgr_utils.synthetic.render_chord`).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Raises:
+        ValueError: A count outside what the lists hold, named as the notebook's parameter
+            (``INV_INSTRUMENTS``, ``INV_CHORDS``, ``INV_KEYS``); each needs at least 2 for pairs.
+    """
+    from mgr_utils import synthetic
+
+    lists = {"instrument": list(synthetic.CHORD_INSTRUMENTS), "chord": list(synthetic.CHORD_TYPES),
+             "key": list(synthetic.CHORD_KEYS)}
+    counts = {"instrument": n_instruments, "chord": n_chords, "key": n_keys}
+    params = {"instrument": "INV_INSTRUMENTS", "chord": "INV_CHORDS", "key": "INV_KEYS"}
+    for name, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= len(lists[name]):
+            raise ValueError(f"{params[name]} (n_{name}s) must be a whole number from 2 to {len(lists[name])}, got {n!r}")
+    levels = {name: lists[name][: counts[name]] for name in lists}
+    factors, audio = [], []
+    for i, instrument in enumerate(levels["instrument"]):
+        for c, chord in enumerate(levels["chord"]):
+            for k, key in enumerate(levels["key"]):
+                factors.append((i, c, k))
+                audio.append(synthetic.render_chord(instrument, key, chord, duration=seconds, sr=sr))
+    return ModelSignals(np.stack(audio), sr, np.array(factors), ("instrument", "chord", "key"), levels)
+
+
+def picture_measures(A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: float = 30.0) -> dict[str, float]:
+    """Three crude numbers that describe a magnitude picture (a spectrogram, a deconvolved one), for reading it.
+
+    * ``centroid_hz``: the frequency centroid of the energy ``A²``, in Hz (low: bass notes);
+    * ``edge_ratio``: the summed absolute change of ``A`` along time divided by that along
+      frequency. Vertical lines in a spectrogram (onsets, drum hits) change along time; horizontal
+      lines (sustained partials) change along frequency;
+    * ``fill``: the share of cells within ``top_db`` of the picture's peak (large: a smeared,
+      texture-like picture; small: a few lines or points).
+
+    All three are unchanged when ``A`` is scaled. Compared with the original excerpt's, they support a
+    reading of what a deconvolved map *seems* to select; the reading stays an interpretation.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        A: ``(frequency, time)``, zero or positive (e.g. ``np.abs(D)``).
+        sr, n_fft: The STFT's rate and size (row ``k`` is ``k * sr / n_fft`` Hz).
+
+    Returns:
+        ``{"centroid_hz", "edge_ratio", "fill"}`` (NaN for an all-zero ``A``).
+    """
+    A = np.abs(np.asarray(A, dtype=np.float64))
+    E = A**2
+    if not np.any(E > 0):
+        return {"centroid_hz": float("nan"), "edge_ratio": float("nan"), "fill": float("nan")}
+    f = np.arange(A.shape[0]) * sr / n_fft
+    centroid = float((f[:, None] * E).sum() / E.sum())
+    along_time = np.abs(np.diff(A, axis=1)).sum()
+    along_frequency = np.abs(np.diff(A, axis=0)).sum()
+    fill = float(np.mean(A >= A.max() * 10 ** (-top_db / 20)))
+    return {"centroid_hz": centroid, "edge_ratio": float(along_time / max(along_frequency, 1e-30)), "fill": fill}
