@@ -11,6 +11,7 @@ module                        what                                              
 :mod:`.texture`               quantisation, LBP zones (Costa), GLCM maps (Nakashika)    3
 :mod:`.descriptors`           the classical descriptor vector                          1, 3
 :mod:`.inputs`                network inputs of Costa and Zhang                        4-6
+:mod:`.linear_stft`           Choi's input: linear-magnitude STFT excerpts at 11,025 Hz  9
 ============================  ======================================================  =========
 
 Everything is re-exported here (``features.log_mel``, ``features.costa_patches``).
@@ -46,3 +47,13 @@ from mgr_utils.features.texture import (  # noqa: E402, F401
 )
 from mgr_utils.features.descriptors import DESCRIPTOR_NAMES, descriptors  # noqa: E402, F401
 from mgr_utils.features.inputs import COSTA_HOP_LENGTH, COSTA_N_FFT, costa_patches, stft_segments  # noqa: E402, F401
+from mgr_utils.features.linear_stft import (  # noqa: E402, F401
+    CHOI_HOP_LENGTH,
+    CHOI_N_FFT,
+    CHOI_SECONDS,
+    CHOI_SHAPE,
+    CHOI_SR,
+    choi_stft_excerpts,
+    excerpt_audio,
+    stft_excerpt,
+)

@@ -12,6 +12,7 @@ module                     paper                                        chapter
 :mod:`.costa`              Costa, Oliveira & Silla Jr. 2017             ``04_costa_cnn.ipynb``
 :mod:`.nakashika`          Nakashika, Garcia & Takiguchi 2012           ``05_nakashika_glcm_cnn.ipynb``
 :mod:`.zhang`              Zhang, Lei, Xu & Xing 2016 (reconstruction)  ``06_zhang_cnn.ipynb``
+:mod:`.choi`               Choi, Fazekas & Sandler 2016                 ``09_auralisation.ipynb``
 =========================  ===========================================  ==========================
 
 The builders are re-exported here, so ``models.costa_cnn`` works as well as
@@ -24,3 +25,4 @@ from mgr_utils.models.common import count_layers, seed_weights  # noqa: F401
 from mgr_utils.models.costa import costa_cnn  # noqa: F401
 from mgr_utils.models.nakashika import ScalarAffine, nakashika_cnn  # noqa: F401
 from mgr_utils.models.zhang import POOLINGS, zhang_cnn  # noqa: F401
+from mgr_utils.models.choi import choi_cnn  # noqa: F401
