@@ -71,6 +71,7 @@ class Row:
     protocol: str
     reported: dict | None
     anchor: str
+    scored_on: str = "test clips"
 
 
 def anchor_of(chapter: str, system: str) -> str:
@@ -96,7 +97,8 @@ def collect(records: Mapping[str, Mapping[str, Any]], chapters: Sequence[str] = 
             low, high = wilson_interval(r["accuracy"], r["n_clips"])
             rows.append(Row(chapter, system, r.get("family", "baseline"), r["accuracy"], r["n_clips"], low, high,
                             r["dataset"], r.get("split", "?"), r.get("selected_on", "?"), r.get("choices") or {},
-                            r.get("protocol", ""), r.get("reported"), anchor_of(chapter, system)))
+                            r.get("protocol", ""), r.get("reported"), anchor_of(chapter, system),
+                            r.get("scored_on", "test clips")))
     return rows
 
 
@@ -159,9 +161,10 @@ def table_markdown(rows: Sequence[Row]) -> str:
     lines = [head, "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         paper, number = _reported(r)
+        held_out = r.scored_on == "test clips"
+        accuracy = f"{r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}]" + ("" if held_out else f" **on {r.scored_on}**")
         lines.append(f"| {CHAPTERS.get(r.chapter, r.chapter)} | `{r.system}` | {paper} | {number} | "
-                     f"{r.dataset}, {r.split} | {r.n_clips} | {r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}] | "
-                     f"{r.selected_on} |")
+                     f"{r.dataset}, {r.split} | {r.n_clips if held_out else '—'} | {accuracy} | {r.selected_on} |")
     return "\n".join(lines)
 
 
@@ -177,7 +180,8 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
     import matplotlib.pyplot as plt
 
     order = {f: i for i, f in enumerate(FAMILY_ORDER)}
-    rows = sorted([r for r in rows if r.family in order], key=lambda r: (order[r.family], r.chapter))
+    rows = sorted([r for r in rows if r.family in order and r.scored_on == "test clips"],
+                  key=lambda r: (order[r.family], r.chapter))
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.32 * len(rows) + 1.4))
     labels, paper_labelled = [], False
@@ -276,7 +280,7 @@ def _spectrogram_vs_raw(records) -> list[str]:
                    "{cite}`pons2018`; this book's largest size is far from that.")
     li = {n: r for n, r in systems.items() if n.startswith("li")}
     if li:
-        parts = ", ".join(f"`{n}` {r['accuracy']:.1%}" for n, r in li.items())
+        parts = ", ".join(f"{r['accuracy']:.1%} on {r.get('scored_on', 'test clips')}" for n, r in li.items())
         out.append(f"**Li et al.'s MFCC network**: {parts}; the paper's held-out figure was below 30 % and its "
                    "84 % was on the training songs {cite}`li2010`.")
     return out

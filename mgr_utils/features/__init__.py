@@ -11,6 +11,8 @@ module                        what                                              
 :mod:`.texture`               quantisation, LBP zones (Costa), GLCM maps (Nakashika)    3
 :mod:`.descriptors`           the classical descriptor vector                          1, 3
 :mod:`.inputs`                network inputs of Costa and Zhang                        4-6
+:mod:`.raw_audio`             MFCC excerpts (Li), waveform segments, stride-matched     7
+                              log-mel, filter spectra
 :mod:`.linear_stft`           Choi's input: linear-magnitude STFT excerpts at 11,025 Hz  9
 ============================  ======================================================  =========
 
@@ -56,4 +58,15 @@ from mgr_utils.features.linear_stft import (  # noqa: E402, F401
     choi_stft_excerpts,
     excerpt_audio,
     stft_excerpt,
+)
+from mgr_utils.features.raw_audio import (  # noqa: E402, F401
+    LI_FRAMES,
+    LI_HOP_LENGTH,
+    LI_N_FFT,
+    LI_N_MFCC,
+    filter_through,
+    li_mfcc_excerpts,
+    mel_frames,
+    sort_by_dominant_frequency,
+    waveform_segments,
 )

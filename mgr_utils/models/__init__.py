@@ -12,6 +12,9 @@ module                     paper                                        chapter
 :mod:`.costa`              Costa, Oliveira & Silla Jr. 2017             ``04_costa_cnn.ipynb``
 :mod:`.nakashika`          Nakashika, Garcia & Takiguchi 2012           ``05_nakashika_glcm_cnn.ipynb``
 :mod:`.zhang`              Zhang, Lei, Xu & Xing 2016 (reconstruction)  ``06_zhang_cnn.ipynb``
+:mod:`.li`                 Li, Chan & Chun 2010                         ``07_raw_audio.ipynb``
+:mod:`.dieleman2014`       Dieleman & Schrauwen 2014                    ``07_raw_audio.ipynb``
+:mod:`.lee`                Lee, Park, Kim & Nam 2017                    ``07_raw_audio.ipynb``
 :mod:`.choi`               Choi, Fazekas & Sandler 2016                 ``09_auralisation.ipynb``
 =========================  ===========================================  ==========================
 
@@ -26,3 +29,12 @@ from mgr_utils.models.costa import costa_cnn  # noqa: F401
 from mgr_utils.models.nakashika import ScalarAffine, nakashika_cnn  # noqa: F401
 from mgr_utils.models.zhang import POOLINGS, zhang_cnn  # noqa: F401
 from mgr_utils.models.choi import choi_cnn  # noqa: F401
+from mgr_utils.models.dieleman2014 import (  # noqa: F401
+    FRONT_ENDS,
+    L2FeaturePool,
+    LogCompression,
+    dieleman_cnn,
+    frontend_filters,
+)
+from mgr_utils.models.lee import LEE_CHANNELS, sample_cnn  # noqa: F401
+from mgr_utils.models.li import li_cnn  # noqa: F401
