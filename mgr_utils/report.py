@@ -141,30 +141,43 @@ def datasets_note(rows: Sequence[Row]) -> str:
 
 
 def _reported(r: Row) -> tuple[str, str]:
+    """``(number with its metric and certainty, dataset)`` of the paper's side of a row."""
     rep = r.reported
     if not rep:
         return "—", "—"
     value = rep["value"]
-    number = f"{value:.1%}" if rep.get("metric", "accuracy").startswith("accuracy") and value <= 1 else f"{value}"
+    metric = str(rep.get("metric", "accuracy"))
+    number = f"{value:.1%}" if metric.startswith("accuracy") and value <= 1 else f"{value}"
     sure = SURENESS_WORDS.get(rep.get("sureness"), rep.get("sureness", ""))
-    paper = f"{rep['dataset']}; {rep['protocol']}"
-    return paper, f"{rep.get('metric', 'accuracy')} {number} ({sure}, {{ref}}`appendix <{r.anchor}>`)"
+    return f"{number} {metric} ({sure}, {{ref}}`appendix <{r.anchor}>`)", rep["dataset"]
 
 
 def table_markdown(rows: Sequence[Row]) -> str:
-    """The table of every system: the paper's side and ours, as Markdown (MyST roles for the links).
+    """The table of every system's numbers: the paper's and ours, as Markdown (MyST roles for the links).
 
     Notebook: ``10_results.ipynb``.
     """
-    head = ("| chapter | system | the paper: dataset, protocol | the paper: number | ours: dataset, split | "
-            "test clips | ours: accuracy [95 % CI] | choices made on |")
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    lines = ["| system (chapter) | the paper's number | its dataset | ours: accuracy [95 % CI] | test clips | "
+             "our dataset, split | choices made on |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        paper, number = _reported(r)
+        number, dataset = _reported(r)
         held_out = r.scored_on == "test clips"
         accuracy = f"{r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}]" + ("" if held_out else f" **on {r.scored_on}**")
-        lines.append(f"| {CHAPTERS.get(r.chapter, r.chapter)} | `{r.system}` | {paper} | {number} | "
-                     f"{r.dataset}, {r.split} | {r.n_clips if held_out else '—'} | {accuracy} | {r.selected_on} |")
+        lines.append(f"| `{r.system}` ({r.chapter[:2].lstrip('0')}) | {number} | {dataset} | {accuracy} | "
+                     f"{r.n_clips if held_out else '—'} | {r.dataset}, {r.split} | {r.selected_on} |")
+    return "\n".join(lines)
+
+
+def protocols_markdown(rows: Sequence[Row]) -> str:
+    """The protocols behind each row of :func:`table_markdown`: the paper's and ours, and our choices.
+
+    Notebook: ``10_results.ipynb``.
+    """
+    lines = ["| system (chapter) | the paper's protocol | our protocol | our choices |", "|---|---|---|---|"]
+    for r in rows:
+        paper = r.reported["protocol"] if r.reported else "—"
+        choices = "; ".join(f"{k}: {v}" for k, v in r.choices.items()) or "—"
+        lines.append(f"| `{r.system}` ({r.chapter[:2].lstrip('0')}) | {paper} | {r.protocol} | {choices} |")
     return "\n".join(lines)
 
 
@@ -195,7 +208,8 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
                     label=None if paper_labelled else "the paper's accuracy (its own dataset)")
             paper_labelled = True
         elif rep:
-            ax.text(1.01, y, f"{rep.get('metric')} {rep['value']}", va="center", fontsize=7, color="C3",
+            metric = str(rep.get("metric", "")).split("(")[0].strip()
+            ax.text(1.01, y, f"{metric} {rep['value']}", va="center", fontsize=7, color="C3",
                     transform=ax.get_yaxis_transform())
         labels.append(f"{r.system} ({r.chapter[:2]})")
     ax.set_yticks(range(len(rows)), labels[::-1], fontsize=7)
@@ -207,7 +221,7 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
             ax.text(0.005, y + 0.25, r.family, fontsize=8, color="gray", transform=ax.get_yaxis_transform())
             previous = r.family
     ax.set(xlim=(0, 1), xlabel="clip accuracy", title="reported vs reproduced, by family")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.04), ncol=2, frameon=False)
     return ax
 
 

@@ -38,10 +38,11 @@ def test_rows_carry_both_sides_and_a_wilson_interval():
     assert costa.low == pytest.approx(0.3520, abs=1e-3) and costa.high == pytest.approx(0.6480, abs=1e-3)
     assert costa.anchor == "papers-costa" and rows[2].anchor == "papers-li" and rows[4].anchor == "papers-dieleman2014"
     table = report.table_markdown(rows)
-    assert "| 4. Costa et al. | `costa_cnn` | LMD; 3-fold CV | accuracy 83.0% (read in the paper, {ref}`appendix <papers-costa>`) |" in table
-    assert "tag ROC-AUC 0.8487 (secondary source" in table, "other metrics are shown as they are, not as percentages"
-    assert "synthetic, stratified | 40 | 50.0% [35%, 65%] | validation |" in table
-    assert "| — | 90.0% [83%, 94%] **on training clips (not held out)** |" in table, "a training score says so"
+    assert "| `costa_cnn` (4) | 83.0% accuracy (read in the paper, {ref}`appendix <papers-costa>`) | LMD | 50.0% [35%, 65%] | 40 | synthetic, stratified | validation |" in table
+    assert "0.8487 tag ROC-AUC (secondary source" in table, "other metrics are shown as they are, not as percentages"
+    assert "| 90.0% [83%, 94%] **on training clips (not held out)** | — |" in table, "a training score says so"
+    protocols = report.protocols_markdown(rows)
+    assert "| `costa_cnn` (4) | 3-fold CV | p | rule: sum |" in protocols
 
 
 def test_missing_chapters_are_named_with_how_to_run_them():
@@ -60,7 +61,7 @@ def test_datasets_are_always_labelled():
     mixed = dict(RECORDS, **{"05_nakashika_glcm_cnn": {"systems": {"n": _system(0.5, 290, "gtzan", "filtered")}}})
     note = report.datasets_note(report.collect(mixed))
     assert "different datasets or splits" in note and "gtzan, filtered split" in note
-    assert "gtzan, filtered | 290 |" in report.table_markdown(report.collect(mixed))
+    assert "| 290 | gtzan, filtered |" in report.table_markdown(report.collect(mixed))
 
 
 def test_figure_groups_families_and_draws_every_system():
