@@ -1,0 +1,604 @@
+"""Learning without labels first: convolutional RBMs trained with CD-1, stacked greedily (chapter 8).
+
+Dieleman, Brakel & Schrauwen (2011) reportedly pretrained the convolutional layers of their
+network one at a time, without labels, as **convolutional restricted Boltzmann machines** (a
+convolutional deep belief network, after Lee et al. 2009), then fine-tuned the whole network with
+labels. (What is known of that paper, and how surely, is in the book's appendix.) This module
+writes that procedure in plain NumPy, small enough to read in one sitting:
+
+* :class:`ConvRBM`: one layer, convolving **along time only**: a filter spans ``width`` frames
+  and every input feature (the 24 chroma and timbre values of chapter 8's input, or the maps of
+  the layer below);
+* :func:`hidden_probabilities` (up) and :func:`visible_means` (down);
+* :func:`cd1_step`: one step of **contrastive divergence** (Hinton 2002) on a mini-batch;
+* :func:`train_rbm` (epochs of CD-1) and :func:`pretrain_stack` (greedy, layer by layer, each
+  layer on the max-pooled hidden probabilities of the one below);
+* :func:`train_autoencoder`: the modern alternative, the same layer trained as a tied-weight
+  autoencoder by backpropagation (TensorFlow, imported only there);
+* :func:`to_keras`: the learned filters and biases copied into a Keras network whose convolutions
+  compute exactly :func:`hidden_probabilities` (sigmoid units), the start of fine-tuning;
+* the experiment's helpers: :func:`unlabelled_pool`, :func:`draw_labelled`,
+  :func:`compile_for_finetuning` and :func:`reset_for_finetuning`.
+
+Shapes: a batch of sequences is ``V`` of ``(n, T, D)`` (examples, time, features); a layer's
+filters ``W`` are ``(width, D, K)``, Keras' ``Conv1D`` kernel layout; the hidden maps are ``H`` of
+``(n, T - width + 1, K)`` ("valid" convolution).
+
+Notebook: ``08_pretraining.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DTYPE = np.float32
+"""Every array of this module: single precision, as the Keras network (and twice as fast as double)."""
+
+VISIBLE_UNITS = ("gaussian", "binary")
+"""Kinds of visible units: real values of unit variance (the input layer) or probabilities in [0, 1]."""
+
+PRETRAINING_METHODS = ("cd1", "autoencoder")
+"""How :func:`pretrain_stack` trains each layer: contrastive divergence, or backpropagation."""
+
+
+@dataclass
+class ConvRBM:
+    """A one-dimensional convolutional RBM: ``K`` filters of ``width`` frames over ``D`` features.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Attributes:
+        W: Filters, ``(width, D, K)`` (Keras' ``Conv1D`` kernel layout).
+        b: Hidden biases, one per filter, ``(K,)``.
+        c: Visible biases, one per feature, ``(D,)``.
+        visible: ``"gaussian"`` (real-valued input of unit variance: the first layer) or
+            ``"binary"`` (inputs in [0, 1]: the layers above).
+        errors: Mean squared reconstruction error of each training epoch.
+        velocity: The last step of each parameter (``"W"``, ``"b"``, ``"c"``), for momentum.
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+    visible: str = "gaussian"
+    errors: list[float] = field(default_factory=list)
+    velocity: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def width(self) -> int:
+        """Frames spanned by one filter."""
+        return int(self.W.shape[0])
+
+    @property
+    def n_visible(self) -> int:
+        """Input features ``D``."""
+        return int(self.W.shape[1])
+
+    @property
+    def n_hidden(self) -> int:
+        """Filters ``K`` (hidden maps)."""
+        return int(self.W.shape[2])
+
+
+def _check_int(name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+
+
+def _check_positive(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def init_rbm(
+    n_visible: int, n_hidden: int, width: int, visible: str = "gaussian", scale: float = 0.01, seed: int = 0
+) -> ConvRBM:
+    """A convolutional RBM with small random filters and zero biases.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        n_visible: Input features ``D`` per frame.
+        n_hidden: Filters ``K``.
+        width: Frames per filter.
+        visible: ``"gaussian"`` or ``"binary"`` (see :class:`ConvRBM`).
+        scale: Standard deviation of the initial filter weights.
+        seed: Seed of the initial weights.
+
+    Raises:
+        ValueError: A size below 1, a scale that is not positive, or an unknown ``visible``.
+    """
+    for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden), ("width", width)):
+        _check_int(name, value)
+    _check_positive("scale", scale)
+    if visible not in VISIBLE_UNITS:
+        raise ValueError(f"visible must be one of {VISIBLE_UNITS}, got {visible!r}")
+    rng = np.random.default_rng(seed)
+    W = (scale * rng.standard_normal((width, n_visible, n_hidden))).astype(DTYPE)
+    return ConvRBM(W=W, b=np.zeros(n_hidden, DTYPE), c=np.zeros(n_visible, DTYPE), visible=visible)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-x))`` (SciPy's ``expit``: no overflow warnings).
+
+    Notebook: ``08_pretraining.ipynb``.
+    """
+    from scipy.special import expit
+
+    return expit(x)
+
+
+def windows(V: np.ndarray, width: int) -> np.ndarray:
+    """Every run of ``width`` consecutive frames of every example, flattened: ``(n, T', width * D)``.
+
+    Row ``t`` of example ``n`` holds frames ``t, ..., t + width - 1``, so a "valid" convolution
+    with filters ``W`` is one matrix product: ``windows(V, width) @ W.reshape(width * D, K)``.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Raises:
+        ValueError: ``V`` is not ``(n, T, D)`` or is shorter than ``width`` frames.
+    """
+    V = np.asarray(V, dtype=DTYPE)
+    if V.ndim != 3:
+        raise ValueError(f"V must be (examples, frames, features), got shape {V.shape}")
+    n, T, D = V.shape
+    if T < width:
+        raise ValueError(f"sequences of {T} frames are shorter than the filters' {width}")
+    X = np.lib.stride_tricks.sliding_window_view(V, width, axis=1)  # (n, T', D, width)
+    return X.transpose(0, 1, 3, 2).reshape(n, T - width + 1, width * D)
+
+
+def hidden_probabilities(rbm: ConvRBM, V: np.ndarray) -> np.ndarray:
+    """Up: ``P(h_k(t) = 1 | v) = sigmoid(b_k + sum_{tau, d} W[tau, d, k] v[t + tau, d])``.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        rbm: The layer.
+        V: Visible sequences ``(n, T, D)``.
+
+    Returns:
+        ``(n, T - width + 1, K)``: one probability per filter and position.
+    """
+    X = windows(V, rbm.width)
+    return sigmoid(X @ rbm.W.reshape(-1, rbm.n_hidden) + rbm.b)
+
+
+def visible_means(rbm: ConvRBM, H: np.ndarray) -> np.ndarray:
+    """Down: the visible units' expected values given the hidden maps.
+
+    Each hidden unit ``h_k(t)`` adds its filter back over the frames it sees:
+    ``a[t + tau, d] = c_d + sum_k sum_tau W[tau, d, k] h_k(t)``. Gaussian units (unit variance)
+    take ``a`` itself as their mean, binary units ``sigmoid(a)``.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        rbm: The layer.
+        H: Hidden maps ``(n, T', K)``.
+
+    Returns:
+        ``(n, T' + width - 1, D)``.
+    """
+    n, T_h, _ = H.shape
+    w, D = rbm.width, rbm.n_visible
+    C = (H @ rbm.W.reshape(w * D, rbm.n_hidden).T).reshape(n, T_h, w, D)
+    A = np.zeros((n, T_h + w - 1, D), DTYPE) + rbm.c
+    for tau in range(w):                      # overlap-add: frame t + tau gets filter row tau
+        A[:, tau : tau + T_h, :] += C[:, :, tau, :]
+    return A if rbm.visible == "gaussian" else sigmoid(A)
+
+
+def cd1_step(
+    rbm: ConvRBM,
+    V0: np.ndarray,
+    lr: float,
+    rng: np.random.Generator,
+    momentum: float = 0.0,
+    sparsity: float | None = None,
+) -> float:
+    """One step of contrastive divergence (CD-1) on a mini-batch; updates ``rbm`` in place.
+
+    1. up: ``H0 = P(h | V0)``; sample binary ``h0 ~ Bernoulli(H0)``;
+    2. down: ``V1 = E[v | h0]`` (the reconstruction);
+    3. up again: ``H1 = P(h | V1)``;
+    4. the gradient estimate is (data statistics - reconstruction statistics), averaged over the
+       examples and positions:
+       ``dW[tau, d, k] = <v[t + tau, d] h_k(t)>_data - <v[t + tau, d] h_k(t)>_recon``,
+       ``db_k = <h_k>_data - <h_k>_recon``, ``dc_d = <v_d>_data - <v_d>_recon``;
+       with ``sparsity = p``, ``db_k`` also gets ``p - <h_k>_data`` (each map is pushed towards being
+       active a fraction ``p`` of the time, after Lee et al. 2009);
+    5. each parameter moves by its velocity ``u <- momentum * u + lr * d`` (``momentum = 0``: plain
+       steps of ``lr * d``).
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        rbm: The layer to train (its :attr:`ConvRBM.velocity` holds the momentum between steps).
+        V0: A mini-batch of visible sequences ``(n, T, D)``.
+        lr: Learning rate.
+        rng: Random generator for the hidden samples.
+        momentum: Fraction of the previous step added to this one (0 to below 1).
+        sparsity: Target mean activity of the hidden units (``None``: no sparsity term).
+
+    Returns:
+        The mini-batch's mean squared reconstruction error ``mean((V0 - V1)^2)`` before the update.
+    """
+    V0 = np.asarray(V0, dtype=DTYPE)
+    H0 = hidden_probabilities(rbm, V0)
+    h0 = (rng.random(H0.shape, dtype=DTYPE) < H0).astype(DTYPE)
+    V1 = visible_means(rbm, h0)
+    H1 = hidden_probabilities(rbm, V1)
+
+    K = rbm.n_hidden
+    X0 = windows(V0, rbm.width).reshape(-1, rbm.W[:, :, 0].size)   # one row per example and position
+    X1 = windows(V1, rbm.width).reshape(X0.shape)
+    positive = X0.T @ H0.reshape(-1, K)                          # sums of v h over rows: data
+    negative = X1.T @ H1.reshape(-1, K)                          # ... and reconstruction
+    d = {"W": ((positive - negative) / len(X0)).reshape(rbm.W.shape),
+         "b": H0.mean(axis=(0, 1)) - H1.mean(axis=(0, 1)),
+         "c": V0.mean(axis=(0, 1)) - V1.mean(axis=(0, 1))}
+    if sparsity is not None:
+        d["b"] += sparsity - H0.mean(axis=(0, 1))
+    for name, grad in d.items():
+        u = rbm.velocity[name] = momentum * rbm.velocity.get(name, 0.0) + lr * grad
+        getattr(rbm, name)[...] += u                              # W, b, c updated in place
+    return float(np.mean((V0 - V1) ** 2))
+
+
+def reconstruction_error(rbm: ConvRBM, V: np.ndarray) -> float:
+    """Mean squared error of a deterministic up-down pass: ``mean((V - E[v | P(h | V)])^2)``.
+
+    Notebook: ``08_pretraining.ipynb``.
+    """
+    V = np.asarray(V, dtype=DTYPE)
+    return float(np.mean((V - visible_means(rbm, hidden_probabilities(rbm, V))) ** 2))
+
+
+def train_rbm(
+    rbm: ConvRBM,
+    V: np.ndarray,
+    epochs: int = 10,
+    lr: float = 0.01,
+    batch_size: int = 32,
+    seed: int = 0,
+    momentum: float = 0.0,
+    sparsity: float | None = None,
+) -> ConvRBM:
+    """Epochs of CD-1 over ``V`` in shuffled mini-batches; the epoch's mean error goes to ``rbm.errors``.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        rbm: The layer (updated in place and returned).
+        V: Training sequences ``(n, T, D)``: no labels.
+        epochs: Passes over ``V``.
+        lr: Learning rate of :func:`cd1_step`.
+        batch_size: Sequences per mini-batch.
+        seed: Seed of the shuffling and of the hidden samples.
+        momentum, sparsity: As :func:`cd1_step`.
+
+    Raises:
+        ValueError: A non-positive ``epochs``, ``lr`` or ``batch_size``, a ``momentum`` outside
+            [0, 1), a ``sparsity`` outside (0, 1), or ``V`` whose features differ from the layer's.
+    """
+    _check_int("epochs", epochs)
+    _check_int("batch_size", batch_size)
+    _check_positive("lr", lr)
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+    if sparsity is not None and not 0.0 < sparsity < 1.0:
+        raise ValueError(f"sparsity must be None or a target activity in (0, 1), got {sparsity!r}")
+    V = np.asarray(V, dtype=DTYPE)
+    if V.ndim != 3 or V.shape[2] != rbm.n_visible:
+        raise ValueError(f"V must be (examples, frames, {rbm.n_visible}), got shape {V.shape}")
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(V))
+        errors = [cd1_step(rbm, V[order[i : i + batch_size]], lr, rng, momentum, sparsity)
+                  for i in range(0, len(V), batch_size)]
+        rbm.errors.append(float(np.mean(errors)))
+    return rbm
+
+
+def train_autoencoder(
+    rbm: ConvRBM,
+    V: np.ndarray,
+    epochs: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    seed: int = 0,
+    sparsity: float | None = None,
+) -> ConvRBM:
+    """The modern alternative to CD-1: train the same layer as a (tied-weight) autoencoder by backpropagation.
+
+    The encoder is the RBM's up pass, the decoder its down pass with the **same** filters:
+    ``V1 = visible_means(hidden_probabilities(V))`` (a transposed convolution). Instead of CD-1's
+    statistics, Adam follows the gradient of the reconstruction error ``mean((V - V1)^2)``
+    (plus, with ``sparsity = p``, the penalty ``(p - <h_k>)^2`` summed over the maps), computed by
+    TensorFlow's automatic differentiation. Same architecture, same greedy stacking: only the
+    learning rule differs.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        rbm: The layer (its ``W``, ``b``, ``c`` are trained in place; returned).
+        V: Training sequences ``(n, T, D)``: no labels.
+        epochs: Passes over ``V``.
+        lr: Adam's learning rate.
+        batch_size: Sequences per mini-batch.
+        seed: Seed of the shuffling.
+        sparsity: Target mean activity of the hidden units (``None``: no penalty).
+
+    Raises:
+        ValueError: As :func:`train_rbm`.
+    """
+    _check_int("epochs", epochs)
+    _check_int("batch_size", batch_size)
+    _check_positive("lr", lr)
+    if sparsity is not None and not 0.0 < sparsity < 1.0:
+        raise ValueError(f"sparsity must be None or a target activity in (0, 1), got {sparsity!r}")
+    V = np.asarray(V, dtype=DTYPE)
+    if V.ndim != 3 or V.shape[2] != rbm.n_visible:
+        raise ValueError(f"V must be (examples, frames, {rbm.n_visible}), got shape {V.shape}")
+    import keras
+    import tensorflow as tf
+
+    W, b, c = tf.Variable(rbm.W), tf.Variable(rbm.b), tf.Variable(rbm.c)
+    optimizer = keras.optimizers.Adam(learning_rate=lr)
+    gaussian = rbm.visible == "gaussian"
+
+    @tf.function(reduce_retracing=True)
+    def step(V0):
+        with tf.GradientTape() as tape:
+            H = tf.sigmoid(tf.nn.conv1d(V0, W, stride=1, padding="VALID") + b)             # up
+            A = tf.nn.conv1d_transpose(H, W, output_shape=tf.shape(V0), strides=1, padding="VALID") + c
+            V1 = A if gaussian else tf.sigmoid(A)                                          # down
+            error = tf.reduce_mean(tf.square(V0 - V1))
+            loss = error if sparsity is None else error + tf.reduce_sum(
+                tf.square(sparsity - tf.reduce_mean(H, axis=(0, 1))))
+        optimizer.apply_gradients(zip(tape.gradient(loss, [W, b, c]), [W, b, c]))
+        return error
+
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(V))
+        errors = [float(step(V[order[i : i + batch_size]])) for i in range(0, len(V), batch_size)]
+        rbm.errors.append(float(np.mean(errors)))
+    rbm.W[...], rbm.b[...], rbm.c[...] = W.numpy(), b.numpy(), c.numpy()
+    return rbm
+
+
+def max_pool(H: np.ndarray, size: int) -> np.ndarray:
+    """Non-overlapping max-pooling along time: ``(n, T, K)`` to ``(n, T // size, K)`` (the rest dropped).
+
+    The same as Keras' ``MaxPooling1D(size)``.
+
+    Notebook: ``08_pretraining.ipynb``.
+    """
+    _check_int("size", size)
+    n, T, K = H.shape
+    T_out = T // size
+    return H[:, : T_out * size].reshape(n, T_out, size, K).max(axis=2)
+
+
+def pretrain_stack(
+    V: np.ndarray,
+    filters: Sequence[int],
+    widths: Sequence[int],
+    pool: int = 4,
+    epochs: int = 10,
+    lr: float | Sequence[float] = 0.01,
+    batch_size: int = 32,
+    seed: int = 0,
+    momentum: float = 0.0,
+    sparsity: float | None = None,
+    method: str = "cd1",
+) -> list[ConvRBM]:
+    """Greedy layer-wise pretraining: one convolutional RBM per layer, each on the layer below's output.
+
+    Layer 1 (Gaussian visible units) learns from ``V`` itself; layer ``l + 1`` (binary visible
+    units) learns from layer ``l``'s hidden probabilities, max-pooled by ``pool``: the very input
+    the network's layer ``l + 1`` receives. No label is used. ``method="autoencoder"`` trains each
+    layer with :func:`train_autoencoder` instead of CD-1 (``lr`` is then Adam's, ``momentum``
+    unused).
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        V: Unlabelled sequences ``(n, T, D)``, standardised (the Gaussian units assume unit variance).
+        filters: Filters per layer, e.g. ``(32, 32)``.
+        widths: Frames per filter per layer, e.g. ``(8, 4)``.
+        pool: Max-pooling size after every layer.
+        epochs: CD-1 epochs per layer.
+        lr: Learning rate (one for all layers, or one per layer).
+        batch_size: Sequences per mini-batch.
+        seed: Seed of every layer's initial weights, shuffling and samples.
+        momentum, sparsity: As :func:`cd1_step`.
+        method: ``"cd1"`` (the RBM, the paper's reported way) or ``"autoencoder"``.
+
+    Returns:
+        The trained layers, bottom first (each with its per-epoch ``errors``).
+
+    Raises:
+        ValueError: ``filters`` and ``widths`` (and a per-layer ``lr``) of different lengths,
+            sequences too short for the stack, or an unknown ``method``.
+    """
+    if method not in PRETRAINING_METHODS:
+        raise ValueError(f"method must be one of {PRETRAINING_METHODS}, got {method!r}")
+    if len(filters) != len(widths) or not filters:
+        raise ValueError(f"filters and widths must be non-empty and of one length, got {filters!r} and {widths!r}")
+    rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * len(filters)
+    if len(rates) != len(filters):
+        raise ValueError(f"lr must be one number or one per layer ({len(filters)}), got {lr!r}")
+    _check_int("pool", pool)
+    X = np.asarray(V, dtype=DTYPE)
+    stack = []
+    for layer, (K, w, rate) in enumerate(zip(filters, widths, rates)):
+        if X.shape[1] < w:
+            raise ValueError(f"layer {layer + 1}: {X.shape[1]} frames left, fewer than its filters' {w}")
+        rbm = init_rbm(X.shape[2], K, w, visible="gaussian" if layer == 0 else "binary", seed=seed + layer)
+        if method == "cd1":
+            train_rbm(rbm, X, epochs=epochs, lr=rate, batch_size=batch_size, seed=seed + layer, momentum=momentum,
+                      sparsity=sparsity)
+        else:
+            train_autoencoder(rbm, X, epochs=epochs, lr=rate, batch_size=batch_size, seed=seed + layer,
+                              sparsity=sparsity)
+        stack.append(rbm)
+        X = max_pool(hidden_probabilities(rbm, X), pool)
+    return stack
+
+
+def to_keras(model, stack: Sequence[ConvRBM], layer_names: Sequence[str] | None = None):
+    """Copy pretrained filters and hidden biases into a Keras network's convolutions: fine-tuning starts there.
+
+    The network's convolution ``l`` must be a ``Conv1D`` with ``"valid"`` padding and a sigmoid
+    activation, ``K`` filters of ``width`` frames: it then computes exactly
+    :func:`hidden_probabilities` of layer ``l``. The visible biases have no place in the network
+    and are dropped. Layers above the stack (the MLP) keep their own initial weights.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        model: A Keras model, e.g. :func:`mgr_utils.models.dieleman2011.dieleman_cnn`.
+        stack: The pretrained layers, bottom first (:func:`pretrain_stack`).
+        layer_names: The convolutions to fill (default ``"conv1"``, ``"conv2"``, ...).
+
+    Returns:
+        ``model``, its convolutions holding the pretrained weights.
+
+    Raises:
+        ValueError: A convolution whose kernel shape differs from its RBM's filters.
+    """
+    names = list(layer_names or [f"conv{i}" for i in range(1, len(stack) + 1)])
+    if len(names) != len(stack):
+        raise ValueError(f"{len(stack)} pretrained layers but {len(names)} layer names")
+    for name, rbm in zip(names, stack):
+        layer = model.get_layer(name)
+        kernel, bias = layer.get_weights()
+        if kernel.shape != rbm.W.shape:
+            raise ValueError(f"layer {name!r} has kernels {kernel.shape}, the RBM's filters are {rbm.W.shape}")
+        layer.set_weights([rbm.W.astype(kernel.dtype), rbm.b.astype(bias.dtype)])
+    return model
+
+
+def compile_for_finetuning(model, lr: float = 1e-3, steps_per_execution: int = 16):
+    """Compile as :func:`mgr_utils.training.compile_model` (Adam, cross-entropy, accuracy), many steps per call.
+
+    A tiny network trains faster than Python can hand it batches; with ``steps_per_execution``
+    Keras runs that many training steps inside one compiled call (the results are the same; the
+    callbacks see one batch end per call).
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Returns:
+        ``model``, compiled.
+    """
+    import keras
+
+    _check_positive("lr", lr)
+    _check_int("steps_per_execution", steps_per_execution)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], steps_per_execution=int(steps_per_execution))
+    return model
+
+
+def reset_for_finetuning(model, weights: Sequence[np.ndarray], stack: Sequence[ConvRBM] | None = None):
+    """Put a compiled network back to a starting point: ``weights``, then the pretrained layers, fresh optimiser.
+
+    One network is compiled once and reused for every fine-tuning of chapter 8's experiment
+    (compiling anew costs more than a small fine-tuning itself). Before each run its weights are
+    set to ``weights`` (e.g. a freshly seeded network's, ``dieleman_cnn(seed=s).get_weights()``),
+    the convolutions then take the pretrained filters when ``stack`` is given (:func:`to_keras`),
+    and every optimiser state (step count, Adam's moments) is set to zero, so the run starts
+    exactly as a new network with a new optimiser would.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        model: A Keras model (compiled or not).
+        weights: One array per weight of ``model``, in ``model.get_weights()`` order.
+        stack: Pretrained layers to copy into the convolutions (``None``: keep ``weights``).
+
+    Returns:
+        ``model``.
+    """
+    model.set_weights(list(weights))
+    if stack is not None:
+        to_keras(model, stack)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        for v in optimizer.variables:
+            if v.name != "learning_rate":
+                v.assign(np.zeros(v.shape, dtype=v.dtype))
+    return model
+
+
+def draw_labelled(labels: Sequence[int], fraction: float, seed: int = 0) -> np.ndarray:
+    """Which training clips keep their labels: ``fraction`` of each genre's clips (at least one), drawn at random.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        labels: Genre label of every training clip.
+        fraction: Share of each genre's clips kept, in (0, 1]; ``round(fraction * n)`` clips, and at
+            least one, of a genre with ``n``.
+        seed: Seed of the draw (each seed of the experiment draws its own clips).
+
+    Returns:
+        Sorted indices into ``labels``.
+
+    Raises:
+        ValueError: ``fraction`` outside (0, 1].
+    """
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) or not 0 < fraction <= 1:
+        raise ValueError(f"a labelled fraction must be a number in (0, 1], got {fraction!r}")
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for g in np.unique(labels):
+        members = np.flatnonzero(labels == g)
+        k = max(1, round(fraction * len(members)))
+        chosen.append(rng.choice(members, size=k, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int, n_per_genre: int, duration: float | None,
+                    seed: int = 0):
+    """The clips pretraining learns from: the training clips (their labels unused) and, on the synthetic set, more.
+
+    The synthetic generator can render as many clips as we like: ``n_extra_per_genre`` further
+    clips of each genre, numbered after the labelled set's ``n_per_genre`` (so none of them is a
+    validation or test clip). On GTZAN there is nothing more: the pool is the training clips.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        train_clips: The training side (a :class:`~mgr_utils.datasets.ClipSet`).
+        dataset: ``"synthetic"`` or ``"gtzan"``.
+        n_extra_per_genre: Extra synthetic clips per genre (0 on GTZAN).
+        n_per_genre: The labelled set's clips per genre (the notebooks' ``N_PER_GENRE``).
+        duration: Seconds per extra clip.
+        seed: The synthetic set's seed (``SEED``).
+
+    Returns:
+        A :class:`~mgr_utils.datasets.ClipSet`: the training clips, then the extra ones.
+
+    Raises:
+        ValueError: A negative count, or extra clips asked of a dataset other than the synthetic one.
+    """
+    from mgr_utils.datasets import load_synthetic
+
+    _check_int("n_extra_per_genre", n_extra_per_genre, minimum=0)
+    if n_extra_per_genre == 0:
+        return train_clips
+    if dataset != "synthetic":
+        raise ValueError(f"extra unlabelled clips exist only for the synthetic set, not {dataset!r}: "
+                         "set N_UNLABELLED_PER_GENRE = 0 (the pool is then the training clips)")
+    every = load_synthetic(n_per_genre=n_per_genre + n_extra_per_genre, duration=duration, seed=seed)
+    extra = [i for i, c in enumerate(every) if int(c.clip_id.rsplit(".", 1)[1]) >= n_per_genre]
+    return train_clips + every.subset(extra)
