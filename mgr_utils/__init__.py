@@ -17,6 +17,8 @@ Modules are named for what they do, in the order the book introduces them:
 - :mod:`mgr_utils.evaluation`: clip metrics, aggregation, fusion, choosing on validation (3-10).
 - :mod:`mgr_utils.models`: the networks, one module per paper (chapters 4-9).
 - :mod:`mgr_utils.training`: training and clip-level evaluation (chapters 4-9).
+- :mod:`mgr_utils.pretraining`: convolutional RBMs, CD-1, greedy layer-wise pretraining,
+  autoencoders (chapter 8).
 - :mod:`mgr_utils.auralisation`: deconvolution with switches, auralisation, the invariance study (9).
 - :mod:`mgr_utils.report`: chapter 10's table, figure and conclusions, read from the records.
 - :mod:`mgr_utils.plotting`: figures shared by the chapters.

@@ -13,6 +13,8 @@ module                        what                                              
 :mod:`.inputs`                network inputs of Costa and Zhang                        4-6
 :mod:`.raw_audio`             MFCC excerpts (Li), waveform segments, stride-matched     7
                               log-mel, filter spectra
+:mod:`.echonest`              stand-in for the Echo Nest features (12 chroma + 12       8
+                              timbre values per frame)
 :mod:`.linear_stft`           Choi's input: linear-magnitude STFT excerpts at 11,025 Hz  9
 ============================  ======================================================  =========
 
@@ -69,4 +71,11 @@ from mgr_utils.features.raw_audio import (  # noqa: E402, F401
     mel_frames,
     sort_by_dominant_frequency,
     waveform_segments,
+)
+from mgr_utils.features.echonest import (  # noqa: E402, F401
+    ECHONEST_HOP_LENGTH,
+    FEATURE_NAMES,
+    N_FEATURES,
+    echonest_features,
+    echonest_windows,
 )

@@ -15,11 +15,13 @@ module                     paper                                        chapter
 :mod:`.li`                 Li, Chan & Chun 2010                         ``07_raw_audio.ipynb``
 :mod:`.dieleman2014`       Dieleman & Schrauwen 2014                    ``07_raw_audio.ipynb``
 :mod:`.lee`                Lee, Park, Kim & Nam 2017                    ``07_raw_audio.ipynb``
+:mod:`.dieleman2011`       Dieleman, Brakel & Schrauwen 2011            ``08_pretraining.ipynb``
 :mod:`.choi`               Choi, Fazekas & Sandler 2016                 ``09_auralisation.ipynb``
 =========================  ===========================================  ==========================
 
 The builders are re-exported here, so ``models.costa_cnn`` works as well as
-``models.costa.costa_cnn``.
+``models.costa.costa_cnn``; the two Dieleman papers' builders as ``dieleman2011_cnn`` and
+``dieleman2014_cnn``.
 
 Notebook: ``04_costa_cnn.ipynb`` (first use).
 """
@@ -29,12 +31,13 @@ from mgr_utils.models.costa import costa_cnn  # noqa: F401
 from mgr_utils.models.nakashika import ScalarAffine, nakashika_cnn  # noqa: F401
 from mgr_utils.models.zhang import POOLINGS, zhang_cnn  # noqa: F401
 from mgr_utils.models.choi import choi_cnn  # noqa: F401
+from mgr_utils.models.dieleman2011 import dieleman_cnn as dieleman2011_cnn  # noqa: F401
 from mgr_utils.models.dieleman2014 import (  # noqa: F401
     FRONT_ENDS,
     L2FeaturePool,
     LogCompression,
-    dieleman_cnn,
     frontend_filters,
 )
+from mgr_utils.models.dieleman2014 import dieleman_cnn as dieleman2014_cnn  # noqa: F401
 from mgr_utils.models.lee import LEE_CHANNELS, sample_cnn  # noqa: F401
 from mgr_utils.models.li import li_cnn  # noqa: F401
