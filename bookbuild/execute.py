@@ -205,6 +205,8 @@ def key_parts(root: Path, notebook: Path, chosen: Mapping[str, Any], deps: Mappi
     records = {}
     for path in deps.get("records_read", []):
         stem = Path(path).stem
+        if stem == Path(notebook).stem:  # its own record (read back, or left by an earlier run): not an input
+            continue
         entry = next((v for k, v in manifest.items() if Path(k).stem == stem), None)
         records[stem] = (entry or {}).get("key", "absent")
     return {

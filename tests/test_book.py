@@ -198,7 +198,8 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
     (data / "a.wav").write_bytes(b"x")
     root = tiny_book(tmp_path / "bk", {
         "01_helper": [("parameters", "N = 1"),
-                      ("code", "from mgr_utils import helper, results\nresults.write('01_helper', {'v': helper.VALUE * N})")],
+                      ("code", "from mgr_utils import helper, results\nresults.write('01_helper', {'v': helper.VALUE * N})\n"
+                               "assert results.read('01_helper')['v'] == helper.VALUE * N  # its own record: no input")],
         "02_plain": [("parameters", "M = 1"), ("code", "x = M + 1")],
         "03_reader": [("parameters", "K = 1"), ("code", "from mgr_utils import results\nv = results.read('01_helper')['v']")],
         "04_data": [("parameters", "DATA_DIR = None"), ("code", "import os\nn = len(os.listdir(DATA_DIR))")],
