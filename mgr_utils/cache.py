@@ -52,6 +52,25 @@ def default_cache_dir() -> Path:
     return Path(pooch.os_cache("mgr_utils")) / "features"
 
 
+def cache_location(cache_dir: str | Path | None = None) -> str:
+    """Where the cache is, in words a page can show: the folder given, or where the default points.
+
+    Inside the book build the folder is a build folder set through ``$MGR_CACHE_DIR``: that is what the
+    page says, rather than a path of the machine that built it.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    if cache_dir is not None:
+        return str(cache_dir)
+    if os.environ.get("MGR_CACHE_DIR"):
+        return "$MGR_CACHE_DIR (the book build's cache folder)"
+    folder = default_cache_dir()
+    try:
+        return "~/" + folder.relative_to(Path.home()).as_posix()
+    except ValueError:
+        return str(folder)
+
+
 def _canonical(obj: Any) -> Any:
     """A JSON-able, order-independent form of a parameter value (for hashing)."""
     if isinstance(obj, Mapping):

@@ -212,3 +212,15 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 def test_unhashable_parameter_is_refused():
     with pytest.raises(TypeError):
         C.cache_key("c", "f", {"x": object()})
+
+
+def test_cache_location_never_shows_the_build_machine(monkeypatch, tmp_path):
+    from mgr_utils.cache import cache_location
+
+    assert cache_location(tmp_path) == str(tmp_path)
+    monkeypatch.setenv("MGR_CACHE_DIR", str(tmp_path))
+    assert cache_location() == "$MGR_CACHE_DIR (the book build's cache folder)"
+    monkeypatch.delenv("MGR_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+    assert cache_location() == "~/.cache/mgr_utils/features"
