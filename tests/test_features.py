@@ -345,3 +345,22 @@ def test_lbp_zone_svm_generalises_and_fuses_its_zones():
     np.testing.assert_allclose(clf.predict_proba(Xt, rule="product"), Z / Z.sum(axis=1, keepdims=True), rtol=1e-6)
     with pytest.raises(ValueError):
         clf.predict_proba(Xt[:, :2])  # wrong number of zones
+
+
+def test_frame_windows_counts_starts_and_short_inputs():
+    x = np.arange(10)
+    W = F.frame_windows(x, 4, 3)  # starts 0, 3, 6: 1 + (10 - 4) // 3 = 3 windows; item 9 dropped
+    np.testing.assert_array_equal(W, [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]][:3])
+    assert F.frame_windows(np.arange(9), 4, 3).shape == (2, 4)
+    X = np.arange(12).reshape(6, 2)  # frames of 2 features: windows keep the feature axis last
+    np.testing.assert_array_equal(F.frame_windows(X, 3, 3)[1], X[3:6])
+    short = np.array([[1, 2], [3, 4]])
+    assert F.frame_windows(short, 3, 1).shape == (0, 3, 2)
+    np.testing.assert_array_equal(F.frame_windows(short, 3, 1, short="zeros")[0], [[1, 2], [3, 4], [0, 0]])
+    np.testing.assert_array_equal(F.frame_windows(short, 3, 1, short="edge")[0], [[1, 2], [3, 4], [3, 4]])
+    W[0, 0] = 99
+    assert x[0] == 0, "a copy, not a view"
+    with pytest.raises(ValueError, match="hop must be a positive whole number"):
+        F.frame_windows(x, 4, 0)
+    with pytest.raises(ValueError, match="short"):
+        F.frame_windows(x, 4, 1, short="wrap")

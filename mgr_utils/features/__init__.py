@@ -27,7 +27,9 @@ FEATURES_VERSION = "2"
 """Bumped whenever a function here changes its output; part of every feature-cache key."""
 
 from mgr_utils.features.spectrograms import (  # noqa: E402, F401
+    check_positive,
     downscale,
+    frame_windows,
     log_mel,
     mel_filterbank,
     mel_spectrogram,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgr_utils import SR
+from mgr_utils.features.spectrograms import check_positive, frame_windows
 
 N_CHROMA = 12
 """Chroma values per frame (pitch classes C, C#, ..., B)."""
@@ -45,11 +46,6 @@ ECHONEST_N_FFT = 2048
 ECHONEST_HOP_LENGTH = 1024
 """Hop of the stand-in's frames (46 ms at 22,050 Hz, about 22 frames per second); ours. The Echo
 Nest's segments last about a quarter of a second on average, with no fixed hop."""
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
 
 
 def echonest_features(
@@ -93,7 +89,7 @@ def echonest_features(
     import librosa
 
     for name, value in (("n_fft", n_fft), ("hop_length", hop_length), ("n_mels", n_mels)):
-        _check_positive_int(name, value)
+        check_positive(name, value)
     y = np.asarray(y, dtype=np.float32)
     S = np.abs(librosa.stft(y=y, n_fft=n_fft, hop_length=hop_length)) ** 2
     chroma = librosa.feature.chroma_stft(S=S, sr=sr, n_fft=n_fft, n_chroma=N_CHROMA)
@@ -135,10 +131,7 @@ def echonest_windows(
     Raises:
         ValueError: ``frames`` or ``hop`` not a positive whole number.
     """
-    _check_positive_int("frames", frames)
-    _check_positive_int("hop", hop)
+    check_positive("frames", frames)
+    check_positive("hop", hop)
     F = echonest_features(y, sr, n_fft=n_fft, hop_length=hop_length)
-    if len(F) < frames:
-        F = np.concatenate([F, np.repeat(F[-1:], frames - len(F), axis=0)])
-    n = 1 + (len(F) - frames) // hop
-    return np.stack([F[i * hop : i * hop + frames] for i in range(n)]).astype(np.float32)
+    return frame_windows(F, frames, hop, short="edge")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgr_utils import SR
+from mgr_utils.features.spectrograms import check_positive, frame_windows
 
 CHOI_SR = 11025
 """Choi et al.'s sample rate in Hz ([P], and ``constants.py`` of ``keunwoochoi/Deconvolution`` [C])."""
@@ -36,11 +37,6 @@ CHOI_SECONDS = 4.0
 
 CHOI_SHAPE = (1 + CHOI_N_FFT // 2, 1 + int(CHOI_SECONDS * CHOI_SR) // CHOI_HOP_LENGTH)
 """``(257, 173)``: frequency bins × frames of one excerpt (the paper's input size)."""
-
-
-def _check_positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 def resample(y: np.ndarray, sr: int, target_sr: int = CHOI_SR) -> np.ndarray:
@@ -84,16 +80,13 @@ def excerpt_audio(
     Raises:
         ValueError: A length or hop that is not positive.
     """
-    _check_positive("seconds", seconds)
+    check_positive("seconds", seconds, whole=False)
     hop_seconds = seconds if hop_seconds is None else hop_seconds
-    _check_positive("hop_seconds", hop_seconds)
+    check_positive("hop_seconds", hop_seconds, whole=False)
     x = resample(y, sr, target_sr)
     n = round(seconds * target_sr)
     hop = max(1, round(hop_seconds * target_sr))
-    if x.shape[0] < n:
-        x = np.pad(x, (0, n - x.shape[0]))
-    starts = range(0, x.shape[0] - n + 1, hop)
-    return np.stack([x[s : s + n] for s in starts]).astype(np.float32)
+    return frame_windows(x, n, hop, short="zeros")
 
 
 def stft_excerpt(x: np.ndarray, n_fft: int = CHOI_N_FFT, hop_length: int = CHOI_HOP_LENGTH) -> np.ndarray:
@@ -145,10 +138,10 @@ def choi_stft_excerpts(
     Raises:
         ValueError: A size, hop or scale that is not positive.
     """
-    _check_positive("n_fft", n_fft)
-    _check_positive("hop_length", hop_length)
+    check_positive("n_fft", n_fft)
+    check_positive("hop_length", hop_length)
     scale = n_fft / 4 if scale is None else scale
-    _check_positive("scale", scale)
+    check_positive("scale", scale, whole=False)
     X = excerpt_audio(y, sr, target_sr=target_sr, seconds=seconds, hop_seconds=hop_seconds)
     S = np.stack([np.abs(stft_excerpt(x, n_fft=n_fft, hop_length=hop_length)) for x in X])
     return (S / scale)[..., None].astype(np.float32)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mgr_utils import SR
+from mgr_utils.features.spectrograms import check_positive, frame_windows
 
 LI_N_MFCC = 13
 """Li et al.'s 13 MFCCs per frame ([P])."""
@@ -35,16 +36,8 @@ LI_FRAMES = 190
 
 
 def _check_positive(**values) -> None:
-    for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive whole number, got {v!r}")
-
-
-def _starts(n_available: int, length: int, hop: int) -> np.ndarray:
-    """Start indices of the whole windows of ``length`` with ``hop`` in ``n_available`` items (none if too short)."""
-    if n_available < length:
-        return np.zeros(0, dtype=np.int64)
-    return np.arange(0, n_available - length + 1, hop, dtype=np.int64)
+    for name, value in values.items():
+        check_positive(name, value)
 
 
 def li_mfcc_excerpts(
@@ -87,10 +80,7 @@ def li_mfcc_excerpts(
     _check_positive(n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, frames=frames, hop=hop)
     M = librosa.feature.mfcc(y=np.asarray(y, dtype=np.float32), sr=sr, n_mfcc=n_mfcc, n_fft=n_fft,
                              hop_length=hop_length, n_mels=n_mels).T  # (n_frames, n_mfcc)
-    starts = _starts(M.shape[0], frames, hop)
-    if not starts.size:
-        return np.zeros((0, frames, n_mfcc), np.float32)
-    return np.stack([M[s : s + frames] for s in starts]).astype(np.float32)
+    return frame_windows(M.astype(np.float32), frames, hop)
 
 
 def waveform_segments(
@@ -119,11 +109,7 @@ def waveform_segments(
     """
     hop = n_samples if hop is None else hop
     _check_positive(n_samples=n_samples, hop=hop)
-    y = np.asarray(y, dtype=np.float32)
-    starts = _starts(y.shape[0], n_samples, hop)
-    if not starts.size:
-        return np.zeros((0, n_samples, 1), np.float32)
-    return np.stack([y[s : s + n_samples] for s in starts])[..., None]
+    return frame_windows(np.asarray(y, dtype=np.float32), n_samples, hop)[..., None]
 
 
 def mel_frames(
@@ -173,11 +159,8 @@ def mel_frames(
     if y.shape[0] < stride:
         return np.zeros((0, n_samples // stride, n_mels), np.float32)
     L = log_mel(y, sr, n_fft=stride, hop_length=stride, n_mels=n_mels, top_db=top_db, center=False).T
-    frames, step = n_samples // stride, hop // stride
-    starts = _starts(y.shape[0] // stride, frames, step)  # whole segments of audio, as waveform_segments
-    if not starts.size:
-        return np.zeros((0, frames, n_mels), np.float32)
-    return np.stack([L[s : s + frames] for s in starts]).astype(np.float32)
+    # frame t reads samples [t * stride, (t + 1) * stride): the windows are waveform_segments' segments
+    return frame_windows(L[: y.shape[0] // stride].astype(np.float32), n_samples // stride, hop // stride)
 
 
 def sort_by_dominant_frequency(

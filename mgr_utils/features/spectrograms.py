@@ -76,6 +76,52 @@ def n_segments(n_samples: int, seg_len: int, seg_hop: int) -> int:
     return 1 + (int(n_samples) - int(seg_len)) // int(seg_hop)
 
 
+def check_positive(name: str, value, whole: bool = True) -> None:
+    """Raise a ValueError naming ``name`` unless ``value`` is a positive (whole, if ``whole``) number.
+
+    Notebook: ``02_spectrograms.ipynb`` (shared by every network input of chapters 7-9).
+    """
+    kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+        raise ValueError(f"{name} must be a positive {'whole ' if whole else ''}number, got {value!r}")
+
+
+def frame_windows(x: np.ndarray, length: int, hop: int, short: str = "drop") -> np.ndarray:
+    """Windows of ``length`` items along the first axis of ``x``, ``hop`` items apart: the one way the
+    book cuts a clip (samples, frames of features) into network inputs.
+
+    ``1 + (n - length) // hop`` windows for ``n >= length`` items (the items after the last whole
+    window are dropped). A shorter ``x`` gives no window (``short="drop"``), or one window padded with
+    zeros (``"zeros"``) or with copies of its last item (``"edge"``).
+
+    Notebook: ``02_spectrograms.ipynb`` (used by the inputs of chapters 7-9).
+
+    Args:
+        x: Array ``(n, ...)``.
+        length: Items per window.
+        hop: Items between the starts of consecutive windows.
+        short: What a too-short ``x`` gives: ``"drop"``, ``"zeros"`` or ``"edge"``.
+
+    Returns:
+        A new array ``(n_windows, length, ...)`` of ``x``'s dtype.
+
+    Raises:
+        ValueError: ``length`` or ``hop`` not a positive whole number, or an unknown ``short``.
+    """
+    check_positive("length", length)
+    check_positive("hop", hop)
+    if short not in ("drop", "zeros", "edge"):
+        raise ValueError(f"short must be 'drop', 'zeros' or 'edge', got {short!r}")
+    x = np.asarray(x)
+    if x.shape[0] < length:
+        if short == "drop" or x.shape[0] == 0 and short == "edge":
+            return np.zeros((0, length, *x.shape[1:]), dtype=x.dtype)
+        pad = [(0, length - x.shape[0])] + [(0, 0)] * (x.ndim - 1)
+        x = np.pad(x, pad, mode="constant" if short == "zeros" else "edge")
+    windows = np.lib.stride_tricks.sliding_window_view(x, length, axis=0)[::hop]  # (n, ..., length)
+    return np.ascontiguousarray(np.moveaxis(windows, -1, 1))
+
+
 def _segment_geometry(sr: int, seconds: float, overlap: float) -> tuple[int, int]:
     if not 0.0 <= overlap < 1.0:
         raise ValueError(f"overlap must be in [0, 1), got {overlap}")
@@ -109,18 +155,11 @@ def segment(y: np.ndarray, sr: int = SR, seconds: float = 3.0, overlap: float = 
     Returns:
         Array ``(n_segments, L)`` (a copy, same dtype as ``y``).
     """
-    import librosa
-
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"segment expects mono audio of shape (n,), got {y.shape}")
     seg_len, seg_hop = _segment_geometry(sr, seconds, overlap)
-    if y.shape[0] < seg_len:
-        out = np.zeros((1, seg_len), dtype=y.dtype)
-        out[0, : y.shape[0]] = y
-        return out
-    frames = librosa.util.frame(x=y, frame_length=seg_len, hop_length=seg_hop, axis=0)
-    return np.ascontiguousarray(frames)
+    return frame_windows(y, seg_len, seg_hop, short="zeros")
 
 
 # --------------------------------------------------------------------------------------------
