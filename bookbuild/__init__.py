@@ -72,6 +72,7 @@ from bookbuild.params import (  # noqa: F401
     load_params,
     params_for,
     parse_overrides,
+    apply_overrides,
     select_parameters,
 )
 from bookbuild.render import render_book, stage_site  # noqa: F401

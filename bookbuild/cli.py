@@ -11,7 +11,7 @@ from pathlib import Path
 from bookbuild.colab import check_notebooks, sync_notebooks
 from bookbuild.execute import CELL_TIMEOUT, execute_book
 from bookbuild.layout import BUILD_DIR_ENV, FAST_PARAMS, REPO_ROOT, BookError, default_build_dir, select_notebooks
-from bookbuild.params import load_params, parse_overrides
+from bookbuild.params import apply_overrides, load_params, parse_overrides
 from bookbuild.render import render_book
 
 
@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("build", "execute"):
             p.add_argument("--params", type=Path, help=f"parameter file (default: {FAST_PARAMS})")
             p.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                           help="replace one parameter for every notebook (YAML value; None means None)")
+                           help="replace one parameter for every notebook, or NOTEBOOK.KEY=VALUE for one "
+                                "(YAML value; None means None)")
             p.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
             p.add_argument("--max-epochs", type=int, metavar="N",
                            help="cap every EPOCHS parameter at N (a dress rehearsal of the full run)")
@@ -57,7 +58,7 @@ def build(args: argparse.Namespace, root: Path, build_dir: Path) -> None:
 
     params_file = args.params or root / FAST_PARAMS
     overrides = parse_overrides(args.overrides)
-    params = {**(load_params(params_file) if params_file.exists() else {}), **overrides}
+    params = apply_overrides(load_params(params_file) if params_file.exists() else {}, overrides)
     print("== set-up")
     print(f"  python {sys.version.split()[0]}, papermill {papermill.__version__}, jupyter-book {jupyter_book.__version__}")
     print(f"  book root: {root}")

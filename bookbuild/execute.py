@@ -42,7 +42,8 @@ from bookbuild.layout import (
     relpath,
     select_notebooks,
 )
-from bookbuild.params import cap_epochs, declared_parameters, load_params, params_for, select_parameters
+from bookbuild.params import (apply_overrides, cap_epochs, declared_parameters, load_params, params_for,
+                              select_parameters)
 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
@@ -462,7 +463,7 @@ def execute_book(
         build_dir: Build folder (default :func:`~bookbuild.layout.default_build_dir`).
         only: Substrings; run only the notebooks whose path contains one of them.
         params_file: The parameter file (default ``<root>/notebooks/fast_params.yaml``).
-        overrides: Values that replace or add to the file's (for every notebook).
+        overrides: Values that replace the file's, at every level (``stem.NAME``: one notebook's).
         timeout: Seconds per cell.
         partial: Skip toc entries that have no file yet (a preview while chapters are written).
         force: Execute every selected notebook, even unchanged ones.
@@ -479,9 +480,12 @@ def execute_book(
     root = Path(root).resolve()
     build_dir = Path(build_dir).resolve() if build_dir else default_build_dir(root)
     params_file = Path(params_file) if params_file else root / FAST_PARAMS
-    params = load_params(params_file) if params_file.exists() else {}
-    params.update(overrides or {})
+    params = apply_overrides(load_params(params_file) if params_file.exists() else {}, overrides or {})
     notebooks = select_notebooks(root, only, partial=partial)
+    unknown = set(params.get("chapters") or {}) - {nb.stem for nb in select_notebooks(root, None, partial=True)}
+    if unknown:
+        raise BookError(f"parameters for notebooks that are not in the book: {', '.join(sorted(unknown))} "
+                        "(a chapter's values are keyed by its file name without .ipynb, e.g. 07_raw_audio)")
     plan = plan_parameters(root, notebooks, params, max_epochs)
     for line in check_gtzan({relpath(root, nb): p for nb, p in plan.items()}):
         log(f"data: {line}")

@@ -13,6 +13,7 @@ papermill's own ``-p NAME None`` does.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,13 +64,38 @@ def parse_value(text: str) -> Any:
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
-    """Turn ``["EPOCHS=2", "DURATION=None"]`` into ``{"EPOCHS": 2, "DURATION": None}``."""
+    """Turn ``["EPOCHS=2", "DURATION=None"]`` into ``{"EPOCHS": 2, "DURATION": None}``.
+
+    A key may name one notebook: ``07_raw_audio.SAMPLE_EPOCHS=1`` changes that chapter only.
+    """
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise BookError(f"-p expects KEY=VALUE, got {pair!r}")
+        stem, _, name = key.strip().rpartition(".")
+        if not sep or not name.isidentifier() or (stem and not re.fullmatch(r"[\w-]+", stem)):
+            raise BookError(f"-p expects KEY=VALUE or NOTEBOOK.KEY=VALUE, got {pair!r}")
         out[key.strip()] = parse_value(value)
+    return out
+
+
+def apply_overrides(params: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with the command line's values on top, at every level.
+
+    A plain ``NAME`` replaces the shared value and every chapter's own value of that name (the
+    command line wins over the file); ``stem.NAME`` sets that notebook's value only.
+    """
+    out = {k: v for k, v in params.items() if k != "chapters"}
+    chapters = {stem: dict(values) for stem, values in (params.get("chapters") or {}).items()}
+    for key, value in overrides.items():
+        stem, _, name = key.rpartition(".")
+        if stem:
+            chapters.setdefault(stem, {})[name] = value
+        else:
+            out[name] = value
+            for values in chapters.values():
+                values.pop(name, None)
+    if chapters:
+        out["chapters"] = chapters
     return out
 
 

@@ -91,6 +91,24 @@ def test_parse_overrides_reads_yaml_values_and_every_spelling_of_none():
         assert book.parse_overrides([f"DURATION={spelling}"]) == {"DURATION": None}
     with pytest.raises(book.BookError):
         book.parse_overrides(["EPOCHS"])
+    assert book.parse_overrides(["07_raw_audio.SAMPLE_EPOCHS=1"]) == {"07_raw_audio.SAMPLE_EPOCHS": 1}
+    with pytest.raises(book.BookError, match="NOTEBOOK.KEY"):
+        book.parse_overrides(["07 raw.EPOCHS=1"])
+
+
+def test_command_line_wins_over_a_chapters_own_value():
+    full = book.load_params(book.REPO_ROOT / book.FULL_PARAMS)
+    params = book.apply_overrides(full, book.parse_overrides(["EPOCHS=2", "07_raw_audio.SAMPLE_EPOCHS=1"]))
+    assert book.params_for(params, "04_costa_cnn")["EPOCHS"] == 2, "-p EPOCHS=2 reaches a chapter with its own EPOCHS"
+    assert book.params_for(params, "06_zhang_cnn")["EPOCHS"] == 2
+    assert book.params_for(params, "07_raw_audio")["SAMPLE_EPOCHS"] == 1
+    assert book.params_for(params, "09_auralisation").get("SAMPLE_EPOCHS") is None, "a chapter's override stays there"
+    assert book.params_for(full, "04_costa_cnn")["EPOCHS"] == 80, "the file's values are not changed in place"
+
+
+def test_override_of_an_unknown_notebook_stops_before_anything_runs(tmp_path):
+    with pytest.raises(book.BookError, match="not in the book: 99_nope"):
+        book.execute_book(book.REPO_ROOT, tmp_path / "b", overrides={"99_nope.EPOCHS": 1})
 
 
 def test_declared_parameters_and_their_types(tmp_path, tiny_book):
