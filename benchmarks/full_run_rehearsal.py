@@ -8,6 +8,7 @@ feature extraction of 1,000 clips, memory of whole-clip inputs, caches, training
 
     .venv/bin/python benchmarks/full_run_rehearsal.py --data /work/gtzan-like --max-epochs 2 \
         [--splits DIR]   # the six split lists from a local folder, on a machine without internet
+        [-p NOTEBOOK.KEY=VALUE ...]   # e.g. a smaller sample-level CNN: -p 07_raw_audio.SAMPLE_CHANNELS=[...]
 
 It prints one line per chapter (execution time from the build's manifest, peak memory of the kernel
 and of its worker processes from the chapter's results record) and a Markdown table for the README.
@@ -32,6 +33,8 @@ def main() -> int:
     parser.add_argument("--max-epochs", type=int, default=2)
     parser.add_argument("--splits", type=Path, help="copy the split lists from this folder (no internet)")
     parser.add_argument("--only", action="append", help="chapters to run (default: all)")
+    parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="passed to the build, e.g. -p 07_raw_audio.SAMPLE_EPOCHS=1")
     args = parser.parse_args()
     py = sys.executable
     if not (args.data / "genres").is_dir():
@@ -42,6 +45,8 @@ def main() -> int:
            "--build-dir", str(args.build_dir), "-p", f"DATA_DIR={args.data}", "--max-epochs", str(args.max_epochs)]
     for only in args.only or []:
         cmd += ["--only", only]
+    for pair in args.overrides:
+        cmd += ["-p", pair]
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT)
     total = time.perf_counter() - t0

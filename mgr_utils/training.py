@@ -281,30 +281,56 @@ def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
     }
 
 
+COPY_TO_TENSORFLOW_MAX_MB = 256
+"""Arrays up to this size are copied into TensorFlow (fastest gathers); larger ones stay in NumPy."""
+
+
 def make_dataset(
     X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool = False, seed: int = 0
 ):
     """A ``tf.data`` pipeline over in-memory arrays: shuffled indices, batched gathers, prefetch.
 
-    The arrays go to TensorFlow once (float32); each epoch draws a fresh permutation of the
-    *indices* (cheap, whatever the segment size) and gathers a whole batch at a time, so there is
-    no per-segment Python and no shuffle buffer holding copies of the data.
+    Each epoch draws a fresh permutation of the *indices* (cheap, whatever the segment size) and
+    gathers a whole batch at a time, so there is no per-segment Python and no shuffle buffer.
+    Small arrays (up to :data:`COPY_TO_TENSORFLOW_MAX_MB`) are copied into TensorFlow once, where
+    gathers are fastest; larger ones stay NumPy arrays and each batch is gathered from them when
+    it is needed, so they are never copied: on GTZAN's whole clips (chapter 6: 2.2 GB of training
+    segments) one copy per call (training, validation, prediction, for every variant) added up to
+    more than 20 GB. Both ways give the same batches.
 
     Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        X: Segments, any shape ``(n, ...)`` (converted to float32 once if they are not).
+        y: Integer labels, or ``None`` for a dataset of inputs only (prediction).
+        batch_size: Segments per batch (the last batch may be smaller).
+        shuffle: A fresh permutation every epoch (reproducible from ``seed``).
+        seed: Seed of the permutation.
     """
     import tensorflow as tf
 
-    X_t = tf.convert_to_tensor(np.asarray(X, dtype=np.float32))
-    y_t = None if y is None else tf.convert_to_tensor(np.asarray(y, dtype=np.int32))
-    n = int(X_t.shape[0])
-    ds = tf.data.Dataset.range(n)
+    X = np.asarray(X, dtype=np.float32)
+    y = None if y is None else np.asarray(y, dtype=np.int32)
+    ds = tf.data.Dataset.range(len(X))
     if shuffle:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    if y_t is None:
-        ds = ds.map(lambda i: tf.gather(X_t, i), num_parallel_calls=tf.data.AUTOTUNE)
+    if X.nbytes <= COPY_TO_TENSORFLOW_MAX_MB * 2**20:
+        X_t = tf.convert_to_tensor(X)
+
+        def take_x(i):
+            return tf.gather(X_t, i)
     else:
-        ds = ds.map(lambda i: (tf.gather(X_t, i), tf.gather(y_t, i)), num_parallel_calls=tf.data.AUTOTUNE)
+        def take_x(i):
+            batch = tf.numpy_function(lambda j: X[j], [i], tf.float32, stateful=False)
+            batch.set_shape((None, *X.shape[1:]))
+            return batch
+
+    if y is None:
+        ds = ds.map(take_x, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        y_t = tf.convert_to_tensor(y)
+        ds = ds.map(lambda i: (take_x(i), tf.gather(y_t, i)), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -425,8 +451,8 @@ def train(
     * **Early stopping** (with validation data): training stops after ``patience`` epochs without
       improvement of ``monitor``, and the weights of the best epoch are restored at the end even
       when it ran all ``epochs`` (``patience=None``: never stop early, still restore the best).
-    * **Input pipeline**: :func:`make_dataset` (float32, shuffled indices, batched gathers,
-      prefetch).
+    * **Input pipeline**: :func:`make_dataset` (float32, shuffled indices, batched gathers from
+      the NumPy arrays, no copy into TensorFlow, prefetch).
     * **Progress**: Keras' ``verbose=2``, one line per epoch, which reads well in an executed
       notebook (no progress-bar redraws).
 

@@ -55,6 +55,28 @@ def test_make_dataset_batches_and_shuffles_reproducibly():
     assert not np.array_equal(a, np.arange(10))
 
 
+def test_make_dataset_gathers_large_arrays_from_numpy_with_the_same_batches(monkeypatch):
+    import mgr_utils.training as training
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((23, 5, 3)).astype("float32")
+    y = rng.integers(0, 10, 23)
+
+    def batches(with_labels):
+        ds = make_dataset(X, y if with_labels else None, 4, shuffle=True, seed=3)
+        return [tuple(t.numpy() for t in b) if with_labels else (b.numpy(),) for b in ds]
+
+    copied = batches(True), batches(False)
+    monkeypatch.setattr(training, "COPY_TO_TENSORFLOW_MAX_MB", 0)  # every array counts as large
+    gathered = batches(True), batches(False)
+    for a, b in zip(copied, gathered):
+        assert len(a) == len(b) == 6
+        for ba, bb in zip(a, b):
+            assert all(np.array_equal(u, v) for u, v in zip(ba, bb))
+    ds = make_dataset(X, y, 4)
+    assert tuple(ds.element_spec[0].shape) == (None, 5, 3), "Keras needs the static shape of a batch"
+
+
 class _WeightLog(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
