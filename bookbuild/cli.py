@@ -43,12 +43,26 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                            help="replace one parameter for every notebook, or NOTEBOOK.KEY=VALUE for one "
                                 "(YAML value; None means None)")
-            p.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
+            p.add_argument("--timeout", type=int, metavar="SECONDS",
+                           help=f"seconds one cell may run, 0 for no limit (default: {CELL_TIMEOUT} for the fast "
+                                "parameters, no limit for another parameter file such as the full run's)")
             p.add_argument("--max-epochs", type=int, metavar="N",
                            help="cap every EPOCHS parameter at N (a dress rehearsal of the full run)")
         if name in ("build", "render"):
             p.add_argument("--verbose", action="store_true", help="show Sphinx's progress output")
     return parser
+
+
+def cell_timeout(timeout: int | None, params_file: Path | None, root: Path) -> int | None:
+    """Seconds a cell may run: as given, else the fast build's limit, or none for another parameter file.
+
+    A full-run cell trains a paper-size network for hours; a fast-build cell that runs 20 minutes
+    is a bug worth stopping.
+    """
+    if timeout is not None:
+        return timeout if timeout > 0 else None
+    fast = params_file is None or Path(params_file).resolve() == (root / FAST_PARAMS).resolve()
+    return CELL_TIMEOUT if fast else None
 
 
 def build(args: argparse.Namespace, root: Path, build_dir: Path) -> None:
@@ -64,12 +78,14 @@ def build(args: argparse.Namespace, root: Path, build_dir: Path) -> None:
     print(f"  book root: {root}")
     print(f"  build folder: {build_dir}")
     print(f"  parameters ({Path(params_file).name}{' + command line' if overrides else ''}): {params}")
+    timeout = cell_timeout(args.timeout, params_file, root)
+    print(f"  time limit per cell: {f'{timeout} s' if timeout else 'none'}")
     notebooks = select_notebooks(root, args.only, partial=args.partial)
     print(f"  notebooks: {', '.join(nb.name for nb in notebooks)}")
     start = time.perf_counter()
     print("== execute")
     runs = execute_book(root, build_dir, only=args.only, params_file=params_file, overrides=overrides,
-                        timeout=args.timeout, partial=args.partial, force=args.force, max_epochs=args.max_epochs)
+                        timeout=timeout, partial=args.partial, force=args.force, max_epochs=args.max_epochs)
     t_exec = time.perf_counter() - start
     print("== render")
     t0 = time.perf_counter()
@@ -105,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "execute":
             start = time.perf_counter()
             runs = execute_book(root, build_dir, only=args.only, params_file=args.params,
-                                overrides=parse_overrides(args.overrides), timeout=args.timeout,
+                                overrides=parse_overrides(args.overrides),
+                                timeout=cell_timeout(args.timeout, args.params, root),
                                 partial=args.partial, force=args.force, max_epochs=args.max_epochs)
             n_run = sum(not r.reused for r in runs)
             print(f"execute: {time.perf_counter() - start:.1f} s ({n_run} executed, {len(runs) - n_run} reused)")

@@ -48,7 +48,10 @@ from bookbuild.params import (apply_overrides, cap_epochs, declared_parameters, 
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
 CELL_TIMEOUT = 1200
-"""Seconds one cell may run before the build fails (Jupyter Book's own default is 30 s)."""
+"""Seconds one cell of the fast build may run before the build fails (Jupyter Book's default is 30 s).
+
+The full run has no limit (a cell that trains a paper-size network runs for hours): see
+:func:`bookbuild.cli.cell_timeout`."""
 
 INJECTED_TAG = "injected-parameters"
 LABEL_TAG = "build-parameters-label"
@@ -323,7 +326,7 @@ def execute_notebook(root: Path, notebook: Path, build_dir: Path, params: Mappin
         with kernel_environment(root, build_dir, deps_file):
             papermill.execute_notebook(
                 nb, str(out), parameters=dict(params), kernel_name=KERNEL_NAME, cwd=str(notebook.parent),
-                progress_bar=False, log_output=False, execution_timeout=timeout, start_timeout=120,
+                progress_bar=False, log_output=False, execution_timeout=timeout or None, start_timeout=120,
             )
     except PapermillExecutionError as err:
         raise _error_from_papermill(name, notebook, err, out) from None
@@ -399,13 +402,22 @@ def _error_from_other(name: str, notebook: Path, err: Exception, out: Path) -> N
     if out.exists():
         try:
             nb = nbformat.read(str(out), as_version=4)
+            culprit, last_started = None, None
             for cell in nb.cells:
-                status = cell.get("metadata", {}).get("papermill", {}).get("status")
+                if cell.cell_type != "code":
+                    continue
+                meta = cell.get("metadata", {}).get("papermill", {})
+                if meta.get("start_time"):
+                    last_started = cell
                 errored = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-                if cell.cell_type == "code" and (errored or status in ("running", "failed")):
-                    source, count = cell.source, cell.get("execution_count")
-                    index = _source_cell_index(notebook, source, None)
+                if errored or meta.get("status") in ("running", "failed"):
+                    culprit = cell
                     break
+            # after a timeout papermill may mark every cell "completed": the culprit is the last one started
+            culprit = culprit or last_started
+            if culprit is not None:
+                source, count = culprit.source, culprit.get("execution_count")
+                index = _source_cell_index(notebook, source, None)
         except Exception:
             pass
     return NotebookError(
@@ -450,7 +462,7 @@ def execute_book(
     only: Sequence[str] | None = None,
     params_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
-    timeout: int = CELL_TIMEOUT,
+    timeout: int | None = CELL_TIMEOUT,
     partial: bool = False,
     force: bool = False,
     max_epochs: int | None = None,
@@ -464,7 +476,7 @@ def execute_book(
         only: Substrings; run only the notebooks whose path contains one of them.
         params_file: The parameter file (default ``<root>/notebooks/fast_params.yaml``).
         overrides: Values that replace the file's, at every level (``stem.NAME``: one notebook's).
-        timeout: Seconds per cell.
+        timeout: Seconds per cell (``None`` or 0: no limit).
         partial: Skip toc entries that have no file yet (a preview while chapters are written).
         force: Execute every selected notebook, even unchanged ones.
         max_epochs: Cap every epoch count (a dress rehearsal of the full run).

@@ -106,6 +106,16 @@ def test_command_line_wins_over_a_chapters_own_value():
     assert book.params_for(full, "04_costa_cnn")["EPOCHS"] == 80, "the file's values are not changed in place"
 
 
+def test_full_run_cells_have_no_time_limit_and_fast_build_cells_do():
+    from bookbuild.cli import cell_timeout
+
+    root = book.REPO_ROOT
+    assert cell_timeout(None, None, root) == book.CELL_TIMEOUT
+    assert cell_timeout(None, root / book.FAST_PARAMS, root) == book.CELL_TIMEOUT
+    assert cell_timeout(None, root / book.FULL_PARAMS, root) is None, "a paper-size training cell runs for hours"
+    assert cell_timeout(0, None, root) is None and cell_timeout(60, root / book.FULL_PARAMS, root) == 60
+
+
 def test_override_of_an_unknown_notebook_stops_before_anything_runs(tmp_path):
     with pytest.raises(book.BookError, match="not in the book: 99_nope"):
         book.execute_book(book.REPO_ROOT, tmp_path / "b", overrides={"99_nope.EPOCHS": 1})
