@@ -4,9 +4,11 @@ Chapter 7's full run trains the 3^9 model (59,049 samples, nine blocks of 128-51
 GTZAN's fault-filtered training side. That is too slow to rehearse end to end on a CPU, so this
 script measures what one epoch costs instead: it builds the model exactly as the chapter does
 (:func:`mgr_utils.models.lee.sample_cnn`), times ``--steps`` training steps on random batches of
-``--batch-size`` segments after one warm-up step (graph tracing), and multiplies by the steps of one
-epoch on the filtered split (443 training clips x 11 segments of 59,049 samples in 30 s). Peak
-memory is the resident set of this process (``getrusage``). Run by hand; not part of CI::
+``--batch-size`` segments after one warm-up step (graph tracing) and one prediction batch (after a
+first, traced one), and multiplies by chapter 7's segment counts on the filtered split: training
+segments every 2 s of the 442 readable training clips (14 per 30 s clip), validation and test
+segments every 1 s of 197 + 290 clips (28 per clip). Peak memory is the resident set of this
+process (``getrusage``). Run by hand; not part of CI::
 
     .venv/bin/python benchmarks/bench_sample_cnn.py [--steps 5] [--channels 128,128,256,...]
 """
@@ -21,8 +23,15 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-TRAIN_CLIPS_FILTERED = 443  # Kereliuk, Sturm & Larsen's fault-filtered split: training side
-CLIP_SAMPLES = 30 * 22050
+SR = 22050
+CLIPS = {"train": 442, "eval": 197 + 290}  # the fault-filtered split without jazz.00054
+HOP_SECONDS = {"train": 2, "eval": 1}      # chapter 7's hops between sample-level segments
+CLIP_SAMPLES = 30 * SR
+
+
+def segments_per_clip(n_samples: int, hop_seconds: int) -> int:
+    """Segments of ``n_samples`` every ``hop_seconds`` in a 30 s clip."""
+    return (CLIP_SAMPLES - n_samples) // (hop_seconds * SR) + 1
 
 
 def main() -> int:
@@ -34,6 +43,8 @@ def main() -> int:
     parser.add_argument("--channels", default=",".join(map(str, LEE_CHANNELS)),
                         help="channels per block, comma-separated (default: the paper's)")
     parser.add_argument("--epochs", type=int, default=40, help="epochs of the full run (chapter 7: SAMPLE_EPOCHS)")
+    parser.add_argument("--predict-batch", type=int, default=256,
+                        help="segments per prediction batch (training.predict_segments' default)")
     args = parser.parse_args()
     if args.steps < 1 or args.batch_size < 1:
         parser.error("--steps and --batch-size must be at least 1")
@@ -57,18 +68,29 @@ def main() -> int:
     for _ in range(args.steps):
         model.train_on_batch(x, y)
     per_step = (time.perf_counter() - t0) / args.steps
-    segments = TRAIN_CLIPS_FILTERED * (CLIP_SAMPLES // n_samples)
+    peak_train_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from mgr_utils.training import predict_segments
+
+    xp = rng.standard_normal((args.predict_batch, n_samples, 1), dtype=np.float32) * 0.1
+    predict_segments(model, xp, batch_size=args.predict_batch)  # traces the prediction graph
+    t0 = time.perf_counter()
+    predict_segments(model, xp, batch_size=args.predict_batch)
+    per_segment = (time.perf_counter() - t0) / args.predict_batch
+    segments = CLIPS["train"] * segments_per_clip(n_samples, HOP_SECONDS["train"])
+    eval_segments = CLIPS["eval"] * segments_per_clip(n_samples, HOP_SECONDS["eval"])
     steps_per_epoch = -(-segments // args.batch_size)
+    epoch_seconds = steps_per_epoch * per_step
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"cores: {os.cpu_count()}   model: {len(channels)} blocks, channels {channels}, {n_samples} samples, "
           f"{model.count_params():,} weights")
     print(f"warm-up step (tracing): {warm:.1f} s")
     print(f"training step, batch {args.batch_size}: {per_step:.2f} s (mean of {args.steps})")
-    print(f"one epoch on the filtered split: {segments} segments = {steps_per_epoch} steps = "
-          f"{steps_per_epoch * per_step / 60:.0f} min")
-    print(f"{args.epochs} epochs: {args.epochs * steps_per_epoch * per_step / 3600:.1f} h "
-          "(plus validation passes, about a third of a training epoch each)")
-    print(f"peak memory (this process): {peak_mb / 1024:.2f} GB")
+    print(f"prediction, batch {args.predict_batch}: {per_segment * 1000:.0f} ms per segment")
+    print(f"one epoch on the filtered split: {segments} segments = {steps_per_epoch} steps = {epoch_seconds / 60:.0f} min")
+    print(f"scoring validation and test once: {eval_segments} segments = {eval_segments * per_segment / 60:.0f} min")
+    print(f"{args.epochs} epochs and the scoring: {(args.epochs * epoch_seconds + eval_segments * per_segment) / 3600:.1f} h")
+    print(f"peak memory (this process): {peak_train_mb / 1024:.2f} GB while training, "
+          f"{peak_mb / 1024:.2f} GB after the prediction")
     return 0
 
 
