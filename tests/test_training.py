@@ -252,8 +252,8 @@ def test_segments_dataset_reads_one_entry_of_a_dict_feature(tmp_path):
 def test_standardizer_statistics_do_not_depend_on_the_chunk_size_and_transform_in_place():
     rng = np.random.default_rng(1)
     X = rng.normal(3.0, 2.0, (101, 5, 3)).astype("float32")
-    a = Standardizer(feature_axes=(1,)).fit(X, chunk=7)
-    b = Standardizer(feature_axes=(1,)).fit(X, chunk=1000)
+    a = Standardizer(feature_axes=(1,)).fit(X, chunk_mb=7 * 15 * 8 / 2**20)  # 7 samples of 15 float64s
+    b = Standardizer(feature_axes=(1,)).fit(X, chunk_mb=1000)
     np.testing.assert_allclose(a.mean_, X.astype("float64").mean(axis=(0, 1), keepdims=True)[0], rtol=1e-6)
     np.testing.assert_allclose(a.std_, X.astype("float64").std(axis=(0, 1), keepdims=True)[0], rtol=1e-5)
     np.testing.assert_allclose(a.mean_, b.mean_, rtol=1e-6)
