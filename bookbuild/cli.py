@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                            help=f"seconds one cell may run, 0 for no limit (default: {CELL_TIMEOUT} for the fast "
                                 "parameters, no limit for another parameter file such as the full run's)")
             p.add_argument("--max-epochs", type=int, metavar="N",
-                           help="cap every EPOCHS parameter at N (a dress rehearsal of the full run)")
+                           help="cap every EPOCHS and *_EPOCHS parameter at N, the notebooks' own defaults included "
+                                "(a dress rehearsal of the full run)")
         if name in ("build", "render"):
             p.add_argument("--verbose", action="store_true", help="show Sphinx's progress output")
     return parser

@@ -445,7 +445,8 @@ def plan_parameters(root: Path, notebooks: Sequence[Path], params: Mapping[str, 
     out, problems = {}, []
     for nb in notebooks:
         declared = declared_parameters(nb)
-        mine = cap_epochs(params_for(params, nb.stem), max_epochs)
+        defaults = {name: d.default for name, d in declared.items()}
+        mine = cap_epochs(params_for(params, nb.stem), max_epochs, defaults)
         try:
             out[nb] = select_parameters(declared, mine, relpath(root, nb))
         except BookError as err:

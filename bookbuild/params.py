@@ -105,12 +105,18 @@ def params_for(params: Mapping[str, Any], stem: str) -> dict[str, Any]:
     return {**shared, **(params.get("chapters") or {}).get(stem, {})}
 
 
-def cap_epochs(params: Mapping[str, Any], max_epochs: int | None) -> dict[str, Any]:
-    """``params`` with every epoch count above ``max_epochs`` lowered to it (a dress rehearsal)."""
+def cap_epochs(params: Mapping[str, Any], max_epochs: int | None,
+               defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``params`` with every epoch count above ``max_epochs`` lowered to it (a dress rehearsal).
+
+    ``defaults`` (a notebook's own values, ``{name: default}``) are capped too when ``params`` does
+    not set them, so an epoch count the params file leaves at the notebook's default (chapter 8's
+    ``PRETRAIN_EPOCHS``) does not escape the cap.
+    """
     out = dict(params)
     if max_epochs is None:
         return out
-    for key, value in params.items():
+    for key, value in {**(defaults or {}), **params}.items():
         if (key in EPOCH_NAMES or key.endswith("_EPOCHS")) and isinstance(value, int) and value > max_epochs:
             out[key] = int(max_epochs)
     return out

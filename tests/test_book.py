@@ -146,6 +146,18 @@ def test_the_real_notebooks_take_none_for_duration_and_refuse_a_string():
         book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"DURATION": "thirty"})
 
 
+def test_max_epochs_caps_the_params_file_and_the_notebooks_own_epoch_defaults():
+    notebooks = [nb for nb in book.toc_notebooks() if nb.stem == "08_pretraining"]
+    declared = book.declared_parameters(notebooks[0])
+    assert declared["PRETRAIN_EPOCHS"].default > 1 and declared["EPOCHS"].default > 1
+    plan = book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"EPOCHS": 40, "SEED": 3}, max_epochs=1)
+    chosen = plan[notebooks[0]]
+    assert chosen["EPOCHS"] == 1 and chosen["PRETRAIN_EPOCHS"] == 1   # given, and left at its default
+    assert chosen["SEED"] == 3 and "N_SEEDS" not in chosen             # other defaults are not passed
+    uncapped = book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"EPOCHS": 40})[notebooks[0]]
+    assert uncapped == {"EPOCHS": 40}
+
+
 def test_prune_toc_drops_entries_without_files_and_emptied_parts():
     toc = {
         "format": "jb-book",
