@@ -21,8 +21,10 @@ Notebook: ``04_costa_cnn.ipynb`` (reused in every chapter that trains a network)
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,6 +319,22 @@ def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
 COPY_TO_TENSORFLOW_MAX_MB = 256
 """Arrays up to this size are copied into TensorFlow (fastest gathers); larger ones stay in NumPy."""
 
+_LARGE_ARRAYS: dict[int, np.ndarray] = {}
+"""The NumPy arrays that live pipelines of :func:`make_dataset` gather from, by key.
+
+TensorFlow keeps every function given to ``tf.numpy_function`` inside a ``tf.data`` pipeline for
+the life of the process (``script_ops`` appends it to the global graph's list of Python
+functions), so a function that closed over the array would keep the array, gigabytes on whole
+GTZAN clips, long after the pipeline is gone (chapter 7's rehearsal: 13.5 GB). The function
+below holds only a key; the array is dropped from here when the pipeline object is collected.
+"""
+_next_array_key = itertools.count()
+
+
+def _gather_rows(key, index):
+    """Rows ``index`` of the registered array ``key`` (runs inside ``tf.numpy_function``)."""
+    return _LARGE_ARRAYS[int(key)][index]
+
 
 def make_dataset(
     X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool = False, seed: int = 0
@@ -329,7 +347,8 @@ def make_dataset(
     gathers are fastest; larger ones stay NumPy arrays and each batch is gathered from them when
     it is needed, so they are never copied: on GTZAN's whole clips (chapter 6: 2.2 GB of training
     segments) one copy per call (training, validation, prediction, for every variant) added up to
-    more than 20 GB. Both ways give the same batches.
+    more than 20 GB. Both ways give the same batches, and a large array is released with the last
+    pipeline or iterator that uses it (see :data:`_LARGE_ARRAYS`).
 
     Notebook: ``04_costa_cnn.ipynb``.
 
@@ -354,9 +373,14 @@ def make_dataset(
         def take_x(i):
             return tf.gather(X_t, i)
     else:
+        key = next(_next_array_key)
+        _LARGE_ARRAYS[key] = X
+        key_t = tf.constant(key, tf.int64)
+        shape = (None, *X.shape[1:])
+
         def take_x(i):
-            batch = tf.numpy_function(lambda j: X[j], [i], tf.float32, stateful=False)
-            batch.set_shape((None, *X.shape[1:]))
+            batch = tf.numpy_function(_gather_rows, [key_t, i], tf.float32, stateful=False)
+            batch.set_shape(shape)
             return batch
 
     if y is None:
@@ -364,7 +388,10 @@ def make_dataset(
     else:
         y_t = tf.convert_to_tensor(y)
         ds = ds.map(lambda i: (take_x(i), tf.gather(y_t, i)), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.prefetch(tf.data.AUTOTUNE)
+    if not X.nbytes <= COPY_TO_TENSORFLOW_MAX_MB * 2**20:
+        weakref.finalize(ds, _LARGE_ARRAYS.pop, key, None)   # the array goes with the pipeline
+    return ds
 
 
 def _optimizer(name: str, lr: float, momentum: float, weight_decay: float | None):

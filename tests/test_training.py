@@ -6,6 +6,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -75,6 +78,25 @@ def test_make_dataset_gathers_large_arrays_from_numpy_with_the_same_batches(monk
             assert all(np.array_equal(u, v) for u, v in zip(ba, bb))
     ds = make_dataset(X, y, 4)
     assert tuple(ds.element_spec[0].shape) == (None, 5, 3), "Keras needs the static shape of a batch"
+
+
+def test_a_large_array_is_released_with_its_pipeline(monkeypatch):
+    # TensorFlow keeps every tf.numpy_function's Python function for the life of the process: a
+    # function that held the array kept gigabytes alive after training (chapter 7's rehearsal).
+    import mgr_utils.training as training
+
+    monkeypatch.setattr(training, "COPY_TO_TENSORFLOW_MAX_MB", 0)
+    X = np.arange(40 * 3, dtype=np.float32).reshape(40, 3)
+    alive = weakref.ref(X)
+    ds = make_dataset(X, np.zeros(40, dtype=np.int64), 8, shuffle=True)
+    it = iter(ds)
+    del X, ds
+    gc.collect()
+    assert sum(len(bx) for bx, _ in it) == 40, "an iterator keeps its pipeline and the array"
+    assert alive() is not None
+    del it
+    gc.collect()
+    assert alive() is None, "the array outlived its pipeline"
 
 
 class _WeightLog(keras.callbacks.Callback):
