@@ -43,8 +43,9 @@ def main() -> int:
     parser.add_argument("--channels", default=",".join(map(str, LEE_CHANNELS)),
                         help="channels per block, comma-separated (default: the paper's)")
     parser.add_argument("--epochs", type=int, default=40, help="epochs of the full run (chapter 7: SAMPLE_EPOCHS)")
-    parser.add_argument("--predict-batch", type=int, default=256,
-                        help="segments per prediction batch (training.predict_segments' default)")
+    parser.add_argument("--predict-batch", type=int, default=32,
+                        help="segments per prediction batch (chapter 7 predicts BATCH_SIZE at a time; "
+                             "256 is training.predict_segments' default)")
     args = parser.parse_args()
     if args.steps < 1 or args.batch_size < 1:
         parser.error("--steps and --batch-size must be at least 1")
