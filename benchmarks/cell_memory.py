@@ -9,8 +9,9 @@ what each cell leaves behind, can be read off:
         --params notebooks/full_params.yaml -p DATA_DIR=/work/gtzan-like --max-epochs 1 \
         -p 07_raw_audio.SAMPLE_CHANNELS=[16,16,32,32,32,32,32,32,64]
 
-It prints, per code cell (as it goes, then all again): the peak during the cell and the memory after it (kernel; kernel + workers),
-the time, and the cell's first line. Nothing is written to the book's build folder.
+It prints, per code cell (as it goes, then all again): the peak during the cell and the memory after
+it (kernel; kernel + workers), the time, and the cell's first line. Nothing is written to the book's
+build folder.
 """
 
 from __future__ import annotations

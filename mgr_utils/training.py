@@ -367,7 +367,8 @@ def make_dataset(
     if shuffle:
         ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    if X.nbytes <= COPY_TO_TENSORFLOW_MAX_MB * 2**20:
+    large = X.nbytes > COPY_TO_TENSORFLOW_MAX_MB * 2**20
+    if not large:
         X_t = tf.convert_to_tensor(X)
 
         def take_x(i):
@@ -389,7 +390,7 @@ def make_dataset(
         y_t = tf.convert_to_tensor(y)
         ds = ds.map(lambda i: (take_x(i), tf.gather(y_t, i)), num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.prefetch(tf.data.AUTOTUNE)
-    if not X.nbytes <= COPY_TO_TENSORFLOW_MAX_MB * 2**20:
+    if large:
         weakref.finalize(ds, _LARGE_ARRAYS.pop, key, None)   # the array goes with the pipeline
     return ds
 
