@@ -87,6 +87,13 @@ def test_conclusions_are_written_from_the_numbers():
     # the baseline is b (best on validation), not a (best on test)
     assert "`costa_cnn` (55.0%) and the classical `b` (50.0%) are level (2 of 40 test clips apart)" in text
     assert "`dieleman_raw` (40.0%) is behind `dieleman_mel` (60.0%) by 8 of 40 test clips" in text
-    assert "narrows from +20% at 5 to +10% at 20 clips per genre" in text
+    assert ("At 5 clips per genre the mel front end leads by 20 points; at 20, the mel front end leads by "
+            "10 points (one test clip is 2.5%)") in text
     assert "layer 1: key, layer 2: chord" in text and "at 1 of 2 depths" in text
     assert report.conclusions({}).startswith("No chapter")
+
+
+def test_the_scaling_sentence_names_the_front_end_that_leads():
+    assert report._lead(-0.10) == "the raw front end leads by 10 points"
+    assert report._lead(0.025) == "the mel front end leads by 2 points"
+    assert report._lead(0.004) == "the two front ends are level"
