@@ -261,14 +261,6 @@ def _cnns_vs_classical(records) -> list[str]:
             "validation): " + "; ".join(parts) + "."]
 
 
-def _lead(gap: float) -> str:
-    """Who leads by how much, from the mel accuracy minus the raw accuracy (chapter 7's scaling study)."""
-    points = round(abs(gap) * 100)
-    if points == 0:
-        return "the two front ends are level"
-    return f"the {'mel' if gap > 0 else 'raw'} front end leads by {points} points"
-
-
 def _spectrogram_vs_raw(records) -> list[str]:
     systems = _systems(records, "07_raw_audio")
     mel = {n: r for n, r in systems.items() if r.get("family") == "spectrogram CNN"}
@@ -290,11 +282,10 @@ def _spectrogram_vs_raw(records) -> list[str]:
         for front, values in curves.items():
             lines.append(f"{front}: " + ", ".join(f"{v:.0%} at {s}" for s, v in zip(sizes, values)))
         trend = ""
-        if "mel" in curves and "raw" in curves:
-            gap_small = curves["mel"][0] - curves["raw"][0]
-            gap_large = curves["mel"][-1] - curves["raw"][-1]
-            trend = (f" At {sizes[0]} clips per genre {_lead(gap_small)}; at {sizes[-1]}, {_lead(gap_large)}"
-                     + (f" (one test clip is {1 / n:.1%})" if n else "") + ".")
+        if n and "mel" in curves and "raw" in curves:
+            first, last = (_compare("the raw front end", curves["raw"][i], "the mel front end", curves["mel"][i], n)
+                           for i in (0, -1))
+            trend = f" At {sizes[0]} clips per genre, {first}; at {sizes[-1]}, {last}."
         out.append("**With more training clips** (accuracy by training clips per genre; " + "; ".join(lines) + ")."
                    + trend + " Pons et al. found waveform models ahead only at a scale of 1.2 million tracks "
                    "{cite}`pons2018`; this book's largest size is far from that.")

@@ -87,13 +87,17 @@ def test_conclusions_are_written_from_the_numbers():
     # the baseline is b (best on validation), not a (best on test)
     assert "`costa_cnn` (55.0%) and the classical `b` (50.0%) are level (2 of 40 test clips apart)" in text
     assert "`dieleman_raw` (40.0%) is behind `dieleman_mel` (60.0%) by 8 of 40 test clips" in text
-    assert ("At 5 clips per genre the mel front end leads by 20 points; at 20, the mel front end leads by "
-            "10 points (one test clip is 2.5%)") in text
+    assert ("At 5 clips per genre, the raw front end (20.0%) is behind the mel front end (40.0%) by 8 of 40 "
+            "test clips; at 20, the raw front end (50.0%) is behind the mel front end (60.0%) by 4 of 40 test "
+            "clips.") in text
     assert "layer 1: key, layer 2: chord" in text and "at 1 of 2 depths" in text
     assert report.conclusions({}).startswith("No chapter")
 
 
-def test_the_scaling_sentence_names_the_front_end_that_leads():
-    assert report._lead(-0.10) == "the raw front end leads by 10 points"
-    assert report._lead(0.025) == "the mel front end leads by 2 points"
-    assert report._lead(0.004) == "the two front ends are level"
+def test_the_scaling_sentence_says_when_the_raw_front_end_leads_and_when_the_two_are_level():
+    records = {"07_raw_audio": {"systems": {}, "extras": {"scaling": {
+        "clips_per_genre": [2, 18], "n_test": 40, "accuracy": {"mel": [0.275, 0.5], "raw": [0.375, 0.525]}}}}}
+    text = report.conclusions(records)
+    assert ("At 2 clips per genre, the raw front end (37.5%) is ahead of the mel front end (27.5%) by 4 of 40 "
+            "test clips; at 18, the raw front end (52.5%) and the mel front end (50.0%) are level (1 of 40 test "
+            "clips apart).") in text
