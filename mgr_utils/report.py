@@ -481,16 +481,16 @@ def _cnns_vs_classical(records) -> list[str]:
 
     name = select_on_validation({n: r["valid_accuracy"] for n, r in classical.items()})
     main = {"04_costa_cnn": "costa_cnn", "05_nakashika_glcm_cnn": "nakashika_glcm_cnn"}
-    found = [(c, s, f"`{s}`") for c, s in main.items() if s in _systems(records, c)]
+    found = [(c, s, "") for c, s in main.items() if s in _systems(records, c)]
     kept = [n for n, r in _systems(records, "06_zhang_cnn").items() if r.get("chosen_variant")]
     if kept:
-        found.append(("06_zhang_cnn", kept[0], f"`{kept[0]}` (kept on validation)"))
+        found.append(("06_zhang_cnn", kept[0], ", kept on validation"))
     if not found:
         return []
     parts = []
-    for chapter, system, label in found:
+    for chapter, system, note in found:
         c = compare_systems(records, (chapter, system), ("03_texture_features", name))
-        parts.append(sentence(c, f"{label} ({_chapter_label(chapter)})",
+        parts.append(sentence(c, f"`{system}` ({_chapter_label(chapter)}{note})",
                               f"the classical `{name}`"))
     return ["**Spectrogram CNNs against the classical baseline** (chapters 3-6; the baseline "
             "chosen on validation; each pair on the test clips both scored): "
@@ -644,8 +644,8 @@ def _datasets(records) -> list[str]:
 SYNTHETIC_CAVEAT = """```{admonition} What the synthetic set can and cannot tell
 :class: caution
 The synthetic genres are rule-based caricatures: a few drum patterns, bass lines and chord voicings
-per genre, with random production. They make every chapter run in minutes, render the same clips
-from a seed in every chapter, render as much data as an experiment needs (chapters 7 and 8), and
+per genre, with random production. They make every chapter run in minutes, render any clip again
+from its seed, render as much data as an experiment needs (chapters 7 and 8), and
 synthesise the controlled signals of chapter 9. They cannot say how a system does on real music: the
 caricatures are separable by global statistics that real genres do not share so neatly, and they
 have no artists to leak. The test of every claim here is the full run on GTZAN's fault-filtered

@@ -101,12 +101,17 @@ def _baseline(right, **kw):
 
 def test_a_cnn_ahead_of_the_baseline_is_named_with_its_paired_test():
     records = {"03_texture_features": {"systems": {"svm": _baseline(range(20))}},
-               "04_costa_cnn": {"systems": {"costa_cnn": _scored(range(28))}}}
+               "04_costa_cnn": {"systems": {"costa_cnn": _scored(range(28))}},
+               "06_zhang_cnn": {"systems": {
+                   "zhang_a": dict(_scored(range(40)), chosen_variant=False),
+                   "zhang_b": dict(_scored(range(21)), chosen_variant=True)}}}
     text = report.conclusions(records)
     # 8 clips right for the CNN only, none for the SVM: exact McNemar p = 2 / 2**8 = 0.0078
     assert "**`costa_cnn` (chapter 4) ahead** of the classical `svm`" in text
     assert "8 clips right only for `costa_cnn` (chapter 4), 0 only for the classical `svm`" in text
     assert "n = 40 test clips" in text and "p = 0.008" in text
+    assert ("`zhang_b` (chapter 6, kept on validation) and the classical `svm`: **cannot tell "
+            "apart**") in text and "zhang_a" not in text, "the variant kept, not the best on test"
 
 
 def test_the_baseline_ahead_of_a_cnn_is_named_the_other_way_round():
