@@ -367,8 +367,8 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
             if k:
                 ax.plot([1 / k] * 2, [y - 0.3, y + 0.3], color="0.3", lw=2,
                         label=once("the paper's chance level (1 / its classes)"))
-                ax.text(1.01, y, f"{k} classes", va="center", fontsize=8, color="0.3",
-                        transform=ax.get_yaxis_transform())
+            ax.text(1.01, y, f"{k} classes" if k else "classes not known", va="center",
+                    fontsize=8, color="0.3", transform=ax.get_yaxis_transform())
         elif rep:
             metric = str(rep.get("metric", "")).split("(")[0].strip()
             ax.text(1.01, y, f"{metric} {rep['value']}", va="center", fontsize=8, color="C3",
