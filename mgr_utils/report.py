@@ -662,6 +662,16 @@ _SPLIT_WORDS = {
 }
 
 
+def _per_genre(clip_ids: Sequence[str] | None) -> str:
+    """``"blues 29, classical 30, ..."``: test clips per genre, from ids ``"<genre>.NNNNN"``."""
+    if not clip_ids:
+        return ""
+    from collections import Counter
+
+    counts = Counter(str(c).rsplit(".", 1)[0] for c in clip_ids)
+    return ", ".join(f"{g} {k}" for g, k in sorted(counts.items()))
+
+
 def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
     """What the data behind this page can tell: the synthetic caveat, or which GTZAN clips.
 
@@ -683,19 +693,21 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
             if r.get("dataset") in real and r.get("scored_on", "test clips") == "test clips":
                 params = r.get("params") or {}
                 key = (r["dataset"], params.get("DATA_DIR"), params.get("N_PER_GENRE"),
-                       params.get("DURATION"), r.get("split", "?"), r["n_clips"])
+                       params.get("DURATION"), r.get("split", "?"), r["n_clips"],
+                       _per_genre(r.get("clip_ids")))
                 if chapter not in seen.setdefault(key, []):
                     seen[key].append(chapter)
     lines = []
-    for (dataset, folder, per_genre, duration, split, n), chapters in sorted(
+    for (dataset, folder, per_genre, duration, split, n, counts), chapters in sorted(
             seen.items(), key=lambda kv: kv[1]):
-        clips = f"the clips in `{folder}`" if folder else "its clips"
+        clips = f"the clips in `{folder}`" if folder else "the clips of its data folder"
         if per_genre:
             clips += f", at most {per_genre} per genre"
         clips += f", {duration:g} s of each" if duration else ", each whole"
         names = ", ".join(_chapter_label(c) for c in chapters)
+        tested = f"{n} test clips" + (f" ({counts})" if counts else "")
         lines.append(f"- {names}: {dataset}, {clips}; {_SPLIT_WORDS.get(split, split + ' split')}"
-                     f"; {n} test clips.")
+                     f"; {tested}.")
     title = "**What these numbers measured.** Real recordings"
     parts.append(title + ", so the conclusions speak of this music, within the limits of its "
                  "clips and split:\n\n" + "\n".join(lines))

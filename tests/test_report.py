@@ -287,13 +287,15 @@ def test_the_synthetic_caveat_appears_only_on_synthetic_data():
     synthetic = {"04_costa_cnn": {"systems": {"costa_cnn": _scored(range(20))}}}
     assert "What the synthetic set can and cannot tell" in report.data_note(synthetic)
     assert "synthetic data they are a demonstration" in report.scope_sentence(synthetic)
-    gtzan_system = dict(_scored(range(20), dataset="gtzan"), split="filtered",
+    ids = [f"blues.{i:05d}" for i in range(15)] + [f"rock.{i:05d}" for i in range(25)]
+    gtzan_system = dict(_scored(range(20), dataset="gtzan", ids=ids), split="filtered",
                         params={"DATA_DIR": "~/gtzan", "N_PER_GENRE": None, "DURATION": None})
     gtzan = {"04_costa_cnn": {"systems": {"costa_cnn": gtzan_system}}}
     note = report.data_note(gtzan)
     assert "synthetic" not in note
     assert ("- chapter 4: gtzan, the clips in `~/gtzan`, each whole; the fault-filtered split of "
-            "Kereliuk, Sturm and Larsen") in note and "; 40 test clips." in note
+            "Kereliuk, Sturm and Larsen") in note
+    assert "; 40 test clips (blues 15, rock 25)." in note
     assert "synthetic" not in report.scope_sentence(gtzan)
     assert report.data_note({}) == ""
 
