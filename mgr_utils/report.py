@@ -33,12 +33,18 @@ CHAPTERS = {
 SYSTEM_CHAPTERS = tuple(c for c in CHAPTERS if c >= "03")
 """The chapters whose systems the results table lists (1 and 2 only measure floors)."""
 
-FAMILY_ORDER = ("classical", "spectrogram CNN", "MFCC input", "raw audio", "pretraining",
-                "auralisation net")
-"""How the figure groups systems, from the classical baseline to the auralisation network.
+FAMILY_ORDER = (
+    "classical",
+    "spectrogram CNN",
+    "MFCC input",
+    "raw audio",
+    "pretraining",
+    "auralisation net",
+)
+"""How the figure groups systems, from the classical baseline to the auralisation net.
 
-Li et al.'s network is filed under raw audio by the survey, but it reads MFCCs: the figure puts it
-in a family of its own, "MFCC input" (:func:`family_of`).
+Li et al.'s network is filed under raw audio by the survey, but it reads MFCCs: the
+figure puts it in a family of its own, "MFCC input" (:func:`family_of`).
 """
 
 _ANCHORS = {
@@ -83,7 +89,7 @@ class Row:
 
     @property
     def learned(self) -> bool:
-        """Whether the network learned (training accuracy at least twice chance; any SVM)."""
+        """Whether the network learned (training accuracy at least twice chance)."""
         return learned(self.train_accuracy, self.n_classes)
 
 
@@ -100,21 +106,22 @@ def anchor_of(chapter: str, system: str) -> str:
 
 
 def family_of(chapter: str, system: str, result: Mapping[str, Any]) -> str:
-    """The family a system is drawn in: its record's, except Li et al.'s net, "MFCC input".
+    """The family a system is drawn in: its record's; Li et al.'s net, "MFCC input".
 
-    The survey files Li et al. 2010 under raw audio, but the network reads 13 MFCCs, not the
-    waveform; it is compared with neither front end of chapter 7.
+    The survey files Li et al. 2010 under raw audio, but the network reads 13 MFCCs, not
+    the waveform; it is compared with neither front end of chapter 7.
 
     Notebook: ``10_results.ipynb``.
     """
     family = result.get("family", "baseline")
-    if family == "MFCC input" or (chapter == "07_raw_audio" and system.startswith("li")):
+    li = chapter == "07_raw_audio" and system.startswith("li")
+    if family == "MFCC input" or li:
         return "MFCC input"
     return family
 
 
 def _choices(result: Mapping[str, Any]) -> dict:
-    """The record's choices; a count of labelled clips is restated from the measured numbers."""
+    """The record's choices; a count of labelled clips restated from the numbers."""
     choices = dict(result.get("choices") or {})
     n = result.get("n_labelled_clips")
     if n is not None and "labelled clips" in choices:
@@ -138,10 +145,11 @@ def collect(
         for system, r in (records.get(chapter) or {}).get("systems", {}).items():
             low, high = wilson_interval(r["accuracy"], r["n_clips"])
             rows.append(Row(
-                chapter, system, family_of(chapter, system, r), r["accuracy"], r["n_clips"],
-                low, high, r["dataset"], r.get("split", "?"), r.get("selected_on", "?"),
-                _choices(r), r.get("protocol", ""), r.get("reported"),
-                anchor_of(chapter, system), r.get("scored_on", "test clips"),
+                chapter, system, family_of(chapter, system, r), r["accuracy"],
+                r["n_clips"], low, high, r["dataset"], r.get("split", "?"),
+                r.get("selected_on", "?"), _choices(r), r.get("protocol", ""),
+                r.get("reported"), anchor_of(chapter, system),
+                r.get("scored_on", "test clips"),
                 r.get("train_accuracy"), len(r.get("genres") or ()) or 10,
             ))
     return rows
@@ -194,17 +202,18 @@ DATASET_CLASSES = (
 )
 """Number of classes of a paper's dataset, by a name its ``dataset`` text contains.
 
-Used when a record's ``reported`` has no ``n_classes`` and its dataset text does not say "N
-genres" or "N classes". Tag datasets (MagnaTagATune) and the Million Song Dataset's tag-derived
-genres (whose count was not verified) have none: their chance level is not drawn.
+Used when a record's ``reported`` has no ``n_classes`` and its dataset text does not say
+"N genres" or "N classes". Tag datasets (MagnaTagATune) and the Million Song Dataset's
+tag-derived genres (whose count was not verified) have none: their chance level is not
+drawn.
 """
 
 
 def paper_classes(reported: Mapping[str, Any] | None) -> int | None:
-    """How many classes the paper's number is over: ``n_classes``, else read from its dataset.
+    """How many classes the paper's number is over: ``n_classes``, or from its dataset.
 
-    ``"GTZAN (10 genres)"`` → 10, ``"in-house Naver Music set, 3 genres ..."`` → 3; a tag-ROC
-    number (no classes) or an unknown dataset → ``None``.
+    ``"GTZAN (10 genres)"`` → 10, ``"in-house Naver Music set, 3 genres ..."`` → 3; a
+    tag-ROC number (no classes) or an unknown dataset → ``None``.
 
     Notebook: ``10_results.ipynb``.
     """
@@ -240,7 +249,8 @@ def is_upper_bound(reported: Mapping[str, Any] | None) -> bool:
 
 
 def _is_accuracy(rep: Mapping[str, Any]) -> bool:
-    return str(rep.get("metric", "accuracy")).startswith("accuracy") and rep["value"] <= 1
+    metric = str(rep.get("metric", "accuracy"))
+    return metric.startswith("accuracy") and rep["value"] <= 1
 
 
 def _label(r: Row) -> str:
@@ -248,7 +258,7 @@ def _label(r: Row) -> str:
 
 
 def _reported(r: Row) -> tuple[str, str]:
-    """``(number with its metric and certainty, dataset)`` of the paper's side of a row."""
+    """``(number with metric and certainty, dataset)``: the paper's side of a row."""
     rep = r.reported
     if not rep:
         return "—", "—"
@@ -262,19 +272,19 @@ def _reported(r: Row) -> tuple[str, str]:
 
 
 def _not_learned_note(r: Row) -> str:
-    return (f" **did not learn in this build** (training accuracy {r.train_accuracy:.0%}, "
-            f"chance {1 / r.n_classes:.0%})")
+    return (f" **did not learn in this build** (training accuracy "
+            f"{r.train_accuracy:.0%}, chance {1 / r.n_classes:.0%})")
 
 
 def table_markdown(rows: Sequence[Row]) -> str:
-    """Our side of every system, as Markdown: accuracy, test clips, data, what choices were made on.
+    """Our side of every system (Markdown): accuracy, test clips, data, choices made on.
 
     The paper's side is :func:`reported_markdown` (two narrower tables fit the page).
 
     Notebook: ``10_results.ipynb``.
     """
-    lines = ["| system (chapter) | ours: accuracy [95 % CI] | test clips | our dataset, split "
-             "| choices made on |", "|---|---|---|---|---|"]
+    lines = ["| system (chapter) | ours: accuracy [95 % CI] | test clips "
+             "| our dataset, split | choices made on |", "|---|---|---|---|---|"]
     for r in rows:
         held_out = r.scored_on == "test clips"
         accuracy = f"{r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}]"
@@ -288,15 +298,15 @@ def table_markdown(rows: Sequence[Row]) -> str:
 
 
 def reported_markdown(rows: Sequence[Row]) -> str:
-    """The paper's side of every system that has one: number, dataset, chance level, protocol.
+    """The paper's side of each system that has one: number, dataset, chance, protocol.
 
-    The chance level is one over the paper's number of classes (:func:`paper_classes`): 75 % on
-    3 genres is 2.3 times chance, 75 % on 10 genres 7.5 times.
+    The chance level is one over the paper's number of classes (:func:`paper_classes`):
+    75 % on 3 genres is 2.3 times chance, 75 % on 10 genres 7.5 times.
 
     Notebook: ``10_results.ipynb``.
     """
-    lines = ["| system (chapter) | the paper's number | its dataset | its chance level | "
-             "its protocol |", "|---|---|---|---|---|"]
+    lines = ["| system (chapter) | the paper's number | its dataset | its chance level "
+             "| its protocol |", "|---|---|---|---|---|"]
     for r in rows:
         if not r.reported:
             continue
@@ -323,20 +333,21 @@ def protocols_markdown(rows: Sequence[Row]) -> str:
 def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
     """Reported vs reproduced, one line per system, grouped by family.
 
-    Our accuracy is a dot with its 95 % Wilson interval (hollow when the network did not learn);
-    the paper's accuracy a diamond, or a bar ending in ``<`` when the paper gave only an upper
-    bound ("below 30 %"). On each line a short grey tick marks the **paper's** chance level (one
-    over its number of classes) and the dashed line ours. A paper's number in another metric
-    (ROC-AUC) is written at the right instead, since it is not on the same scale. Families run top
-    to bottom in :data:`FAMILY_ORDER`; the training-clip score of Li's net is left out.
+    Our accuracy is a dot with its 95 % Wilson interval (hollow when the network did not
+    learn); the paper's accuracy a diamond, or a bar ending in ``<`` when the paper gave
+    only an upper bound ("below 30 %"). On each line a short grey tick marks the
+    **paper's** chance level (one over its number of classes) and the dashed line ours.
+    A paper's number in another metric (ROC-AUC) is written at the right instead, since
+    it is not on the same scale. Families run top to bottom in :data:`FAMILY_ORDER`; the
+    training-clip score of Li's net is left out.
 
     Notebook: ``10_results.ipynb``.
     """
     import matplotlib.pyplot as plt
 
     order = {f: i for i, f in enumerate(FAMILY_ORDER)}
-    rows = sorted([r for r in rows if r.family in order and r.scored_on == "test clips"],
-                  key=lambda r: (order[r.family], r.chapter))
+    rows = [r for r in rows if r.family in order and r.scored_on == "test clips"]
+    rows = sorted(rows, key=lambda r: (order[r.family], r.chapter))
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.34 * len(rows) + 1.6))
     labels, seen = [], set()
@@ -371,8 +382,8 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
                     fontsize=8, color="0.3", transform=ax.get_yaxis_transform())
         elif rep:
             metric = str(rep.get("metric", "")).split("(")[0].strip()
-            ax.text(1.01, y, f"{metric} {rep['value']}", va="center", fontsize=8, color="C3",
-                    transform=ax.get_yaxis_transform())
+            ax.text(1.01, y, f"{metric} {rep['value']}", va="center", fontsize=8,
+                    color="C3", transform=ax.get_yaxis_transform())
         labels.append(f"{r.system} ({r.chapter[:2]})")
     ax.set_yticks(range(len(rows)), labels[::-1], fontsize=9)
     previous = None
@@ -389,12 +400,14 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
         ax.axvline(ours, color="C0", lw=0.8, ls="--",
                    label=f"our chance level ({rows[0].n_classes} genres)")
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set(xlim=(0, 1), xlabel="clip accuracy", title="reported vs reproduced, by family")
-    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=2, frameon=False)
+    ax.set(xlim=(0, 1), xlabel="clip accuracy",
+           title="reported vs reproduced, by family")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=2,
+              frameon=False)
     return ax
 
 
-# --- Conclusions: every comparison is a paired test on the records' clips -----------------
+# --- Conclusions: every comparison is a paired test on the records' clips ---------
 
 
 def _systems(records, chapter):
@@ -402,7 +415,7 @@ def _systems(records, chapter):
 
 
 def _oriented(c: Mapping[str, Any], a: str, b: str) -> dict[str, Any]:
-    """A stored comparison of ``a`` and ``b``, with ``a`` first (swapped if stored as b, a)."""
+    """A stored comparison of ``a`` and ``b``, ``a`` first (swapped if stored b, a)."""
     c = dict(c)
     if c["a"] == a:
         return c
@@ -419,7 +432,7 @@ def _oriented(c: Mapping[str, Any], a: str, b: str) -> dict[str, Any]:
 def stored_comparison(
     records: Mapping[str, Mapping[str, Any]], chapters: Sequence[str], a: str, b: str
 ) -> dict[str, Any] | None:
-    """A comparison of ``a`` and ``b`` that one of ``chapters`` stored in its record, if any.
+    """A comparison of ``a`` and ``b`` that one of ``chapters`` stored, if any.
 
     Notebook: ``10_results.ipynb``.
     """
@@ -435,13 +448,13 @@ def compare_systems(
     a: tuple[str, str],
     b: tuple[str, str],
 ) -> dict[str, Any] | None:
-    """Compare two recorded systems, ``(chapter, name)`` each, with the exact McNemar test.
+    """Compare two recorded systems, ``(chapter, name)`` each, by exact McNemar test.
 
-    The clips are matched by id (:func:`mgr_utils.comparison.compare_results`), so two chapters'
-    systems are compared only when they scored the same test clips. A network whose training
-    accuracy stayed below twice chance is "not compared" (it did not learn); so is a system
-    whose record holds no per-clip predictions (an older record), unless one of the two
-    chapters stored a comparison of the pair.
+    The clips are matched by id (:func:`mgr_utils.comparison.compare_results`), so two
+    chapters' systems are compared only when they scored the same test clips. A network
+    whose training accuracy stayed below twice chance is "not compared" (it did not
+    learn); so is a system whose record holds no per-clip predictions (an older record),
+    unless one of the two chapters stored a comparison of the pair.
 
     Notebook: ``10_results.ipynb``.
 
@@ -462,9 +475,11 @@ def compare_systems(
         stored = stored_comparison(records, (a[0], b[0]), a[1], b[1])
         if stored is not None:
             return stored
-        return not_compared(a[1], b[1], "no per-clip predictions in "
-                            + ("their records" if not (ra.get("y_pred") or rb.get("y_pred"))
-                               else f"`{a[1] if not ra.get('y_pred') else b[1]}`'s record"))
+        if not (ra.get("y_pred") or rb.get("y_pred")):
+            where = "their records"
+        else:
+            where = f"`{a[1] if not ra.get('y_pred') else b[1]}`'s record"
+        return not_compared(a[1], b[1], f"no per-clip predictions in {where}")
     return compare_results(a[1], ra, b[1], rb, n_classes=n_classes)
 
 
@@ -482,7 +497,8 @@ def _cnns_vs_classical(records) -> list[str]:
     name = select_on_validation({n: r["valid_accuracy"] for n, r in classical.items()})
     main = {"04_costa_cnn": "costa_cnn", "05_nakashika_glcm_cnn": "nakashika_glcm_cnn"}
     found = [(c, s, "") for c, s in main.items() if s in _systems(records, c)]
-    kept = [n for n, r in _systems(records, "06_zhang_cnn").items() if r.get("chosen_variant")]
+    zhang = _systems(records, "06_zhang_cnn")
+    kept = [n for n, r in zhang.items() if r.get("chosen_variant")]
     if kept:
         found.append(("06_zhang_cnn", kept[0], ", kept on validation"))
     if not found:
@@ -492,8 +508,8 @@ def _cnns_vs_classical(records) -> list[str]:
         c = compare_systems(records, (chapter, system), ("03_texture_features", name))
         parts.append(sentence(c, f"`{system}` ({_chapter_label(chapter)}{note})",
                               f"the classical `{name}`"))
-    return ["**Spectrogram CNNs against the classical baseline** (chapters 3-6; the baseline "
-            "chosen on validation; each pair on the test clips both scored): "
+    return ["**Spectrogram CNNs against the classical baseline** (chapters 3-6; the "
+            "baseline chosen on validation; each pair on the test clips both scored): "
             + " ".join(parts)]
 
 
@@ -510,11 +526,13 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
     sizes = scaling["clips_per_genre"]
     curves = scaling["accuracy"]
     seeds = scaling.get("seeds")
-    lines = [f"{front}: " + ", ".join(f"{_mean(v):.0%} at {s}" for s, v in zip(sizes, values))
-             for front, values in curves.items()]
+    lines = []
+    for front, curve in curves.items():
+        points = (f"{_mean(v):.0%} at {n}" for n, v in zip(sizes, curve))
+        lines.append(f"{front}: " + ", ".join(points))
     over = f", mean over {seeds} seeds" if seeds else ""
-    text = (f"**With more training clips** (accuracy by training clips per genre{over}; "
-            + "; ".join(lines) + ").")
+    text = (f"**With more training clips** (accuracy by training clips per "
+            f"genre{over}; " + "; ".join(lines) + ").")
     comparisons = scaling.get("comparisons")
     if comparisons:
         parts = []
@@ -526,40 +544,44 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
             parts.append(head + sentence(c))
         text += " " + " ".join(parts)
     else:
-        text += " No paired test recorded for these sizes, so no verdict is drawn from them."
-    return (text + " Pons et al. found waveform models ahead only at the scale of a million "
-            "tracks {cite}`pons2018`; this book's largest size is far from that.")
+        text += " No paired test recorded for these sizes, so no verdict is drawn."
+    return (text + " Pons et al. found waveform models ahead only at the scale of a "
+            "million tracks {cite}`pons2018`; this book's largest size is far from "
+            "that.")
 
 
 def _spectrogram_vs_raw(records) -> list[str]:
     chapter = "07_raw_audio"
     systems = _systems(records, chapter)
-    mel = [n for n, r in systems.items() if family_of(chapter, n, r) == "spectrogram CNN"]
-    raw = [n for n, r in systems.items() if family_of(chapter, n, r) == "raw audio"
+    family = {n: family_of(chapter, n, r) for n, r in systems.items()}
+    mel = [n for n in systems if family[n] == "spectrogram CNN"]
+    raw = [n for n, r in systems.items() if family[n] == "raw audio"
            and r.get("scored_on", "test clips") == "test clips"]
     out = []
     if mel and raw:
         m = next((n for n in mel if "mel" in n), mel[0])
-        parts = [sentence(compare_systems(records, (chapter, n), (chapter, m))) for n in raw]
-        out.append("**Spectrograms or raw audio, at this book's scale** (chapter 7, the same "
-                   "back end, clips and split): " + " ".join(parts) + " Dieleman and "
-                   "Schrauwen found the mel front end ahead on MagnaTagATune's tags "
-                   "{cite}`dieleman2014`.")
+        parts = [sentence(compare_systems(records, (chapter, n), (chapter, m)))
+                 for n in raw]
+        out.append("**Spectrograms or raw audio, at this book's scale** (chapter 7, "
+                   "the same back end, clips and split): " + " ".join(parts)
+                   + " Dieleman and Schrauwen found the mel front end ahead on "
+                   "MagnaTagATune's tags {cite}`dieleman2014`.")
     scaling = ((records.get(chapter) or {}).get("extras") or {}).get("scaling")
     if scaling:
         out.append(_scaling(scaling))
-    li = {n: r for n, r in systems.items() if family_of(chapter, n, r) == "MFCC input"}
+    li = {n: r for n, r in systems.items() if family[n] == "MFCC input"}
     if li:
         parts = ", ".join(f"{r['accuracy']:.1%} on {r.get('scored_on', 'test clips')}"
                           for r in li.values())
-        out.append(f"**Li et al.'s MFCC network** (its input is MFCCs, so it is compared with "
-                   f"neither front end): {parts}; the paper's held-out figure was below 30 % "
-                   "and its 84 % was on the training songs {cite}`li2010`.")
+        out.append(f"**Li et al.'s MFCC network** (its input is MFCCs, so it is "
+                   f"compared with neither front end): {parts}; the paper's held-out "
+                   "figure was below 30 % and its 84 % was on the training songs "
+                   "{cite}`li2010`.")
     return out
 
 
 def _seed_label(record: Mapping[str, Any], c: Mapping[str, Any]) -> str:
-    """How a chapter-8 comparison is named: its labelled clips, from the comparison or system."""
+    """How a chapter-8 comparison is named: its labelled clips."""
     for key in ("label", "labelled"):
         if c.get(key) is not None:
             return str(c[key])
@@ -574,25 +596,27 @@ def _seed_label(record: Mapping[str, Any], c: Mapping[str, Any]) -> str:
 def _pretraining(records) -> list[str]:
     record = records.get("08_pretraining") or {}
     fr = (record.get("extras") or {}).get("fractions") or {}
-    seeded = [c for c in list(record.get("comparisons") or []) + list(fr.get("comparisons") or [])
-              if c.get("test") == "paired t-test across seeds"]
-    unique = {(c["a"], c["b"], str(c.get("label", c.get("labelled")))): c for c in seeded}
+    stored = list(record.get("comparisons") or []) + list(fr.get("comparisons") or [])
+    seeded = [c for c in stored if c.get("test") == "paired t-test across seeds"]
+    unique = {(c["a"], c["b"], str(c.get("label", c.get("labelled")))): c
+              for c in seeded}
     head = "**Pretraining without labels** (chapter 8"
     if unique:
         parts = []
         for c in unique.values():
             label = _seed_label(record, c)
             parts.append((f"With {label}: " if label else "") + sentence(c))
-        return [head + ", the same seeds paired, by labelled share of the training clips): "
-                + " ".join(parts) + " The paper's gain is not verified {cite}`dieleman2011`."]
+        return [head + ", the same seeds paired, by labelled share of the training "
+                "clips): " + " ".join(parts)
+                + " The paper's gain is not verified {cite}`dieleman2011`."]
     if not fr:
         return []
     labels = fr.get("labels") or [str(x) for x in fr["labelled"]]
     parts = [f"{label}: pretrained {_mean(fr['pretrained']['mean'][i]):.0%} vs random "
              f"{_mean(fr['random']['mean'][i]):.0%}" for i, label in enumerate(labels)]
     return [head + f", mean test accuracy over {fr.get('seeds', '?')} seeds): "
-            + "; ".join(parts) + ". No paired test recorded, so no verdict is drawn. The "
-            "paper's gain is not verified {cite}`dieleman2011`."]
+            + "; ".join(parts) + ". No paired test recorded, so no verdict is drawn. "
+            "The paper's gain is not verified {cite}`dieleman2011`."]
 
 
 def _invariance(records) -> list[str]:
@@ -606,34 +630,34 @@ def _invariance(records) -> list[str]:
     best = [max(factors, key=lambda f: _mean(inv[f][i])) for i in range(len(layers))]
     most = [f"layer {layer}: {b}" for layer, b in zip(layers, best)]
     key_least = sum(b == "key" for b in best)
-    return ["**What the auralised layers keep** (chapter 9): the change whose deconvolved "
-            "outputs stay most correlated (the one the layer cares least about) is, by depth, "
-            + ", ".join(most) + f". A key change matters least at {key_least} of "
-            f"{len(layers)} depths here; Choi et al. found it mattered least at every depth "
-            "{cite}`choi2016explaining`."]
+    return ["**What the auralised layers keep** (chapter 9): the change whose "
+            "deconvolved outputs stay most correlated (the one the layer cares least "
+            "about) is, by depth, " + ", ".join(most) + ". A key change matters least "
+            f"at {key_least} of {len(layers)} depths here; Choi et al. found it "
+            "mattered least at every depth {cite}`choi2016explaining`."]
 
 
 def conclusions(records: Mapping[str, Mapping[str, Any]]) -> str:
     """The chapter's conclusions, written from the records (Markdown, MyST citations).
 
     Every sentence that compares two systems is a paired test with its n and p
-    (:func:`mgr_utils.comparison.sentence`): the exact McNemar test on the test clips both
-    systems scored, or the paired t-test across seeds a chapter stored.
+    (:func:`mgr_utils.comparison.sentence`): the exact McNemar test on the test clips
+    both systems scored, or the paired t-test across seeds a chapter stored.
 
     Notebook: ``10_results.ipynb``.
     """
     paragraphs = (_cnns_vs_classical(records) + _spectrogram_vs_raw(records)
                   + _pretraining(records) + _invariance(records))
     if not paragraphs:
-        return ("No chapter of this build has recorded the measurements these conclusions are "
-                "drawn from.")
+        return ("No chapter of this build has recorded the measurements these "
+                "conclusions are drawn from.")
     dataset = sorted({r["dataset"] for c in records.values()
                       for r in c.get("systems", {}).values()})
     return (f"*Measured on {', '.join(dataset)}.*\n\n"
             + "\n\n".join(f"- {p}" for p in paragraphs))
 
 
-# --- What the data can tell; which clips; how long ------------------------------------------
+# --- What the data can tell; which clips; how long --------------------------------
 
 
 def _datasets(records) -> list[str]:
@@ -643,27 +667,29 @@ def _datasets(records) -> list[str]:
 
 SYNTHETIC_CAVEAT = """```{admonition} What the synthetic set can and cannot tell
 :class: caution
-The synthetic genres are rule-based caricatures: a few drum patterns, bass lines and chord voicings
-per genre, with random production. They make every chapter run in minutes, render any clip again
-from its seed, render as much data as an experiment needs (chapters 7 and 8), and
-synthesise the controlled signals of chapter 9. They cannot say how a system does on real music: the
-caricatures are separable by global statistics that real genres do not share so neatly, and they
-have no artists to leak. The test of every claim here is the full run on GTZAN's fault-filtered
-split (`make book-full DATA_DIR=...`), after which this page shows those numbers instead, labelled
-as such.
+The synthetic genres are rule-based caricatures: a few drum patterns, bass lines and
+chord voicings per genre, with random production. They make every chapter run in
+minutes, render any clip again from its seed, render as much data as an experiment needs
+(chapters 7 and 8), and synthesise the controlled signals of chapter 9. They cannot say
+how a system does on real music: the caricatures are separable by global statistics
+that real genres do not share so neatly, and they have no artists to leak. The test of
+every claim here is the full run on GTZAN's fault-filtered split
+(`make book-full DATA_DIR=...`), after which this page shows those numbers instead,
+labelled as such.
 ```"""
 """The caveat chapter 10 shows when (some of) its numbers are synthetic."""
 
 _SPLIT_WORDS = {
-    "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (443 training, 197 "
-                "validation and 290 test excerpts, no artist on two sides)",
-    "stratified": "a stratified random split (the same share of each genre on each side; an "
-                  "artist may be on two sides)",
+    "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (443 "
+                "training, 197 validation and 290 test excerpts, no artist on two "
+                "sides)",
+    "stratified": "a stratified random split (the same share of each genre on each "
+                  "side; an artist may be on two sides)",
 }
 
 
 def _per_genre(clip_ids: Sequence[str] | None) -> str:
-    """``"blues 29, classical 30, ..."``: test clips per genre, from ids ``"<genre>.NNNNN"``."""
+    """``"blues 29, classical 30, ..."``: clips per genre, from ``"<genre>.NNNNN"``."""
     if not clip_ids:
         return ""
     from collections import Counter
@@ -673,10 +699,11 @@ def _per_genre(clip_ids: Sequence[str] | None) -> str:
 
 
 def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
-    """What the data behind this page can tell: the synthetic caveat, or which GTZAN clips.
+    """What the data behind this page can tell: the synthetic caveat, or which clips.
 
-    On the synthetic set, :data:`SYNTHETIC_CAVEAT`. On GTZAN, which clips (the folder and clips
-    per genre each chapter loaded) and which split, with the test clips each chapter scored.
+    On the synthetic set, :data:`SYNTHETIC_CAVEAT`. On GTZAN, which clips (the folder
+    and clips per genre each chapter loaded) and which split, with the test clips each
+    chapter scored.
 
     Notebook: ``10_results.ipynb``.
     """
@@ -690,7 +717,8 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
     seen: dict[tuple, list[str]] = {}
     for chapter, record in records.items():
         for r in (record.get("systems") or {}).values():
-            if r.get("dataset") in real and r.get("scored_on", "test clips") == "test clips":
+            held_out = r.get("scored_on", "test clips") == "test clips"
+            if r.get("dataset") in real and held_out:
                 params = r.get("params") or {}
                 key = (r["dataset"], params.get("DATA_DIR"), params.get("N_PER_GENRE"),
                        params.get("DURATION"), r.get("split", "?"), r["n_clips"],
@@ -706,11 +734,11 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
         clips += f", {duration:g} s of each" if duration else ", each whole"
         names = ", ".join(_chapter_label(c) for c in chapters)
         tested = f"{n} test clips" + (f" ({counts})" if counts else "")
-        lines.append(f"- {names}: {dataset}, {clips}; {_SPLIT_WORDS.get(split, split + ' split')}"
-                     f"; {tested}.")
+        split_words = _SPLIT_WORDS.get(split, split + " split")
+        lines.append(f"- {names}: {dataset}, {clips}; {split_words}; {tested}.")
     title = "**What these numbers measured.** Real recordings"
-    parts.append(title + ", so the conclusions speak of this music, within the limits of its "
-                 "clips and split:\n\n" + "\n".join(lines))
+    parts.append(title + ", so the conclusions speak of this music, within the limits "
+                 "of its clips and split:\n\n" + "\n".join(lines))
     return "\n\n".join(parts)
 
 
@@ -741,16 +769,18 @@ def test_clips_note(
         word = "chapter" if len(chapters) == 1 else "chapters"
         sets.append(f"{word} {names} on {len(ids)} test clips")
     if len(sets) == 1:
-        text = f"All systems with per-clip records ({sets[0]}) scored the same test clips"
+        text = (f"All systems with per-clip records ({sets[0]}) scored the same test "
+                "clips")
     elif sets:
-        text = ("The systems scored " + str(len(sets)) + " different sets of test clips: "
+        text = (f"The systems scored {len(sets)} different sets of test clips: "
                 + "; ".join(sets) + "; systems are compared only within a set")
     else:
         text = ""
     if unknown:
         names = ", ".join(c[:2].lstrip("0") for c in unknown)
-        tail = (f"the records of chapter{'s' if len(unknown) > 1 else ''} {names} hold no "
-                "clip ids, so whether their test clips are the same cannot be checked")
+        plural = "s" if len(unknown) > 1 else ""
+        tail = (f"the records of chapter{plural} {names} hold no clip ids, so whether "
+                "their test clips are the same cannot be checked")
         text = f"{text}; {tail}" if text else tail[0].upper() + tail[1:]
     return text + "." if text else ""
 
@@ -772,7 +802,7 @@ def runs_markdown(records: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def scope_sentence(records: Mapping[str, Mapping[str, Any]]) -> str:
-    """What the conclusions can claim, from the records' datasets (the summary's last point).
+    """What the conclusions can claim, from the records' datasets (for the summary).
 
     Notebook: ``10_results.ipynb``.
     """
@@ -780,10 +810,10 @@ def scope_sentence(records: Mapping[str, Mapping[str, Any]]) -> str:
     if not datasets:
         return "No chapter has recorded a result yet, so there is nothing to conclude."
     if datasets == ["synthetic"]:
-        return ("On this book's small, synthetic data they are a demonstration of the method; "
-                "the full run on GTZAN is the test.")
+        return ("On this book's small, synthetic data they are a demonstration of the "
+                "method; the full run on GTZAN is the test.")
     real = ", ".join(d for d in datasets if d != "synthetic")
     mixed = " Rows measured on the synthetic set are a demonstration only." \
         if "synthetic" in datasets else ""
-    return (f"They were measured on {real}: they speak of those clips and that split (listed "
-            f"above), and of no other collection.{mixed}")
+    return (f"They were measured on {real}: they speak of those clips and that split "
+            f"(listed above), and of no other collection.{mixed}")
