@@ -265,7 +265,7 @@ def _reported(r: Row) -> tuple[str, str]:
     value = rep["value"]
     metric = str(rep.get("metric", "accuracy"))
     number = f"{value:.1%}" if _is_accuracy(rep) else f"{value}"
-    if is_upper_bound(rep):
+    if is_upper_bound(rep) and "below" not in metric.lower():
         number = "below " + number
     sure = SURENESS_WORDS.get(rep.get("sureness"), rep.get("sureness", ""))
     return f"{number} {metric} ({sure}, {{ref}}`appendix <{r.anchor}>`)", rep["dataset"]
