@@ -10,6 +10,7 @@ Notebook: ``10_results.ipynb``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -581,16 +582,25 @@ def _spectrogram_vs_raw(records) -> list[str]:
 
 
 def _seed_label(record: Mapping[str, Any], c: Mapping[str, Any]) -> str:
-    """How a chapter-8 comparison is named: its labelled clips."""
-    for key in ("label", "labelled"):
-        if c.get(key) is not None:
-            return str(c[key])
+    """How a chapter-8 comparison is named: its labelled clips.
+
+    A ``label`` in the comparison is used as it is; else the labelled clips and
+    fraction, from the comparison (``n_labelled_clips`` or ``labelled``,
+    ``labelled_fraction`` or ``fraction``) or from system ``a``'s record.
+    """
+    if c.get("label") is not None:
+        return str(c["label"])
     r = (record.get("systems") or {}).get(c["a"]) or {}
-    if r.get("n_labelled_clips") is not None:
-        fraction = r.get("labelled_fraction")
+    n, fraction = None, None
+    for source in (c, r):
+        if n is None:
+            n = source.get("n_labelled_clips", source.get("labelled"))
+        if fraction is None:
+            fraction = source.get("labelled_fraction", source.get("fraction"))
+    if n is not None:
         share = f" ({fraction:.0%})" if fraction is not None else ""
-        return f"{r['n_labelled_clips']} labelled clips{share}"
-    return ""
+        return f"{n} labelled clips{share}"
+    return f"{fraction:.0%} of the labels" if fraction is not None else ""
 
 
 def _pretraining(records) -> list[str]:
@@ -598,8 +608,7 @@ def _pretraining(records) -> list[str]:
     fr = (record.get("extras") or {}).get("fractions") or {}
     stored = list(record.get("comparisons") or []) + list(fr.get("comparisons") or [])
     seeded = [c for c in stored if c.get("test") == "paired t-test across seeds"]
-    unique = {(c["a"], c["b"], str(c.get("label", c.get("labelled")))): c
-              for c in seeded}
+    unique = {json.dumps(c, sort_keys=True, default=str): c for c in seeded}
     head = "**Pretraining without labels** (chapter 8"
     if unique:
         parts = []

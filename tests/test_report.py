@@ -100,8 +100,7 @@ def test_rows_carry_both_sides_and_a_wilson_interval():
     table = report.table_markdown(rows)
     assert (
         "| `costa_cnn` (4) | 50.0% [35%, 65%] | 40 | synthetic, stratified "
-        "| validation |"
-        in table
+        "| validation |" in table
     )
     assert "| 90.0% [83%, 94%] **on training clips (not held out)** | — |" in table, (
         "a training score says so"
@@ -336,8 +335,7 @@ def test_a_stored_comparison_is_used_when_the_records_hold_no_predictions():
     assert "**`costa_cnn` (chapter 4) ahead** of the classical `svm`" in text
     assert (
         "12 clips right only for `costa_cnn` (chapter 4), 1 only for the classical "
-        "`svm`"
-        in text
+        "`svm`" in text
     )
 
 
@@ -350,8 +348,7 @@ def test_systems_scored_on_different_clips_are_not_compared():
     text = report.conclusions(records)
     assert (
         "not compared: they were scored on different test clips (40 and 40, 0 in "
-        "common)"
-        in text
+        "common)" in text
     )
     note = report.test_clips_note(records)
     assert note == (
@@ -401,11 +398,17 @@ def test_li_is_not_in_the_raw_audio_comparison_and_is_drawn_as_mfcc_input():
         {"metric": "accuracy"}
     )
     papers = report.reported_markdown(rows)
-    assert '| 30.0% accuracy on held-out songs, an upper bound ("below 30 %") (' in papers
+    assert (
+        '| 30.0% accuracy on held-out songs, an upper bound ("below 30 %") (' in papers
+    )
     bound = dict(li_rep, metric="accuracy", bound="upper")
     assert report.is_upper_bound(bound)
-    li_only = report.collect({"07_raw_audio": {"systems": {"li": _scored([], reported=bound)}}})
-    assert "| below 30.0% accuracy (read in the paper" in report.reported_markdown(li_only)
+    li_only = report.collect(
+        {"07_raw_audio": {"systems": {"li": _scored([], reported=bound)}}}
+    )
+    assert "| below 30.0% accuracy (read in the paper" in report.reported_markdown(
+        li_only
+    )
     ax = report.plot_reported_vs_reproduced(rows)
     texts = [t.get_text() for t in ax.texts]
     assert "MFCC input" in texts and "raw audio" in texts
@@ -671,3 +674,34 @@ def test_the_run_table_lists_each_chapter_that_ran():
     assert report.runs_markdown(records).splitlines()[-1] == (
         "| 4. Costa et al. | 52 s | 2.0 GB | 2-core CPU |"
     )
+
+
+def test_pretraining_comparisons_of_the_same_two_arms_at_two_fractions_both_appear():
+    def seeded(fraction, verdict, p):
+        return {
+            "a": "CD-1 RBMs",
+            "b": "random",
+            "test": "paired t-test across seeds",
+            "n": 3,
+            "mean_a": 0.5,
+            "mean_b": 0.4,
+            "mean_difference": 0.1,
+            "p": p,
+            "alpha": 0.05,
+            "verdict": verdict,
+            "fraction": fraction,
+        }
+
+    record = {
+        "systems": {},
+        "comparisons": [
+            seeded(0.1, "cannot tell apart", 0.3),
+            seeded(1.0, "CD-1 RBMs ahead", 0.01),
+        ],
+    }
+    text = report.conclusions({"08_pretraining": record})
+    assert (
+        "With 10% of the labels: `CD-1 RBMs` and `random`: **cannot tell apart**"
+        in text
+    )
+    assert "With 100% of the labels: **`CD-1 RBMs` ahead** of `random`" in text
