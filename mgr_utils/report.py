@@ -313,7 +313,10 @@ def reported_markdown(rows: Sequence[Row]) -> str:
             continue
         number, dataset = _reported(r)
         k = paper_classes(r.reported)
-        chance = f"{1 / k:.0%} ({k} classes)" if k else "— (not a k-class accuracy)"
+        if k:
+            chance = f"{1 / k:.0%} ({k} classes)"
+        else:
+            chance = "not known" if _is_accuracy(r.reported) else "— (not an accuracy)"
         lines.append(f"| {_label(r)} | {number} | {dataset} | {chance} | "
                      f"{r.reported.get('protocol', '—')} |")
     return "\n".join(lines)

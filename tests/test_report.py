@@ -114,7 +114,7 @@ def test_rows_carry_both_sides_and_a_wilson_interval():
     assert "0.8487 tag ROC-AUC (secondary source" in papers, (
         "other metrics are shown as they are, not as percentages"
     )
-    assert "| — (not a k-class accuracy) |" in papers
+    assert "| — (not an accuracy) |" in papers
     assert "lbp_zone_svm" not in papers, "only rows with a paper's number"
     protocols = report.protocols_markdown(rows)
     assert "| `costa_cnn` (4) | p | rule: sum |" in protocols
@@ -474,6 +474,24 @@ def test_each_paper_has_its_chance_level():
         )
         is None
     )
+    msd = {
+        "value": 0.3,
+        "metric": "accuracy",
+        "dataset": "Million Song Dataset",
+        "protocol": "p",
+        "source": "S",
+        "sureness": "unverified",
+    }
+    msd_rows = report.collect(
+        {
+            "08_pretraining": {
+                "systems": {
+                    "pre": _scored(range(20), family="pretraining", reported=msd)
+                }
+            }
+        }
+    )
+    assert "| not known | p |" in report.reported_markdown(msd_rows)
     choi = {
         "value": 0.75,
         "metric": "accuracy",
