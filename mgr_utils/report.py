@@ -692,12 +692,21 @@ labelled as such.
 """The caveat chapter 10 shows when (some of) its numbers are synthetic."""
 
 _SPLIT_WORDS = {
-    "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (443 "
-                "training, 197 validation and 290 test excerpts, no artist on two "
-                "sides)",
+    "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (no artist on "
+                "two sides; on the whole of GTZAN 443 training, 197 validation and 290 "
+                "test excerpts)",
     "stratified": "a stratified random split (the same share of each genre on each "
                   "side; an artist may be on two sides)",
 }
+
+
+_DATASET_NAMES = {"gtzan": "GTZAN", "synthetic": "the synthetic set"}
+
+
+def _chapters_label(chapters: Sequence[str]) -> str:
+    """``"chapter 4"`` or ``"chapters 3, 4, 7"``."""
+    numbers = ", ".join(c[:2].lstrip("0") for c in chapters)
+    return f"chapter{'s' if len(chapters) > 1 else ''} {numbers}"
 
 
 def _per_genre(clip_ids: Sequence[str] | None) -> str:
@@ -744,10 +753,11 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
         if per_genre:
             clips += f", at most {per_genre} per genre"
         clips += f", {duration:g} s of each" if duration else ", each whole"
-        names = ", ".join(_chapter_label(c) for c in chapters)
+        names = _chapters_label(chapters)
         tested = f"{n} test clips" + (f" ({counts})" if counts else "")
         split_words = _SPLIT_WORDS.get(split, split + " split")
-        lines.append(f"- {names}: {dataset}, {clips}; {split_words}; {tested}.")
+        name = _DATASET_NAMES.get(dataset, dataset)
+        lines.append(f"- {names}: {name}, {clips}; {split_words}; {tested}.")
     title = "**What these numbers measured.** Real recordings"
     parts.append(title + ", so the conclusions speak of this music, within the limits "
                  "of its clips and split:\n\n" + "\n".join(lines))

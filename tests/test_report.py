@@ -650,13 +650,15 @@ def test_the_synthetic_caveat_appears_only_on_synthetic_data():
         split="filtered",
         params={"DATA_DIR": "~/gtzan", "N_PER_GENRE": None, "DURATION": None},
     )
-    gtzan = {"04_costa_cnn": {"systems": {"costa_cnn": gtzan_system}}}
+    gtzan = {
+        "04_costa_cnn": {"systems": {"costa_cnn": gtzan_system}},
+        "05_nakashika_glcm_cnn": {"systems": {"n": gtzan_system}},
+    }
     note = report.data_note(gtzan)
     assert "synthetic" not in note
     assert (
-        "- chapter 4: gtzan, the clips in `~/gtzan`, each whole; the fault-filtered "
-        "split of "
-        "Kereliuk, Sturm and Larsen"
+        "- chapters 4, 5: GTZAN, the clips in `~/gtzan`, each whole; the "
+        "fault-filtered split of Kereliuk, Sturm and Larsen"
     ) in note
     assert "; 40 test clips (blues 15, rock 25)." in note
     assert "synthetic" not in report.scope_sentence(gtzan)
