@@ -610,7 +610,8 @@ def _pretraining(records) -> list[str]:
     record = records.get("08_pretraining") or {}
     fr = (record.get("extras") or {}).get("fractions") or {}
     stored = list(record.get("comparisons") or []) + list(fr.get("comparisons") or [])
-    seeded = [c for c in stored if c.get("test") == "paired t-test across seeds"]
+    seeded = [c for c in stored
+              if c.get("test") in ("paired t-test across seeds", "not compared")]
     unique = {json.dumps(c, sort_keys=True, default=str): c for c in seeded}
     head = "**Pretraining without labels** (chapter 8"
     if unique:

@@ -725,3 +725,28 @@ def test_pretraining_comparisons_of_the_same_two_arms_at_two_fractions_both_appe
         in text
     )
     assert "With 100% of the labels: **`CD-1 RBMs` ahead** of `random`" in text
+
+
+def test_a_pretraining_arm_that_did_not_learn_is_said_so():
+    record = {
+        "systems": {},
+        "comparisons": [
+            {
+                "a": "CD-1 RBMs",
+                "b": "random",
+                "test": "not compared",
+                "n": 0,
+                "p": None,
+                "verdict": "cannot tell apart",
+                "fraction": 0.1,
+                "reason": "`random` did not learn in this build (training accuracy 12%, "
+                "chance 10%)",
+            }
+        ],
+    }
+    text = report.conclusions({"08_pretraining": record})
+    assert (
+        "With 10% of the labels: `CD-1 RBMs` and `random` are not compared: `random` did "
+        "not learn in this build"
+    ) in text
+    assert "ahead**" not in text
