@@ -554,6 +554,15 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
             "that.")
 
 
+def _learned_note(r: Mapping[str, Any]) -> str:
+    """`` (did not learn in this build: ...)`` below twice chance, else ``""``."""
+    n_classes = len(r.get("genres") or ()) or 10
+    if learned(r.get("train_accuracy"), n_classes):
+        return ""
+    return (f" (did not learn in this build: training accuracy "
+            f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})")
+
+
 def _spectrogram_vs_raw(records) -> list[str]:
     chapter = "07_raw_audio"
     systems = _systems(records, chapter)
@@ -576,7 +585,7 @@ def _spectrogram_vs_raw(records) -> list[str]:
     li = {n: r for n, r in systems.items() if family[n] == "MFCC input"}
     if li:
         parts = ", ".join(f"{r['accuracy']:.1%} on {r.get('scored_on', 'test clips')}"
-                          for r in li.values())
+                          + _learned_note(r) for r in li.values())
         out.append(f"**Li et al.'s MFCC network** (its input is MFCCs, so it is "
                    f"compared with neither front end): {parts}; the paper's held-out "
                    "figure was below 30 % and its 84 % was on the training songs "

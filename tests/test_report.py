@@ -739,14 +739,32 @@ def test_a_pretraining_arm_that_did_not_learn_is_said_so():
                 "p": None,
                 "verdict": "cannot tell apart",
                 "fraction": 0.1,
-                "reason": "`random` did not learn in this build (training accuracy 12%, "
+                "reason": "`random` did not learn in this build (training accuracy "
+                "12%, "
                 "chance 10%)",
             }
         ],
     }
     text = report.conclusions({"08_pretraining": record})
     assert (
-        "With 10% of the labels: `CD-1 RBMs` and `random` are not compared: `random` did "
-        "not learn in this build"
+        "With 10% of the labels: `CD-1 RBMs` and `random` are not compared: `random` "
+        "did not learn in this build"
     ) in text
     assert "ahead**" not in text
+
+
+def test_li_below_twice_chance_is_said_not_to_have_learned():
+    records = {
+        "07_raw_audio": {
+            "systems": {
+                "li2010_mfcc_cnn": _scored(
+                    range(5), family="raw audio", train_accuracy=0.18
+                )
+            }
+        }
+    }
+    text = report.conclusions(records)
+    assert (
+        "12.5% on test clips (did not learn in this build: training accuracy 18%, "
+        "chance 10%)"
+    ) in text
