@@ -280,7 +280,7 @@ def li_reading(
 
     def with_ci(m):
         lo, hi = wilson_interval(m["accuracy"], m["n_clips"])
-        return f"{m['accuracy']:.0%} (95 % interval {lo:.0%}-{hi:.0%}, {m['n_clips']} clips)"
+        return f"{m['accuracy']:.0%} (95% interval {lo:.0%}-{hi:.0%}, {m['n_clips']} clips)"
 
     text = (f"After the vote, the network is right on {with_ci(train)} of the clips it was "
             f"trained on and on {with_ci(test)} of the held-out test clips; per excerpt, "
@@ -408,3 +408,28 @@ def filters_reading(
              f"{low['mel']}; before training: {low['before']}), the highest at "
              f"{float(np.max(hz)):,.0f} Hz, and they are {short_shape}")
     return text, short
+
+
+def restart(model, weights: Sequence[np.ndarray]) -> None:
+    """Put a compiled network back to where a fresh one starts: ``weights``, a blank optimizer.
+
+    The weights (batch normalisation statistics included) are set to ``weights`` (e.g. a newly
+    built network's, from another seed) and every optimizer state (the step count, Adam's
+    moments) to zero, the learning rate kept. Training it then with
+    ``train(..., compile=False)`` is the same training as a freshly built and compiled network,
+    but reuses the traced graph, which on a CPU costs seconds per network.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Raises:
+        ValueError: The model has no optimizer (it was never compiled).
+    """
+    opt = getattr(model, "optimizer", None)
+    if opt is None:
+        raise ValueError("restart needs a compiled model (train it once first)")
+    model.set_weights(list(weights))
+    lr = getattr(opt, "_learning_rate", None)
+    for v in opt.variables:
+        if v is lr or v.path.split("/")[-1] == "learning_rate":
+            continue
+        v.assign(np.zeros(v.shape, dtype=v.dtype))

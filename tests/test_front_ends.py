@@ -125,7 +125,7 @@ def test_li_reading_explains_the_branch_that_ran():
     train = {"accuracy": 0.9, "n_clips": 120, "segment_accuracy": 0.8}
     test = {"accuracy": 0.68, "n_clips": 150, "segment_accuracy": 0.6}
     syn = fe.li_reading(train, test, "synthetic", "stratified")
-    assert "90% (95 % interval 83%-94%, 120 clips)" in syn
+    assert "90% (95% interval 83%-94%, 120 clips)" in syn
     assert "synthetic caricatures" in syn and "GTZAN" in syn
     gt = fe.li_reading(train, test, "gtzan", "filtered")
     assert "filtered split" in gt and "synthetic" not in gt
@@ -157,3 +157,36 @@ def test_filters_reading_counts_and_sharpness():
     assert "clean band-pass filters" in short and "highest at 2,000 Hz" in short
     text, short = fe.filters_reading(hz, hz0, mel, flat, flat)
     assert "barely sharper" in text
+
+
+# ----------------------------------------------------------------------------------- restart
+
+
+def test_restart_trains_like_a_fresh_network():
+    from mgr_utils.models import dieleman2014
+    from mgr_utils.training import train
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((48, 16 * 64, 1)).astype("float32")
+    y = rng.integers(0, 3, 48)
+
+    def build(seed):
+        return dieleman2014.dieleman_cnn((16 * 64, 1), "raw", n_classes=3, n_filters=4,
+                                         filter_length=16, stride=16, filters=(4,),
+                                         kernel_size=4, dense_units=8, seed=seed)
+
+    def fit(net, compile=True):
+        return train(net, X, y, epochs=2, batch_size=16, lr=1e-2, seed=1, verbose=0,
+                     compile=compile)
+
+    fresh = fit(build(1))
+    used = build(0)
+    fit(used)                                                    # trained: moved, optimizer used
+    fe.restart(used, build(1).get_weights())
+    assert float(used.optimizer.iterations.numpy()) == 0
+    assert float(used.optimizer.learning_rate.numpy()) == pytest.approx(1e-2)
+    again = fit(used, compile=False)
+    # the same computation; float32 sums may differ in the last bits, hence the tolerance
+    np.testing.assert_allclose(again.history["loss"], fresh.history["loss"], rtol=1e-4)
+    with pytest.raises(ValueError, match="compiled"):
+        fe.restart(build(2), build(1).get_weights())
