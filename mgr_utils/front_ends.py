@@ -252,10 +252,11 @@ def stop_phrase(run_summary: Mapping[str, Any]) -> str:
     s = run_summary["stopped_by"]
     e, best = run_summary["epochs_run"], run_summary["best_epoch"]
     if s == "early stopping":
-        return f"early stopping ended it after {e} epochs (best epoch {best})"
+        return f"early stopping ended it after {e} epochs, the best being epoch {best}"
     if s == "epoch cap":
-        return (f"the epoch cap of {e} ended it, not early stopping (best epoch {best}: "
-                + ("it was still improving)" if best == e else "it had turned)"))
+        return (f"the epoch cap of {e} ended it, not early stopping, "
+                + ("at its best epoch: it was still improving" if best == e
+                   else f"the best being epoch {best}: it had turned"))
     return f"it ran a fixed {e} epochs"
 
 

@@ -112,7 +112,7 @@ def test_front_end_reading_in_all_three_directions():
 
 def test_stop_phrase():
     assert fe.stop_phrase({"stopped_by": "early stopping", "epochs_run": 9, "best_epoch": 6}) == (
-        "early stopping ended it after 9 epochs (best epoch 6)")
+        "early stopping ended it after 9 epochs, the best being epoch 6")
     assert "still improving" in fe.stop_phrase(
         {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 5})
     assert "had turned" in fe.stop_phrase(
