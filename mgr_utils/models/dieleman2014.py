@@ -16,8 +16,8 @@ from mgr_utils.models.common import seed_weights
 FRONT_ENDS = ("raw", "mel")
 """The two front ends of :func:`dieleman_cnn`."""
 
-_MTAT = ("MagnaTagATune, 50 tags (the paper's folder split: training 1-12 / validation 13 / "
-         "test 14-16)")
+_MTAT = ("MagnaTagATune, 50 tags (the paper's folder split: training 1-12 / "
+         "validation 13 / test 14-16)")
 _SOURCE = ("Dieleman & Schrauwen 2014, as listed in keunwoochoi/magnatagatune-list "
            "(README, section 2014)")
 
@@ -27,9 +27,9 @@ REPORTED = {
          "source": _SOURCE, "sureness": "secondary"}
     for fe, auc in (("mel", 0.8815), ("raw", 0.8487))
 }
-"""The paper's tag ROC-AUCs at filter length = stride = 256, per front end, as results-record
-``reported`` entries ([S]: the full text was not read; at 1,024 the AUCs are 0.8690 and
-0.8366, the spectrogram ahead again).
+"""The paper's tag ROC-AUCs at filter length = stride = 256, per front end, as
+results-record ``reported`` entries ([S]: the full text was not read; at 1,024 the AUCs
+are 0.8690 and 0.8366, the spectrogram ahead again).
 
 Notebook: ``07_raw_audio.ipynb``."""
 

@@ -18,15 +18,16 @@ LEE_CHANNELS = (128, 128, 256, 256, 256, 256, 256, 256, 512)
 REPORTED = {
     "value": 0.9055,
     "metric": "tag ROC-AUC (not comparable with clip accuracy)",
-    "dataset": ("MagnaTagATune, 50 tags, Dieleman's folder split (15,244 / 1,529 / 4,332 "
-                "clips with a top-50 tag)"),
+    "dataset": ("MagnaTagATune, 50 tags, Dieleman's folder split (15,244 / 1,529 / "
+                "4,332 clips with a top-50 tag)"),
     "protocol": ("3^9 model on 59,049-sample segments, 10 segments averaged per clip; "
                  "the authors' mel-spectrogram model scored 0.9059 in the same table"),
-    "source": "Lee et al. 2017 (the authors' SMC 2017 slides; split in jongpillee/sampleCNN)",
+    "source": ("Lee et al. 2017 (the authors' SMC 2017 slides; the split in "
+               "jongpillee/sampleCNN)"),
     "sureness": "secondary",
 }
-"""Lee et al.'s MagnaTagATune AUC as a results-record ``reported`` entry ([S]: the authors'
-slides; [C]: the split, in their code).
+"""Lee et al.'s MagnaTagATune AUC as a results-record ``reported`` entry ([S]: the
+authors' slides; [C]: the split, in their code).
 
 Notebook: ``07_raw_audio.ipynb``."""
 

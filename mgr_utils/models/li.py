@@ -30,8 +30,8 @@ REPORTED = {
         "source": "Li et al. 2010, text", "sureness": "paper",
     },
 }
-"""Li et al.'s two numbers, as results-record ``reported`` entries: the held-out "below 30 %"
-and the often-quoted 84 %, which was measured on the training songs ([P]).
+"""Li et al.'s two numbers, as results-record ``reported`` entries: the held-out "below
+30 %" and the often-quoted 84 %, which was measured on the training songs ([P]).
 
 Notebook: ``07_raw_audio.ipynb``."""
 
