@@ -383,8 +383,8 @@ def li_reading(
             "Both held-out scores are on GTZAN, but not on the same songs or protocol:"
             f" ours are the {test['n_clips']} test clips of the {split} split, with"
             " Adam and early stopping on the validation clips; the paper held out 20 %"
-            " of the songs, trained with stochastic gradient descent (its Fig. 3 shows"
-            " 200 epochs), and does not say how the songs were chosen."
+            " of the songs and trained with stochastic gradient descent (its Fig. 3 shows"
+            " 200 epochs)."
         )
     return f"{text} {why}"
 
