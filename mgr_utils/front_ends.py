@@ -375,8 +375,8 @@ def li_reading(
             " instruments' spectra, the timbre that MFCCs capture, and the held-out"
             " clips come from the same generator. The paper's held-out songs were other"
             " GTZAN recordings, real music whose genres MFCC excerpts separate poorly;"
-            " its training also differed (stochastic gradient descent for 200 epochs,"
-            " no early stopping; we use Adam and stop on the validation clips)."
+            " its training also differed (stochastic gradient descent, its Fig. 3 shows"
+            " 200 epochs; we use Adam and stop early on the validation clips)."
         )
     else:
         why = (
