@@ -636,7 +636,7 @@ def _seed_scores(runs, init: str, fraction: float) -> tuple[list[int], list[floa
     return [s for s, _ in rows], [a for _, a in rows]
 
 
-def fraction_comparisons(runs, baseline: str = "random") -> list[dict]:
+def fraction_comparisons(runs, baseline: str = "random", n_classes: int = 10) -> list[dict]:
     """Each pretrained start against ``baseline`` at each labelled fraction: a paired test across seeds.
 
     Seed ``s`` of both arms fine-tunes on the same labelled clips from the same MLP start, so the
@@ -649,6 +649,8 @@ def fraction_comparisons(runs, baseline: str = "random") -> list[dict]:
         runs: One dict per fine-tuning: ``init``, ``fraction``, ``seed``, ``n_labelled`` and
             ``test`` (metrics with ``accuracy``).
         baseline: The starting point the others are compared with.
+        n_classes: Number of genres: a run whose ``train_accuracy`` (when given) stays below
+            twice chance did not learn, and its fraction is not compared.
 
     Returns:
         One comparison per (start, fraction), starts then fractions in the order of ``runs``,
@@ -658,7 +660,7 @@ def fraction_comparisons(runs, baseline: str = "random") -> list[dict]:
     Raises:
         ValueError: The two arms of a fraction were not run with the same seeds.
     """
-    from mgr_utils.comparison import paired_seeds
+    from mgr_utils.comparison import learned, not_compared, paired_seeds
 
     inits = list(dict.fromkeys(r["init"] for r in runs))
     fractions = list(dict.fromkeys(r["fraction"] for r in runs))
@@ -671,6 +673,14 @@ def fraction_comparisons(runs, baseline: str = "random") -> list[dict]:
                 raise ValueError(f"{init!r} and {baseline!r} at fraction {f} ran seeds {seeds_a} and "
                                  f"{seeds_b}: a paired test needs the same seeds")
             c = paired_seeds(a, b, system_name(init, f), system_name(baseline, f))
+            idle = [r for r in runs if r["fraction"] == f and r["init"] in (init, baseline)
+                    and not learned(r.get("train_accuracy"), n_classes)]
+            if idle:
+                r = idle[0]
+                c = {**not_compared(c["a"], c["b"], f"the {r['init']} start, seed {r['seed']}, did "
+                                    f"not learn in this build (training accuracy "
+                                    f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"),
+                     "alpha": c["alpha"], "mean_difference": c["mean_difference"]}
             n_labelled = next(r["n_labelled"] for r in runs if r["fraction"] == f)
             out.append({**c, "init": init, "fraction": f, "n_labelled": n_labelled})
     return out

@@ -144,3 +144,13 @@ def test_unlabelled_pool_default_follows_the_data():
     assert pt.unlabelled_pool(train, "gtzan", None, 2, None) is train
     pool = pt.unlabelled_pool(train, "synthetic", None, 2, 1.0)
     assert len(pool) == len(train) + 2 * pt.SYNTHETIC_UNLABELLED_PER_GENRE
+
+
+def test_a_fraction_whose_run_did_not_learn_is_not_compared():
+    runs = _runs()
+    for r in runs:
+        r["train_accuracy"] = 0.15 if (r["fraction"] == 1.0 and r["init"] == "random") else 0.9
+    few, all_ = pt.fraction_comparisons(runs)
+    assert few["test"] == "paired t-test across seeds"
+    assert all_["test"] == "not compared" and all_["verdict"] == "cannot tell apart"
+    assert "did not learn in this build (training accuracy 15%, chance 10%)" in all_["reason"]
