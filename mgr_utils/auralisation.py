@@ -385,6 +385,11 @@ def _summarise(r: np.ndarray) -> dict:
             "n_undefined": int(np.isnan(r).sum())}
 
 
+def _pairs_all_differ(factors: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of signals that differ in every factor (the invariance study's baseline)."""
+    return [(i, j) for i, j in combinations(range(len(factors)), 2) if np.all(factors[i] != factors[j])]
+
+
 def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
     if factors.ndim != 2 or factors.shape != (n_signals, len(names)):
         raise ValueError(f"factors must be (n_signals, n_factors) = ({n_signals}, {len(names)}), got {factors.shape}")
@@ -395,7 +400,9 @@ def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) ->
     return pairs
 
 
-def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) -> dict[str, dict]:
+def pair_correlations(
+    Z: np.ndarray, factors: np.ndarray, names: Sequence[str], baseline: str | None = None
+) -> dict[str, dict]:
     """Average correlation between outputs of signal pairs that differ in exactly one factor.
 
     For each factor (e.g. ``"instrument", "chord", "key"``), every pair of signals that differ in
@@ -411,10 +418,13 @@ def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
         Z: ``(n_signals, n_maps, ...)``: each signal's outputs, one per map (any trailing shape).
         factors: ``(n_signals, n_factors)`` integer level of each factor for each signal.
         names: The factors' names, in column order.
+        baseline: If given, the name of one more entry: the same average over the pairs that
+            differ in **every** factor, what a change of everything at once does (the baseline
+            a one-factor change is read against).
 
     Returns:
         ``{name: {"mean", "std" (over pairs, of each pair's mean over maps), "n_pairs",
-        "n_undefined"}}``.
+        "n_undefined"}}``, and ``baseline``'s entry when asked.
 
     Raises:
         ValueError: Shapes that disagree, or a factor with no pair that differs in it alone.
@@ -423,6 +433,8 @@ def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
     if Z.ndim < 2:
         raise ValueError(f"Z must be (n_signals, n_maps, ...), got {Z.shape}")
     pairs = _check_factors(Z.shape[0], factors, names)
+    if baseline is not None:
+        names, pairs = [*names, baseline], [*pairs, _pairs_all_differ(factors)]
     return {name: _summarise(_pair_r(Z, p)) for name, p in zip(names, pairs)}
 
 
@@ -434,6 +446,7 @@ def invariance_correlations(
     factors: np.ndarray,
     names: Sequence[str],
     batch_size: int = 32,
+    baseline: str | None = None,
 ) -> dict[str, dict]:
     """:func:`pair_correlations` of the deconvolved maps ``maps`` of block ``depth``, one map at a time.
 
@@ -448,9 +461,12 @@ def invariance_correlations(
         maps: Which maps.
         factors, names: As for :func:`pair_correlations`.
         batch_size: As for :func:`deconvolve_maps`.
+        baseline: As for :func:`pair_correlations`.
     """
     factors = np.asarray(factors)
     pairs = _check_factors(int(forward.maps[0].shape[0]), factors, names)
+    if baseline is not None:
+        names, pairs = [*names, baseline], [*pairs, _pairs_all_differ(factors)]
     r = {name: [] for name in names}
     for m in maps:
         Z = deconvolve_maps(forward, kernels, depth, [m], batch_size=batch_size)
@@ -550,3 +566,144 @@ def picture_measures(A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: f
     along_frequency = np.abs(np.diff(A, axis=0)).sum()
     fill = float(np.mean(A >= A.max() * 10 ** (-top_db / 20)))
     return {"centroid_hz": centroid, "edge_ratio": float(along_time / max(along_frequency, 1e-30)), "fill": fill}
+
+
+# --------------------------------------------------------------------------------------------
+# Readings: what a heard map seems to select, and what the invariance curves show
+# --------------------------------------------------------------------------------------------
+
+
+def map_reading(m: dict[str, float], ref: dict[str, float]) -> str:
+    """A phrase from a heard map's :func:`picture_measures` (``m``) relative to the excerpt's (``ref``).
+
+    Ratios to the original: edge ratio above 1.25 reads "onsets, vertical lines", below 0.8
+    "sustained partials, horizontal lines"; centroid below 0.6 "low register", above 1.6 "high
+    register"; fill above 2 "smeared, texture-like", below 0.5 "sparse". The thresholds are the
+    book's. Measure both on the same kind of signal (chapter 9: the spectrogram of what is played).
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    if np.isnan(m["centroid_hz"]):
+        return "silent"
+    c, e = m["centroid_hz"] / ref["centroid_hz"], m["edge_ratio"] / ref["edge_ratio"]
+    f = m["fill"] / ref["fill"]
+    parts = (["onsets, vertical lines"] if e > 1.25
+             else ["sustained partials, horizontal lines"] if e < 0.8 else [])
+    parts += ["low register"] if c < 0.6 else ["high register"] if c > 1.6 else []
+    parts += ["smeared, texture-like"] if f > 2 else ["sparse"] if f < 0.5 else []
+    return ", ".join(parts) or "close to the original's balance"
+
+
+def invariance_record(invariance: dict, names: Sequence[str], baseline: str = "all three") -> dict:
+    """The ``"invariance"`` extra of chapter 9's record, which chapter 10 reads.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        invariance: ``{depth: pair_correlations(...)}``, depth 0 the input spectrograms.
+        names: The factors.
+        baseline: The baseline's entry name (pairs that differ in every factor).
+
+    Returns:
+        ``{"layers": [1, ...], <factor>: [mean per layer], "input": {factor: mean} | None,
+        "std": {factor: [sd over pairs per layer]}, "n_pairs": {factor: n},
+        "baseline": [mean per layer] | None, "baseline_std": [...] | None,
+        "baseline_input": mean | None, "baseline_pairs": n | None}``.
+    """
+    layers = [d for d in sorted(invariance) if d > 0]
+    first = invariance[layers[0]]
+    has_base = baseline in first
+    out = {"layers": layers,
+           **{n: [round(invariance[d][n]["mean"], 4) for d in layers] for n in names},
+           "input": ({n: round(invariance[0][n]["mean"], 4) for n in names}
+                     if 0 in invariance else None),
+           "std": {n: [round(invariance[d][n]["std"], 4) for d in layers] for n in names},
+           "n_pairs": {n: first[n]["n_pairs"] for n in names},
+           "baseline": [round(invariance[d][baseline]["mean"], 4) for d in layers] if has_base else None,
+           "baseline_std": ([round(invariance[d][baseline]["std"], 4) for d in layers]
+                            if has_base else None),
+           "baseline_input": (round(invariance[0][baseline]["mean"], 4)
+                              if has_base and 0 in invariance else None),
+           "baseline_pairs": first[baseline]["n_pairs"] if has_base else None}
+    return out
+
+
+def invariance_sentence(
+    invariance: dict,
+    names: Sequence[str],
+    chord_notes: Sequence[set] | None = None,
+    baseline: str = "all three",
+) -> str:
+    """What the invariance curves show, beside Choi et al.'s findings (Markdown).
+
+    The paper found a key change to alter the deconvolved outputs least at every depth, chord and
+    instrument changes to matter less with depth, and the three to draw together at layer 5. The
+    sentence checks each on ``invariance`` (``{depth: {factor: {"mean", ...}}}``, depth 0 the
+    input), and reads each one-factor curve against the baseline of pairs that differ in every
+    factor, when it was measured: a factor whose pairs correlate no more than the baseline's
+    changes the outputs as much as a change of everything.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        invariance: As above (a ``baseline`` entry per depth is optional).
+        names: The factors, e.g. ``("instrument", "chord", "key")``; must include ``"key"``.
+        chord_notes: The pitch classes of each chord type used, for the closing remark on how
+            alike they are (``None``: no remark).
+        baseline: The baseline's entry name.
+    """
+    layers = [d for d in sorted(invariance) if d > 0]
+    first, last = layers[0], layers[-1]
+    mean = {d: {n: invariance[d][n]["mean"] for n in names} for d in invariance}
+    most_invariant = {d: max(names, key=lambda n: mean[d][n]) for d in invariance}
+    key_least = [d for d in layers if most_invariant[d] == "key"]
+    key_most = [d for d in layers if min(names, key=lambda n: mean[d][n]) == "key"]
+    n = len(layers)
+    if len(key_least) == n:
+        text = "A change of key changes the deconvolved outputs least at every layer, as in the paper. "
+    elif key_least:
+        text = (f"A change of key changes the deconvolved outputs least at {len(key_least)} of the {n} "
+                f"layers (layer {', '.join(map(str, key_least))}); the paper found it so at every "
+                "depth. ")
+    else:
+        text = ("At no layer does a change of key change the deconvolved outputs least (the paper: "
+                f"at every depth); it changes them most at {len(key_most)} of the {n} layers. ")
+    spread = {d: max(mean[d].values()) - min(mean[d].values()) for d in (first, last)}
+    text += (f"The spread between the one-factor curves is {spread[first]:.3f} at layer {first} and "
+             f"{spread[last]:.3f} at layer {last} "
+             + ("(they draw together with depth, as in the paper). " if spread[last] < spread[first]
+                else "(they do not draw together with depth, unlike the paper). "))
+    rise = {f: mean[last][f] > mean[first][f] for f in ("chord", "instrument") if f in names}
+    if all(rise.values()):
+        text += (f"Chord and instrument changes matter less at layer {last} than at layer {first} "
+                 "(their correlations rise), as the paper found. ")
+    elif not any(rise.values()):
+        text += (f"Chord and instrument changes matter more at layer {last} than at layer {first} "
+                 "(their correlations fall), unlike the paper, where they mattered less with depth. ")
+    else:
+        up = [f for f, r in rise.items() if r][0]
+        down = [f for f, r in rise.items() if not r][0]
+        text += (f"With depth, {up} changes matter less and {down} changes more; the paper found "
+                 "both mattering less. ")
+    if all(baseline in invariance[d] for d in layers):
+        base = {d: invariance[d][baseline]["mean"] for d in layers}
+        above = {f: [d for d in layers if mean[d][f] > base[d]] for f in names}
+        text += (f"Against the baseline, pairs that differ in all three factors (correlation "
+                 f"{base[first]:.3f} at layer {first}, {base[last]:.3f} at layer {last}): ")
+        parts = []
+        for f in names:
+            k = len(above[f])
+            parts.append(f"the {f} curve lies above it at {'every layer' if k == n else f'{k} of {n} layers'}"
+                         if k else f"the {f} curve lies at or below it at every layer, so a {f} "
+                         "change alone alters the outputs as much as a change of everything")
+        text += "; ".join(parts) + ". "
+    if 0 in invariance:
+        text += f"On the input spectrograms themselves the least change comes from the {most_invariant[0]}"
+        text += (": a change of key moves every partial of a linear-frequency spectrogram, which a "
+                 "correlation of pictures punishes." if most_invariant[0] != "key" else " as well.")
+    if chord_notes:
+        notes = [set(c) for c in chord_notes]
+        shared = np.mean([len(a & b) for a, b in combinations(notes, 2)])
+        text += (f" Our chord types differ little from one another: two of them share {shared:.1f} "
+                 f"notes on average (of {np.mean([len(c) for c in notes]):.1f}).")
+    return "**What ours shows.** " + text.strip()
