@@ -711,6 +711,9 @@ def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> 
             cells.append(f"{a.mean():.1%} ± {sd:.1%}")
         for i in others:
             c = next(c for c in comparisons if c["init"] == i and c["fraction"] == f)
+            if c["test"] == "not compared":
+                cells.append(f"not compared: {c['reason']}")
+                continue
             verdict = {f"{c['a']} ahead": f"{i} ahead",
                        f"{c['b']} ahead": f"{baseline} ahead"}.get(c["verdict"], c["verdict"])
             cells.append(f"{c['mean_difference'] * 100:+.1f} points, p {_p(c['p'])} "
@@ -744,14 +747,19 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
         return n[0] if len(n) == 1 else ", ".join(n[:-1]) + " and " + n[-1]
 
     fewest = mine[0]
+    n_seeds = max(c["n"] for c in mine)
     p_few = _p(fewest["p"])
     p_few = p_few if p_few.startswith(("<", "no")) else f"= {p_few}"
-    few = (f"with the fewest labels ({fewest['n_labelled']} clips) the difference is "
-           f"{fewest['mean_difference'] * 100:+.1f} points, p {p_few} over {fewest['n']} seeds")
+    if fewest["test"] == "not compared":
+        few = (f"with the fewest labels ({fewest['n_labelled']} clips) the starts are not compared: "
+               f"{fewest['reason']}")
+    else:
+        few = (f"with the fewest labels ({fewest['n_labelled']} clips) the difference is "
+               f"{fewest['mean_difference'] * 100:+.1f} points, p {p_few} over {fewest['n']} seeds")
     if not ahead and not behind:
         return (f"The paired tests cannot tell the {init} start from the random one at any labelled "
-                f"fraction (α = {fewest['alpha']}): {few}. With {fewest['n']} seeds, these runs do "
-                "not show that pretraining helps, nor that it helps most when labels are few.")
+                f"fraction compared (α = {fewest['alpha']}): {few}. With {n_seeds} seeds, these runs "
+                "do not show that pretraining helps, nor that it helps most when labels are few.")
     parts = []
     if ahead:
         parts.append(f"the {init} start is **ahead** of the random one with {clips(ahead)} labelled clips")

@@ -154,3 +154,15 @@ def test_a_fraction_whose_run_did_not_learn_is_not_compared():
     assert few["test"] == "paired t-test across seeds"
     assert all_["test"] == "not compared" and all_["verdict"] == "cannot tell apart"
     assert "did not learn in this build (training accuracy 15%, chance 10%)" in all_["reason"]
+
+
+def test_table_and_sentence_say_why_a_fraction_was_not_compared():
+    runs = _runs()
+    for r in runs:
+        r["train_accuracy"] = 0.15 if (r["fraction"] == 0.1 and r["init"] == "random") else 0.9
+    cs = pt.fraction_comparisons(runs)
+    table = pt.fractions_table(runs, cs)
+    assert "not compared: the random start, seed 0, did not learn in this build" in table
+    text = pt.fewest_labels_sentence(cs)
+    assert "with the fewest labels (12 clips) the starts are not compared: the random start" in text
+    assert "over 0 seeds" not in text
