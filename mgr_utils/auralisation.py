@@ -370,16 +370,19 @@ def _pairs(factors: np.ndarray, f: int) -> list[tuple[int, int]]:
             if factors[i, f] != factors[j, f] and np.array_equal(factors[i, others], factors[j, others])]
 
 
-def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]], chunk: int = 128) -> np.ndarray:
-    """Pearson correlation of each pair's outputs, per map: ``(n_pairs, n_maps)`` (NaN: a constant output).
+def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]], chunk: int = 128):
+    """Pearson correlation of each pair's outputs, per map: ``(n_pairs, n_maps)``.
 
-    The pairs are taken ``chunk`` at a time, so that memory does not grow with their number (the
-    baseline of 224 signals has 14,112 pairs).
+    NaN marks a constant output.
+
+    The pairs are taken ``chunk`` at a time, so that memory does not grow with their
+    number (the baseline of 224 signals has 14,112 pairs).
     """
     U = _standardised_rows(Z.reshape(Z.shape[0], Z.shape[1], -1))
     i, j = np.array(pairs).T
-    return np.concatenate([np.einsum("pmk,pmk->pm", U[i[s : s + chunk]], U[j[s : s + chunk]])
-                           for s in range(0, len(i), chunk)])
+    parts = [np.einsum("pmk,pmk->pm", U[i[s : s + chunk]], U[j[s : s + chunk]])
+             for s in range(0, len(i), chunk)]
+    return np.concatenate(parts)
 
 
 def _summarise(r: np.ndarray) -> dict:
@@ -391,8 +394,9 @@ def _summarise(r: np.ndarray) -> dict:
 
 
 def _pairs_all_differ(factors: np.ndarray) -> list[tuple[int, int]]:
-    """Pairs of signals that differ in every factor (the invariance study's baseline)."""
-    return [(i, j) for i, j in combinations(range(len(factors)), 2) if np.all(factors[i] != factors[j])]
+    """Pairs of signals that differ in every factor (the invariance baseline)."""
+    return [(i, j) for i, j in combinations(range(len(factors)), 2)
+            if np.all(factors[i] != factors[j])]
 
 
 def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
@@ -406,7 +410,10 @@ def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) ->
 
 
 def pair_correlations(
-    Z: np.ndarray, factors: np.ndarray, names: Sequence[str], baseline: str | None = None
+    Z: np.ndarray,
+    factors: np.ndarray,
+    names: Sequence[str],
+    baseline: str | None = None,
 ) -> dict[str, dict]:
     """Average correlation between outputs of signal pairs that differ in exactly one factor.
 
@@ -423,9 +430,9 @@ def pair_correlations(
         Z: ``(n_signals, n_maps, ...)``: each signal's outputs, one per map (any trailing shape).
         factors: ``(n_signals, n_factors)`` integer level of each factor for each signal.
         names: The factors' names, in column order.
-        baseline: If given, the name of one more entry: the same average over the pairs that
-            differ in **every** factor, what a change of everything at once does (the baseline
-            a one-factor change is read against).
+        baseline: If given, the name of one more entry: the same average over the pairs
+            that differ in **every** factor, what a change of everything at once does
+            (the baseline a one-factor change is read against).
 
     Returns:
         ``{name: {"mean", "std" (over pairs, of each pair's mean over maps), "n_pairs",
@@ -573,18 +580,19 @@ def picture_measures(A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: f
     return {"centroid_hz": centroid, "edge_ratio": float(along_time / max(along_frequency, 1e-30)), "fill": fill}
 
 
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Readings: what a heard map seems to select, and what the invariance curves show
-# --------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 
 
 def map_reading(m: dict[str, float], ref: dict[str, float]) -> str:
-    """A phrase from a heard map's :func:`picture_measures` (``m``) relative to the excerpt's (``ref``).
+    """A phrase from a heard map's :func:`picture_measures`, against the original's.
 
-    Ratios to the original: edge ratio above 1.25 reads "onsets, vertical lines", below 0.8
-    "sustained partials, horizontal lines"; centroid below 0.6 "low register", above 1.6 "high
-    register"; fill above 2 "smeared, texture-like", below 0.5 "sparse". The thresholds are the
-    book's. Measure both on the same kind of signal (chapter 9: the spectrogram of what is played).
+    Ratios to the original's (``ref``): edge ratio above 1.25 reads "onsets, vertical
+    lines", below 0.8 "sustained partials, horizontal lines"; centroid below 0.6 "low
+    register", above 1.6 "high register"; fill above 2 "smeared, texture-like", below
+    0.5 "sparse". The thresholds are the book's. Measure both on the same kind of signal
+    (chapter 9: the spectrogram of what is played).
 
     Notebook: ``09_auralisation.ipynb``.
     """
@@ -599,7 +607,9 @@ def map_reading(m: dict[str, float], ref: dict[str, float]) -> str:
     return ", ".join(parts) or "close to the original's balance"
 
 
-def invariance_record(invariance: dict, names: Sequence[str], baseline: str = "all three") -> dict:
+def invariance_record(
+    invariance: dict, names: Sequence[str], baseline: str = "all three"
+) -> dict:
     """The ``"invariance"`` extra of chapter 9's record, which chapter 10 reads.
 
     Notebook: ``09_auralisation.ipynb``.
@@ -610,27 +620,87 @@ def invariance_record(invariance: dict, names: Sequence[str], baseline: str = "a
         baseline: The baseline's entry name (pairs that differ in every factor).
 
     Returns:
-        ``{"layers": [1, ...], <factor>: [mean per layer], "input": {factor: mean} | None,
-        "std": {factor: [sd over pairs per layer]}, "n_pairs": {factor: n},
-        "baseline": [mean per layer] | None, "baseline_std": [...] | None,
-        "baseline_input": mean | None, "baseline_pairs": n | None}``.
+        ``{"layers": [1, ...], <factor>: [mean per layer],
+        "input": {factor: mean} | None, "std": {factor: [sd over pairs per layer]},
+        "n_pairs": {factor: n}, "baseline": [mean per layer] | None,
+        "baseline_std": [...] | None, "baseline_input": mean | None,
+        "baseline_pairs": n | None}``.
     """
     layers = [d for d in sorted(invariance) if d > 0]
     first = invariance[layers[0]]
     has_base = baseline in first
-    out = {"layers": layers,
-           **{n: [round(invariance[d][n]["mean"], 4) for d in layers] for n in names},
-           "input": ({n: round(invariance[0][n]["mean"], 4) for n in names}
-                     if 0 in invariance else None),
-           "std": {n: [round(invariance[d][n]["std"], 4) for d in layers] for n in names},
-           "n_pairs": {n: first[n]["n_pairs"] for n in names},
-           "baseline": [round(invariance[d][baseline]["mean"], 4) for d in layers] if has_base else None,
-           "baseline_std": ([round(invariance[d][baseline]["std"], 4) for d in layers]
-                            if has_base else None),
-           "baseline_input": (round(invariance[0][baseline]["mean"], 4)
-                              if has_base and 0 in invariance else None),
-           "baseline_pairs": first[baseline]["n_pairs"] if has_base else None}
+
+    def per_layer(name, key):
+        return [round(invariance[d][name][key], 4) for d in layers]
+
+    out = {"layers": layers, **{n: per_layer(n, "mean") for n in names}}
+    out["input"] = ({n: round(invariance[0][n]["mean"], 4) for n in names}
+                    if 0 in invariance else None)
+    out["std"] = {n: per_layer(n, "std") for n in names}
+    out["n_pairs"] = {n: first[n]["n_pairs"] for n in names}
+    out["baseline"] = per_layer(baseline, "mean") if has_base else None
+    out["baseline_std"] = per_layer(baseline, "std") if has_base else None
+    out["baseline_input"] = (round(invariance[0][baseline]["mean"], 4)
+                             if has_base and 0 in invariance else None)
+    out["baseline_pairs"] = first[baseline]["n_pairs"] if has_base else None
     return out
+
+
+def _key_clause(layers, key_least, key_most) -> str:
+    n = len(layers)
+    if len(key_least) == n:
+        return ("A change of key changes the deconvolved outputs least at every layer, "
+                "as in the paper. ")
+    if key_least:
+        listed = ", ".join(map(str, key_least))
+        return ("A change of key changes the deconvolved outputs least at "
+                f"{len(key_least)} of the {n} layers (layer {listed}); the paper found "
+                "it so at every depth. ")
+    return ("At no layer does a change of key change the deconvolved outputs least "
+            f"(the paper: at every depth); it changes them most at {len(key_most)} of "
+            f"the {n} layers. ")
+
+
+def _depth_clause(mean, names, first, last) -> str:
+    spread = {d: max(mean[d].values()) - min(mean[d].values()) for d in (first, last)}
+    text = (f"The spread between the one-factor curves is {spread[first]:.3f} at layer "
+            f"{first} and {spread[last]:.3f} at layer {last} "
+            + ("(they draw together with depth, as in the paper). "
+               if spread[last] < spread[first]
+               else "(they do not draw together with depth, unlike the paper). "))
+    rise = {f: mean[last][f] > mean[first][f]
+            for f in ("chord", "instrument") if f in names}
+    if all(rise.values()):
+        return text + ("Chord and instrument changes matter less at layer "
+                       f"{last} than at layer {first} (their correlations rise), as "
+                       "the paper found. ")
+    if not any(rise.values()):
+        return text + ("Chord and instrument changes matter more at layer "
+                       f"{last} than at layer {first} (their correlations fall), "
+                       "unlike the paper, where they mattered less with depth. ")
+    up = [f for f, r in rise.items() if r][0]
+    down = [f for f, r in rise.items() if not r][0]
+    return text + (f"With depth, {up} changes matter less and {down} changes more; the "
+                   "paper found both mattering less. ")
+
+
+def _baseline_clause(mean, names, layers, base) -> str:
+    first, last, n = layers[0], layers[-1], len(layers)
+    parts = []
+    for f in names:
+        above = [d for d in layers if mean[d][f] > base[d]]
+        if not above:
+            parts.append(f"the {f} curve lies at or below it at every layer, so a {f} "
+                         "change alone alters the outputs as much as a change of "
+                         "everything")
+            continue
+        gap = [mean[d][f] - base[d] for d in above]
+        where = "every layer" if len(above) == n else f"{len(above)} of {n} layers"
+        parts.append(f"the {f} curve lies above it at {where} (by {min(gap):.3f} to "
+                     f"{max(gap):.3f})")
+    return ("Against the baseline, pairs that differ in all three factors (correlation "
+            f"{base[first]:.3f} at layer {first}, {base[last]:.3f} at layer {last}): "
+            + "; ".join(parts) + ". ")
 
 
 def invariance_sentence(
@@ -641,77 +711,43 @@ def invariance_sentence(
 ) -> str:
     """What the invariance curves show, beside Choi et al.'s findings (Markdown).
 
-    The paper found a key change to alter the deconvolved outputs least at every depth, chord and
-    instrument changes to matter less with depth, and the three to draw together at layer 5. The
-    sentence checks each on ``invariance`` (``{depth: {factor: {"mean", ...}}}``, depth 0 the
-    input), and reads each one-factor curve against the baseline of pairs that differ in every
-    factor, when it was measured: a factor whose pairs correlate no more than the baseline's
-    changes the outputs as much as a change of everything.
+    The paper found a key change to alter the deconvolved outputs least at every
+    depth, chord and instrument changes to matter less with depth, and the three to draw
+    together at layer 5. The sentence checks each on ``invariance`` (``{depth: {factor:
+    {"mean", ...}}}``, depth 0 the input), and reads each one-factor curve against the
+    baseline of pairs that differ in every factor, when it was measured: a factor whose
+    pairs correlate no more than the baseline's changes the outputs as much as a change
+    of everything.
 
     Notebook: ``09_auralisation.ipynb``.
 
     Args:
         invariance: As above (a ``baseline`` entry per depth is optional).
-        names: The factors, e.g. ``("instrument", "chord", "key")``; must include ``"key"``.
-        chord_notes: The pitch classes of each chord type used, for the closing remark on how
-            alike they are (``None``: no remark).
+        names: The factors, e.g. ``("instrument", "chord", "key")``; must include "key".
+        chord_notes: The pitch classes of each chord type used, for the closing remark
+            on how alike they are (``None``: no remark).
         baseline: The baseline's entry name.
     """
     layers = [d for d in sorted(invariance) if d > 0]
-    first, last = layers[0], layers[-1]
     mean = {d: {n: invariance[d][n]["mean"] for n in names} for d in invariance}
     most_invariant = {d: max(names, key=lambda n: mean[d][n]) for d in invariance}
     key_least = [d for d in layers if most_invariant[d] == "key"]
     key_most = [d for d in layers if min(names, key=lambda n: mean[d][n]) == "key"]
-    n = len(layers)
-    if len(key_least) == n:
-        text = "A change of key changes the deconvolved outputs least at every layer, as in the paper. "
-    elif key_least:
-        text = (f"A change of key changes the deconvolved outputs least at {len(key_least)} of the {n} "
-                f"layers (layer {', '.join(map(str, key_least))}); the paper found it so at every "
-                "depth. ")
-    else:
-        text = ("At no layer does a change of key change the deconvolved outputs least (the paper: "
-                f"at every depth); it changes them most at {len(key_most)} of the {n} layers. ")
-    spread = {d: max(mean[d].values()) - min(mean[d].values()) for d in (first, last)}
-    text += (f"The spread between the one-factor curves is {spread[first]:.3f} at layer {first} and "
-             f"{spread[last]:.3f} at layer {last} "
-             + ("(they draw together with depth, as in the paper). " if spread[last] < spread[first]
-                else "(they do not draw together with depth, unlike the paper). "))
-    rise = {f: mean[last][f] > mean[first][f] for f in ("chord", "instrument") if f in names}
-    if all(rise.values()):
-        text += (f"Chord and instrument changes matter less at layer {last} than at layer {first} "
-                 "(their correlations rise), as the paper found. ")
-    elif not any(rise.values()):
-        text += (f"Chord and instrument changes matter more at layer {last} than at layer {first} "
-                 "(their correlations fall), unlike the paper, where they mattered less with depth. ")
-    else:
-        up = [f for f, r in rise.items() if r][0]
-        down = [f for f, r in rise.items() if not r][0]
-        text += (f"With depth, {up} changes matter less and {down} changes more; the paper found "
-                 "both mattering less. ")
+    text = _key_clause(layers, key_least, key_most)
+    text += _depth_clause(mean, names, layers[0], layers[-1])
     if all(baseline in invariance[d] for d in layers):
         base = {d: invariance[d][baseline]["mean"] for d in layers}
-        above = {f: [d for d in layers if mean[d][f] > base[d]] for f in names}
-        text += (f"Against the baseline, pairs that differ in all three factors (correlation "
-                 f"{base[first]:.3f} at layer {first}, {base[last]:.3f} at layer {last}): ")
-        parts = []
-        for f in names:
-            k = len(above[f])
-            gap = [mean[d][f] - base[d] for d in above[f]]
-            where = "every layer" if k == n else f"{k} of {n} layers"
-            parts.append(f"the {f} curve lies above it at {where} (by {min(gap):.3f} to "
-                         f"{max(gap):.3f})" if k else f"the {f} curve lies at or below it at every "
-                         f"layer, so a {f} change alone alters the outputs as much as a change of "
-                         "everything")
-        text += "; ".join(parts) + ". "
+        text += _baseline_clause(mean, names, layers, base)
     if 0 in invariance:
-        text += f"On the input spectrograms themselves the least change comes from the {most_invariant[0]}"
-        text += (": a change of key moves every partial of a linear-frequency spectrogram, which a "
-                 "correlation of pictures punishes." if most_invariant[0] != "key" else " as well.")
+        text += ("On the input spectrograms themselves the least change comes from the "
+                 f"{most_invariant[0]}")
+        text += (": a change of key moves every partial of a linear-frequency "
+                 "spectrogram, which a correlation of pictures punishes."
+                 if most_invariant[0] != "key" else " as well.")
     if chord_notes:
         notes = [set(c) for c in chord_notes]
         shared = np.mean([len(a & b) for a, b in combinations(notes, 2)])
-        text += (f" Our chord types differ little from one another: two of them share {shared:.1f} "
-                 f"notes on average (of {np.mean([len(c) for c in notes]):.1f}).")
+        size = np.mean([len(c) for c in notes])
+        text += (" Our chord types differ little from one another: two of them share "
+                 f"{shared:.1f} notes on average (of {size:.1f}).")
     return "**What ours shows.** " + text.strip()

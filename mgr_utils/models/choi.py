@@ -16,12 +16,14 @@ N_BLOCKS = 5
 REPORTED = {
     "value": 0.75,
     "metric": "accuracy",
-    "dataset": "in-house Naver Music set, 3 genres (ballad, dance, hip-hop), 8,000 songs",
-    "protocol": "4 s excerpts; 6,600/700/700 songs; 'at the end of training', split not stated",
+    "dataset": "in-house Naver Music set, 3 genres (ballad, dance, hip-hop), "
+               "8,000 songs",
+    "protocol": "4 s excerpts; 6,600/700/700 songs; 'at the end of training', split "
+                "not stated",
     "source": "Choi, Fazekas & Sandler 2016 (arXiv:1607.02444)",
     "sureness": "paper",
 }
-"""The paper's number as chapter 9 records it beside ours (not comparable: other data and classes).
+"""The paper's number as chapter 9 records it beside ours (not comparable with ours).
 
 Notebook: ``09_auralisation.ipynb``.
 """

@@ -18,11 +18,12 @@ REPORTED = {
     "dataset": "Million Song Dataset, genre classes derived from tags",
     "protocol": "unknown; not comparable with GTZAN",
     "sureness": "unverified",
-    "source": "the survey's §4.2 ('about 30 %', and that pretraining made genre recognition "
-              "worse); no text of Dieleman et al. 2011 was found, so neither the number nor any "
-              "gain or loss from pretraining on genres is verified",
+    "source": "the survey's §4.2 ('about 30 %', and that pretraining made genre "
+              "recognition worse); no text of Dieleman et al. 2011 was found, so "
+              "neither the number nor any gain or loss from pretraining on genres is "
+              "verified",
 }
-"""The paper's genre accuracy as the book records it beside ours (chapter 8), with how unsure it is.
+"""The paper's genre accuracy as recorded beside ours (chapter 8), and how unsure it is.
 
 Notebook: ``08_pretraining.ipynb``.
 """
