@@ -751,3 +751,63 @@ def invariance_sentence(
         text += (" Our chord types differ little from one another: two of them share "
                  f"{shared:.1f} notes on average (of {size:.1f}).")
     return "**What ours shows.** " + text.strip()
+
+
+READING_WORDS = ("onsets", "partials", "low", "high", "texture", "sparse")
+"""The words :func:`layer_readings` counts in the readings of :func:`map_reading`."""
+
+
+def layer_readings(
+    readings: Sequence[tuple[int, int, str]], active: dict[int, float]
+) -> tuple[str, str]:
+    """The heard maps' readings counted per layer, beside Choi et al.'s findings.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        readings: ``(depth, map, reading)`` of every map heard (:func:`map_reading`).
+        active: Per depth (1, 2, ...), the share of positions where the maps are active.
+
+    Returns:
+        ``(table, summary)`` in Markdown: a table of counts per layer, and one bullet
+        per group of layers with the paper's reading beside ours, then a sparsity
+        bullet.
+    """
+    depths = sorted(active)
+
+    def count(layers, word):
+        return sum(word in r for d, _, r in readings if d in layers)
+
+    def heard(layers):
+        return sum(d in layers for d, _, _ in readings)
+
+    rows = ["| layer | maps heard | onset-like | partial-like | low register "
+            "| high register | texture-like | sparse | active positions (all maps) |",
+            "|---" * 9 + "|"]
+    for d in depths:
+        counts = " | ".join(str(count([d], w)) for w in READING_WORDS)
+        rows.append(f"| {d} | {heard([d])} | {counts} | {active[d]:.0%} |")
+    sparser = all(active[b] <= active[a] for a, b in zip(depths, depths[1:]))
+    if sparser:
+        sparsity = ("the share of active positions falls at every layer, as the "
+                    "paper's sparser deep layers.")
+    else:
+        sparsity = ("the share of active positions does not fall at every layer; the "
+                    "paper saw activations grow sparser in the deep layers.")
+    bullets = [
+        "- **Layer 1** (the paper: onset detectors and suppressors): "
+        f"{count([1], 'onsets')} of {heard([1])} maps heard read as onset-like, "
+        f"{count([1], 'partials')} as sustained partials.",
+        "- **Layers 2-3** (the paper: onsets, bass notes, harmonic components, the "
+        f"melody, a kick-drum extractor): of {heard([2, 3])} maps, "
+        f"{count([2, 3], 'onsets')} onset-like, {count([2, 3], 'low')} low register, "
+        f"{count([2, 3], 'partials')} sustained partials.",
+        "- **Layer 4** (the paper: lowest notes, line erasers, sparser activations): "
+        f"{count([4], 'low')} of {heard([4])} low register; "
+        f"{active.get(4, float('nan')):.0%} of positions active, against "
+        f"{active[depths[0]]:.0%} in layer {depths[0]}.",
+        f"- **Layer 5** (the paper: textures): {count([5], 'texture')} of {heard([5])} "
+        "maps read as smeared, texture-like.",
+        "- **Sparsity**: " + sparsity,
+    ]
+    return "\n".join(rows), "\n".join(bullets)

@@ -117,3 +117,22 @@ def test_pair_correlations_in_chunks_equal_all_at_once():
     pairs = [(i, j) for i in range(10) for j in range(i + 1, 10)]
     np.testing.assert_allclose(au._pair_r(Z, pairs, chunk=4), au._pair_r(Z, pairs, chunk=1000),
                                rtol=1e-6, atol=1e-7)
+
+
+def test_layer_readings_count_the_words_per_layer_and_read_the_sparsity():
+    readings = [(1, 0, "onsets, vertical lines, sparse"), (1, 3, "sustained partials, horizontal lines"),
+                (2, 1, "onsets, vertical lines, low register"), (3, 2, "low register"),
+                (4, 0, "low register, sparse"), (4, 1, "high register"),
+                (5, 0, "smeared, texture-like"), (5, 2, "close to the original's balance")]
+    active = {1: 0.6, 2: 0.5, 3: 0.5, 4: 0.3, 5: 0.2}
+    table, summary = au.layer_readings(readings, active)
+    rows = table.splitlines()
+    assert rows[2] == "| 1 | 2 | 1 | 1 | 0 | 0 | 0 | 1 | 60% |"
+    assert rows[5] == "| 4 | 2 | 0 | 0 | 1 | 1 | 0 | 1 | 30% |"
+    assert "1 of 2 maps heard read as onset-like, 1 as sustained partials" in summary
+    assert "of 2 maps, 1 onset-like, 2 low register, 0 sustained partials" in summary
+    assert "1 of 2 low register; 30% of positions active, against 60% in layer 1" in summary
+    assert "1 of 2 maps read as smeared" in summary
+    assert "falls at every layer" in summary
+    _, rising = au.layer_readings(readings, {**active, 3: 0.55})
+    assert "does not fall at every layer" in rising
