@@ -370,11 +370,19 @@ def _pairs(factors: np.ndarray, f: int) -> list[tuple[int, int]]:
             if factors[i, f] != factors[j, f] and np.array_equal(factors[i, others], factors[j, others])]
 
 
-def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
-    """Pearson correlation of each pair's outputs, per map: ``(n_pairs, n_maps)`` (NaN: a constant output)."""
+def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]], chunk: int = 128):
+    """Pearson correlation of each pair's outputs, per map: ``(n_pairs, n_maps)``.
+
+    NaN marks a constant output.
+
+    The pairs are taken ``chunk`` at a time, so that memory does not grow with their
+    number (the baseline of 224 signals has 14,112 pairs).
+    """
     U = _standardised_rows(Z.reshape(Z.shape[0], Z.shape[1], -1))
     i, j = np.array(pairs).T
-    return np.einsum("pmk,pmk->pm", U[i], U[j])
+    parts = [np.einsum("pmk,pmk->pm", U[i[s : s + chunk]], U[j[s : s + chunk]])
+             for s in range(0, len(i), chunk)]
+    return np.concatenate(parts)
 
 
 def _summarise(r: np.ndarray) -> dict:
@@ -383,6 +391,12 @@ def _summarise(r: np.ndarray) -> dict:
     per_pair = np.nanmean(r[defined], axis=1) if defined.any() else np.array([np.nan])
     return {"mean": float(np.mean(per_pair)), "std": float(np.std(per_pair)), "n_pairs": int(defined.sum()),
             "n_undefined": int(np.isnan(r).sum())}
+
+
+def _pairs_all_differ(factors: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of signals that differ in every factor (the invariance baseline)."""
+    return [(i, j) for i, j in combinations(range(len(factors)), 2)
+            if np.all(factors[i] != factors[j])]
 
 
 def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
@@ -395,7 +409,12 @@ def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) ->
     return pairs
 
 
-def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) -> dict[str, dict]:
+def pair_correlations(
+    Z: np.ndarray,
+    factors: np.ndarray,
+    names: Sequence[str],
+    baseline: str | None = None,
+) -> dict[str, dict]:
     """Average correlation between outputs of signal pairs that differ in exactly one factor.
 
     For each factor (e.g. ``"instrument", "chord", "key"``), every pair of signals that differ in
@@ -411,10 +430,13 @@ def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
         Z: ``(n_signals, n_maps, ...)``: each signal's outputs, one per map (any trailing shape).
         factors: ``(n_signals, n_factors)`` integer level of each factor for each signal.
         names: The factors' names, in column order.
+        baseline: If given, the name of one more entry: the same average over the pairs
+            that differ in **every** factor, what a change of everything at once does
+            (the baseline a one-factor change is read against).
 
     Returns:
         ``{name: {"mean", "std" (over pairs, of each pair's mean over maps), "n_pairs",
-        "n_undefined"}}``.
+        "n_undefined"}}``, and ``baseline``'s entry when asked.
 
     Raises:
         ValueError: Shapes that disagree, or a factor with no pair that differs in it alone.
@@ -423,6 +445,8 @@ def pair_correlations(Z: np.ndarray, factors: np.ndarray, names: Sequence[str]) 
     if Z.ndim < 2:
         raise ValueError(f"Z must be (n_signals, n_maps, ...), got {Z.shape}")
     pairs = _check_factors(Z.shape[0], factors, names)
+    if baseline is not None:
+        names, pairs = [*names, baseline], [*pairs, _pairs_all_differ(factors)]
     return {name: _summarise(_pair_r(Z, p)) for name, p in zip(names, pairs)}
 
 
@@ -434,6 +458,7 @@ def invariance_correlations(
     factors: np.ndarray,
     names: Sequence[str],
     batch_size: int = 32,
+    baseline: str | None = None,
 ) -> dict[str, dict]:
     """:func:`pair_correlations` of the deconvolved maps ``maps`` of block ``depth``, one map at a time.
 
@@ -448,9 +473,12 @@ def invariance_correlations(
         maps: Which maps.
         factors, names: As for :func:`pair_correlations`.
         batch_size: As for :func:`deconvolve_maps`.
+        baseline: As for :func:`pair_correlations`.
     """
     factors = np.asarray(factors)
     pairs = _check_factors(int(forward.maps[0].shape[0]), factors, names)
+    if baseline is not None:
+        names, pairs = [*names, baseline], [*pairs, _pairs_all_differ(factors)]
     r = {name: [] for name in names}
     for m in maps:
         Z = deconvolve_maps(forward, kernels, depth, [m], batch_size=batch_size)
@@ -550,3 +578,236 @@ def picture_measures(A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: f
     along_frequency = np.abs(np.diff(A, axis=0)).sum()
     fill = float(np.mean(A >= A.max() * 10 ** (-top_db / 20)))
     return {"centroid_hz": centroid, "edge_ratio": float(along_time / max(along_frequency, 1e-30)), "fill": fill}
+
+
+# --------------------------------------------------------------------------------------
+# Readings: what a heard map seems to select, and what the invariance curves show
+# --------------------------------------------------------------------------------------
+
+
+def map_reading(m: dict[str, float], ref: dict[str, float]) -> str:
+    """A phrase from a heard map's :func:`picture_measures`, against the original's.
+
+    Ratios to the original's (``ref``): edge ratio above 1.25 reads "onsets, vertical
+    lines", below 0.8 "sustained partials, horizontal lines"; centroid below 0.6 "low
+    register", above 1.6 "high register"; fill above 2 "smeared, texture-like", below
+    0.5 "sparse". The thresholds are the book's. Measure both on the same kind of signal
+    (chapter 9: the spectrogram of what is played).
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    if np.isnan(m["centroid_hz"]):
+        return "silent"
+    c, e = m["centroid_hz"] / ref["centroid_hz"], m["edge_ratio"] / ref["edge_ratio"]
+    f = m["fill"] / ref["fill"]
+    parts = (["onsets, vertical lines"] if e > 1.25
+             else ["sustained partials, horizontal lines"] if e < 0.8 else [])
+    parts += ["low register"] if c < 0.6 else ["high register"] if c > 1.6 else []
+    parts += ["smeared, texture-like"] if f > 2 else ["sparse"] if f < 0.5 else []
+    return ", ".join(parts) or "close to the original's balance"
+
+
+def invariance_record(
+    invariance: dict, names: Sequence[str], baseline: str = "all three"
+) -> dict:
+    """The ``"invariance"`` extra of chapter 9's record, which chapter 10 reads.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        invariance: ``{depth: pair_correlations(...)}``, depth 0 the input spectrograms.
+        names: The factors.
+        baseline: The baseline's entry name (pairs that differ in every factor).
+
+    Returns:
+        ``{"layers": [1, ...], <factor>: [mean per layer],
+        "input": {factor: mean} | None, "std": {factor: [sd over pairs per layer]},
+        "n_pairs": {factor: n}, "baseline": [mean per layer] | None,
+        "baseline_std": [...] | None, "baseline_input": mean | None,
+        "baseline_pairs": n | None}``.
+    """
+    layers = [d for d in sorted(invariance) if d > 0]
+    first = invariance[layers[0]]
+    has_base = baseline in first
+
+    def per_layer(name, key):
+        return [round(invariance[d][name][key], 4) for d in layers]
+
+    out = {"layers": layers, **{n: per_layer(n, "mean") for n in names}}
+    out["input"] = ({n: round(invariance[0][n]["mean"], 4) for n in names}
+                    if 0 in invariance else None)
+    out["std"] = {n: per_layer(n, "std") for n in names}
+    out["n_pairs"] = {n: first[n]["n_pairs"] for n in names}
+    out["baseline"] = per_layer(baseline, "mean") if has_base else None
+    out["baseline_std"] = per_layer(baseline, "std") if has_base else None
+    out["baseline_input"] = (round(invariance[0][baseline]["mean"], 4)
+                             if has_base and 0 in invariance else None)
+    out["baseline_pairs"] = first[baseline]["n_pairs"] if has_base else None
+    return out
+
+
+def _key_clause(layers, key_least, key_most) -> str:
+    n = len(layers)
+    if len(key_least) == n:
+        return ("A change of key changes the deconvolved outputs least at every layer, "
+                "as in the paper. ")
+    if key_least:
+        listed = ", ".join(map(str, key_least))
+        return ("A change of key changes the deconvolved outputs least at "
+                f"{len(key_least)} of the {n} layers (layer {listed}); the paper found "
+                "it so at every depth. ")
+    return ("At no layer does a change of key change the deconvolved outputs least "
+            f"(the paper: at every depth); it changes them most at {len(key_most)} of "
+            f"the {n} layers. ")
+
+
+def _depth_clause(mean, names, first, last) -> str:
+    spread = {d: max(mean[d].values()) - min(mean[d].values()) for d in (first, last)}
+    text = (f"The spread between the one-factor curves is {spread[first]:.3f} at layer "
+            f"{first} and {spread[last]:.3f} at layer {last} "
+            + ("(they draw together with depth, as in the paper). "
+               if spread[last] < spread[first]
+               else "(they do not draw together with depth, unlike the paper). "))
+    rise = {f: mean[last][f] > mean[first][f]
+            for f in ("chord", "instrument") if f in names}
+    if all(rise.values()):
+        return text + ("Chord and instrument changes matter less at layer "
+                       f"{last} than at layer {first} (their correlations rise), as "
+                       "the paper found. ")
+    if not any(rise.values()):
+        return text + ("Chord and instrument changes matter more at layer "
+                       f"{last} than at layer {first} (their correlations fall), "
+                       "unlike the paper, where they mattered less with depth. ")
+    up = [f for f, r in rise.items() if r][0]
+    down = [f for f, r in rise.items() if not r][0]
+    return text + (f"With depth, {up} changes matter less and {down} changes more; the "
+                   "paper found both mattering less. ")
+
+
+def _baseline_clause(mean, names, layers, base) -> str:
+    first, last, n = layers[0], layers[-1], len(layers)
+    parts = []
+    for f in names:
+        above = [d for d in layers if mean[d][f] > base[d]]
+        if not above:
+            parts.append(f"the {f} curve lies at or below it at every layer, so a {f} "
+                         "change alone alters the outputs as much as a change of "
+                         "everything")
+            continue
+        gap = [mean[d][f] - base[d] for d in above]
+        where = "every layer" if len(above) == n else f"{len(above)} of {n} layers"
+        parts.append(f"the {f} curve lies above it at {where} (by {min(gap):.3f} to "
+                     f"{max(gap):.3f})")
+    return ("Against the baseline, pairs that differ in all three factors (correlation "
+            f"{base[first]:.3f} at layer {first}, {base[last]:.3f} at layer {last}): "
+            + "; ".join(parts) + ". ")
+
+
+def invariance_sentence(
+    invariance: dict,
+    names: Sequence[str],
+    chord_notes: Sequence[set] | None = None,
+    baseline: str = "all three",
+) -> str:
+    """What the invariance curves show, beside Choi et al.'s findings (Markdown).
+
+    The paper found a key change to alter the deconvolved outputs least at every
+    depth, chord and instrument changes to matter less with depth, and the three to draw
+    together at layer 5. The sentence checks each on ``invariance`` (``{depth: {factor:
+    {"mean", ...}}}``, depth 0 the input), and reads each one-factor curve against the
+    baseline of pairs that differ in every factor, when it was measured: a factor whose
+    pairs correlate no more than the baseline's changes the outputs as much as a change
+    of everything.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        invariance: As above (a ``baseline`` entry per depth is optional).
+        names: The factors, e.g. ``("instrument", "chord", "key")``; must include "key".
+        chord_notes: The pitch classes of each chord type used, for the closing remark
+            on how alike they are (``None``: no remark).
+        baseline: The baseline's entry name.
+    """
+    layers = [d for d in sorted(invariance) if d > 0]
+    mean = {d: {n: invariance[d][n]["mean"] for n in names} for d in invariance}
+    most_invariant = {d: max(names, key=lambda n: mean[d][n]) for d in invariance}
+    key_least = [d for d in layers if most_invariant[d] == "key"]
+    key_most = [d for d in layers if min(names, key=lambda n: mean[d][n]) == "key"]
+    text = _key_clause(layers, key_least, key_most)
+    text += _depth_clause(mean, names, layers[0], layers[-1])
+    if all(baseline in invariance[d] for d in layers):
+        base = {d: invariance[d][baseline]["mean"] for d in layers}
+        text += _baseline_clause(mean, names, layers, base)
+    if 0 in invariance:
+        text += ("On the input spectrograms themselves the least change comes from the "
+                 f"{most_invariant[0]}")
+        text += (": a change of key moves every partial of a linear-frequency "
+                 "spectrogram, which a correlation of pictures punishes."
+                 if most_invariant[0] != "key" else " as well.")
+    if chord_notes:
+        notes = [set(c) for c in chord_notes]
+        shared = np.mean([len(a & b) for a, b in combinations(notes, 2)])
+        size = np.mean([len(c) for c in notes])
+        text += (" Our chord types differ little from one another: two of them share "
+                 f"{shared:.1f} notes on average (of {size:.1f}).")
+    return "**What ours shows.** " + text.strip()
+
+
+READING_WORDS = ("onsets", "partials", "low", "high", "texture", "sparse")
+"""The words :func:`layer_readings` counts in the readings of :func:`map_reading`."""
+
+
+def layer_readings(
+    readings: Sequence[tuple[int, int, str]], active: dict[int, float]
+) -> tuple[str, str]:
+    """The heard maps' readings counted per layer, beside Choi et al.'s findings.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        readings: ``(depth, map, reading)`` of every map heard (:func:`map_reading`).
+        active: Per depth (1, 2, ...), the share of positions where the maps are active.
+
+    Returns:
+        ``(table, summary)`` in Markdown: a table of counts per layer, and one bullet
+        per group of layers with the paper's reading beside ours, then a sparsity
+        bullet.
+    """
+    depths = sorted(active)
+
+    def count(layers, word):
+        return sum(word in r for d, _, r in readings if d in layers)
+
+    def heard(layers):
+        return sum(d in layers for d, _, _ in readings)
+
+    rows = ["| layer | maps heard | onset-like | partial-like | low register "
+            "| high register | texture-like | sparse | active positions (all maps) |",
+            "|---" * 9 + "|"]
+    for d in depths:
+        counts = " | ".join(str(count([d], w)) for w in READING_WORDS)
+        rows.append(f"| {d} | {heard([d])} | {counts} | {active[d]:.0%} |")
+    sparser = all(active[b] <= active[a] for a, b in zip(depths, depths[1:]))
+    if sparser:
+        sparsity = ("the share of active positions falls at every layer, as the "
+                    "paper's sparser deep layers.")
+    else:
+        sparsity = ("the share of active positions does not fall at every layer; the "
+                    "paper saw activations grow sparser in the deep layers.")
+    bullets = [
+        "- **Layer 1** (the paper: onset detectors and suppressors): "
+        f"{count([1], 'onsets')} of {heard([1])} maps heard read as onset-like, "
+        f"{count([1], 'partials')} as sustained partials.",
+        "- **Layers 2-3** (the paper: onsets, bass notes, harmonic components, the "
+        f"melody, a kick-drum extractor): of {heard([2, 3])} maps, "
+        f"{count([2, 3], 'onsets')} onset-like, {count([2, 3], 'low')} low register, "
+        f"{count([2, 3], 'partials')} sustained partials.",
+        "- **Layer 4** (the paper: lowest notes, line erasers, sparser activations): "
+        f"{count([4], 'low')} of {heard([4])} low register; "
+        f"{active.get(4, float('nan')):.0%} of positions active, against "
+        f"{active[depths[0]]:.0%} in layer {depths[0]}.",
+        f"- **Layer 5** (the paper: textures): {count([5], 'texture')} of {heard([5])} "
+        "maps read as smeared, texture-like.",
+        "- **Sparsity**: " + sparsity,
+    ]
+    return "\n".join(rows), "\n".join(bullets)

@@ -567,20 +567,26 @@ def draw_labelled(labels: Sequence[int], fraction: float, seed: int = 0) -> np.n
     return np.sort(np.concatenate(chosen))
 
 
-def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int, n_per_genre: int, duration: float | None,
-                    seed: int = 0):
+SYNTHETIC_UNLABELLED_PER_GENRE = 10
+"""Extra clips per genre that :func:`unlabelled_pool` renders on the synthetic set."""
+
+
+def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int | None,
+                    n_per_genre: int, duration: float | None, seed: int = 0):
     """The clips pretraining learns from: the training clips (their labels unused) and, on the synthetic set, more.
 
     The synthetic generator can render as many clips as we like: ``n_extra_per_genre`` further
     clips of each genre, numbered after the labelled set's ``n_per_genre`` (so none of them is a
     validation or test clip). On GTZAN there is nothing more: the pool is the training clips.
+    Left at ``None`` the count follows the data: :data:`SYNTHETIC_UNLABELLED_PER_GENRE`
+    on the synthetic set, 0 on any other.
 
     Notebook: ``08_pretraining.ipynb``.
 
     Args:
         train_clips: The training side (a :class:`~mgr_utils.datasets.ClipSet`).
         dataset: ``"synthetic"`` or ``"gtzan"``.
-        n_extra_per_genre: Extra synthetic clips per genre (0 on GTZAN).
+        n_extra_per_genre: Extra synthetic clips per genre (``None``: by the data).
         n_per_genre: The labelled set's clips per genre (the notebooks' ``N_PER_GENRE``).
         duration: Seconds per extra clip.
         seed: The synthetic set's seed (``SEED``).
@@ -593,12 +599,309 @@ def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int, n_per_gen
     """
     from mgr_utils.datasets import load_synthetic
 
+    if n_extra_per_genre is None:
+        synthetic = dataset == "synthetic"
+        n_extra_per_genre = SYNTHETIC_UNLABELLED_PER_GENRE if synthetic else 0
     _check_int("n_extra_per_genre", n_extra_per_genre, minimum=0)
     if n_extra_per_genre == 0:
         return train_clips
     if dataset != "synthetic":
         raise ValueError(f"extra unlabelled clips exist only for the synthetic set, not {dataset!r}: "
-                         "set N_UNLABELLED_PER_GENRE = 0 (the pool is then the training clips)")
-    every = load_synthetic(n_per_genre=n_per_genre + n_extra_per_genre, duration=duration, seed=seed)
+                         "leave N_UNLABELLED_PER_GENRE = None or set 0 (the pool is "
+                         "then the training clips)")
+    every = load_synthetic(n_per_genre=n_per_genre + n_extra_per_genre,
+                           duration=duration, seed=seed, genres=train_clips.genres)
     extra = [i for i, c in enumerate(every) if int(c.clip_id.rsplit(".", 1)[1]) >= n_per_genre]
     return train_clips + every.subset(extra)
+
+
+# --------------------------------------------------------------------------------------
+# Reading the experiment: paired verdicts per labelled fraction, what stopped each run
+# --------------------------------------------------------------------------------------
+
+SYSTEM_KEYS = {"random": "random_init", "CD-1 RBMs": "pretrained_crbm",
+               "autoencoders": "pretrained_autoencoder"}
+"""The record's system name of each starting point (``<key>_<percent>pct_labels``)."""
+
+
+def system_name(init: str, fraction: float) -> str:
+    """The record's name of one arm at one labelled fraction.
+
+    For example ``"pretrained_crbm_10pct_labels"``.
+
+    Notebook: ``08_pretraining.ipynb``.
+    """
+    return f"{SYSTEM_KEYS.get(init, init)}_{round(fraction * 100)}pct_labels"
+
+
+def _seed_scores(runs, init: str, fraction: float) -> tuple[list[int], list[float]]:
+    rows = sorted((r["seed"], r["test"]["accuracy"]) for r in runs
+                  if r["init"] == init and r["fraction"] == fraction)
+    return [s for s, _ in rows], [a for _, a in rows]
+
+
+def fraction_comparisons(
+    runs, baseline: str = "random", n_classes: int = 10
+) -> list[dict]:
+    """Each pretrained start against ``baseline`` at each fraction, paired by seed.
+
+    Seed ``s`` of both arms fine-tunes on the same labelled clips from the same MLP
+    start, so the arms are compared by their per-seed differences
+    (:func:`mgr_utils.comparison.paired_seeds`), not by each arm's spread.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        runs: One dict per fine-tuning: ``init``, ``fraction``, ``seed``, ``n_labelled``
+            and ``test`` (metrics with ``accuracy``).
+        baseline: The starting point the others are compared with.
+        n_classes: Number of genres: a run whose ``train_accuracy`` (when given) stays
+            below twice chance did not learn, and its fraction is not compared.
+
+    Returns:
+        One comparison per (start, fraction), starts then fractions in the order of
+        ``runs``, each with ``fraction``, ``n_labelled`` and ``init`` added; ``a`` is
+        the pretrained system's record name, ``b`` the baseline's.
+
+    Raises:
+        ValueError: The two arms of a fraction were not run with the same seeds.
+    """
+    from mgr_utils.comparison import learned, not_compared, paired_seeds
+
+    inits = list(dict.fromkeys(r["init"] for r in runs))
+    fractions = list(dict.fromkeys(r["fraction"] for r in runs))
+    out = []
+    for init in (i for i in inits if i != baseline):
+        for f in fractions:
+            seeds_a, a = _seed_scores(runs, init, f)
+            seeds_b, b = _seed_scores(runs, baseline, f)
+            if seeds_a != seeds_b:
+                raise ValueError(f"{init!r} and {baseline!r} at fraction {f} ran "
+                                 f"seeds {seeds_a} and {seeds_b}: a paired test needs "
+                                 "the same seeds")
+            c = paired_seeds(a, b, system_name(init, f), system_name(baseline, f))
+            idle = [r for r in runs
+                    if r["fraction"] == f and r["init"] in (init, baseline)
+                    and not learned(r.get("train_accuracy"), n_classes)]
+            if idle:
+                r = idle[0]
+                why = (f"the {r['init']} start, seed {r['seed']}, did not learn in "
+                       "this build (training accuracy "
+                       f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})")
+                c = {**not_compared(c["a"], c["b"], why), "alpha": c["alpha"],
+                     "mean_difference": c["mean_difference"]}
+            n_labelled = next(r["n_labelled"] for r in runs if r["fraction"] == f)
+            out.append({**c, "init": init, "fraction": f, "n_labelled": n_labelled})
+    return out
+
+
+def _p(p) -> str:
+    if p is None:
+        return "no test"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
+def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> str:
+    """The experiment's table (Markdown): each arm's mean ± sd, paired test, verdict.
+
+    Notebook: ``08_pretraining.ipynb``.
+    """
+    inits = list(dict.fromkeys(r["init"] for r in runs))
+    fractions = list(dict.fromkeys(r["fraction"] for r in runs))
+    others = [i for i in inits if i != baseline]
+    head = (["labelled clips"] + [f"{i} start" for i in inits]
+            + [f"{i} − {baseline}: mean difference, paired t-test" for i in others])
+    rows = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for f in fractions:
+        cells = []
+        for i in inits:
+            a = np.asarray(_seed_scores(runs, i, f)[1])
+            sd = a.std(ddof=1) if len(a) > 1 else 0.0
+            cells.append(f"{a.mean():.1%} ± {sd:.1%}")
+        for i in others:
+            c = next(c for c in comparisons if c["init"] == i and c["fraction"] == f)
+            if c["test"] == "not compared":
+                cells.append(f"not compared: {c['reason']}")
+                continue
+            names = {f"{c['a']} ahead": f"{i} ahead",
+                     f"{c['b']} ahead": f"{baseline} ahead"}
+            verdict = names.get(c["verdict"], c["verdict"])
+            cells.append(f"{c['mean_difference'] * 100:+.1f} points, p {_p(c['p'])} "
+                         f"(n = {c['n']} seeds): **{verdict}**")
+        n_lab = next(r["n_labelled"] for r in runs if r["fraction"] == f)
+        rows.append(f"| {n_lab} ({f:.0%}) | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> str:
+    """The chapter's answer, from the paired tests: where pretraining is ahead.
+
+    The claim under test is that pretraining helps most when labels are few; the
+    sentence says where the paired test finds the pretrained start ahead or behind, and
+    what it finds with the fewest labels.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        comparisons: :func:`fraction_comparisons`.
+        init: The pretrained start the sentence is about.
+    """
+    mine = sorted((c for c in comparisons if c["init"] == init),
+                  key=lambda c: c["fraction"])
+    if not mine:
+        return f"No run started from {init}."
+    ahead = [c for c in mine if c["verdict"] == f"{c['a']} ahead"]
+    behind = [c for c in mine if c["verdict"] == f"{c['b']} ahead"]
+
+    def clips(cs):
+        n = [str(c["n_labelled"]) for c in cs]
+        return n[0] if len(n) == 1 else ", ".join(n[:-1]) + " and " + n[-1]
+
+    fewest = mine[0]
+    n_seeds = max(c["n"] for c in mine)
+    p_few = _p(fewest["p"])
+    p_few = p_few if p_few.startswith(("<", "no")) else f"= {p_few}"
+    few = f"with the fewest labels ({fewest['n_labelled']} clips) "
+    if fewest["test"] == "not compared":
+        few += f"the starts are not compared: {fewest['reason']}"
+    else:
+        few += (f"the difference is {fewest['mean_difference'] * 100:+.1f} points, "
+                f"p {p_few} over {fewest['n']} seeds")
+    if not ahead and not behind:
+        return (f"The paired tests cannot tell the {init} start from the random one at "
+                f"any labelled fraction compared (α = {fewest['alpha']}): {few}. With "
+                f"{n_seeds} seeds, these runs do not show that pretraining helps, nor "
+                "that it helps most when labels are few.")
+    parts = []
+    if ahead:
+        parts.append(f"the {init} start is **ahead** of the random one with "
+                     f"{clips(ahead)} labelled clips")
+    if behind:
+        parts.append(f"**behind** it with {clips(behind)} labelled clips")
+    text = "By the paired tests, " + " and ".join(parts) + "; "
+    if fewest in ahead:
+        return text + few + ": pretraining helps with the fewest labels here."
+    return (text + few + ", so these runs do **not** show it helping most where labels "
+            "are fewest.")
+
+
+def stoppers_sentence(runs, max_epochs: int) -> str:
+    """How many fine-tunings early stopping ended, how many the epoch cap, and where.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        runs: As :func:`fraction_comparisons`, each with ``stopped_by`` (from
+            :attr:`mgr_utils.training.TrainResult.stopped_by`).
+        max_epochs: The cap.
+    """
+    capped = [r for r in runs if r["stopped_by"] == "epoch cap"]
+    text = (f"Early stopping ended {len(runs) - len(capped)} of the {len(runs)} "
+            f"fine-tunings; the cap of {max_epochs} epochs ended {len(capped)}")
+    if not capped:
+        return text + "."
+    where = {}
+    for r in capped:
+        where.setdefault(r["fraction"], []).append(r)
+    detail = ", ".join(f"{len(rs)} at {f:.0%} of the labels"
+                       for f, rs in sorted(where.items()))
+    return (text + f" ({detail}): those runs might have improved with more epochs, so "
+            "their comparison is one of budgets as much as of starting points.")
+
+
+def filter_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
+    """How far fine-tuning moved a layer's filters: relative change and cosine.
+
+    The relative change is ``|after - before| / |before|``.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Returns:
+        ``{"relative_change", "cosine"}`` (Frobenius norms over all filters together).
+    """
+    before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
+    if before.shape != after.shape:
+        raise ValueError(f"filters of different shapes: {before.shape}, {after.shape}")
+    norm_b, norm_a = np.linalg.norm(before), np.linalg.norm(after)
+    if norm_b == 0 or norm_a == 0:
+        raise ValueError("the filters before and after must not be all zero")
+    return {"relative_change": float(np.linalg.norm(after - before) / norm_b),
+            "cosine": float(np.sum(before * after) / (norm_b * norm_a))}
+
+
+def filter_change_reading(
+    pretrained: dict[str, float], random: dict[str, float]
+) -> str:
+    """What the filters' movement says, from :func:`filter_change` of both starts.
+
+    Below 10 % of their norm the pretrained filters "barely moved" (fine-tuning kept
+    what the pool taught); at or above 100 % fine-tuning moved them by more than their
+    own size, and the reading is that it rewrote them: a pretrained start then matters
+    as a starting point, not as the final filters. In between, the cosine says whether
+    their direction survived (0.9 or more). Returns Markdown.
+
+    Notebook: ``08_pretraining.ipynb``.
+    """
+    c, cos = pretrained["relative_change"], pretrained["cosine"]
+    c_r = random["relative_change"]
+    head = (f"Fine-tuning moved the pretrained filters by {c:.0%} of their norm "
+            f"(cosine similarity before/after {cos:.2f}); the randomly started filters "
+            f"moved by {c_r:.0%} of theirs. ")
+    if c < 0.1:
+        reading = ("The pretrained filters **barely moved**: the labelled clips "
+                   "changed little of what the unlabelled pool taught them.")
+    elif c >= 1.0:
+        reading = ("The pretrained filters **did not survive fine-tuning as they "
+                   "were**: they moved by more than their own size, so what the pool "
+                   "taught them is a starting point that the labelled clips rewrote, "
+                   "not the filters the network ends with.")
+    elif cos >= 0.9:
+        reading = ("The pretrained filters moved but **kept their direction**: "
+                   "fine-tuning adjusted what the pool taught rather than replacing "
+                   "it.")
+    else:
+        reading = ("The pretrained filters **changed substantially** and turned away "
+                   "from where they started: fine-tuning reshaped what the pool "
+                   "taught.")
+    relative = ("less than" if c < 0.8 * c_r
+                else "more than" if c > 1.25 * c_r else "about as much as")
+    return head + reading + f" They moved {relative} the randomly started ones."
+
+
+def fractions_extra(
+    runs, comparisons: list[dict], n_test: int, baseline: str = "random"
+) -> dict:
+    """The ``"fractions"`` extra of chapter 8's record, which chapter 10 reads.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Returns:
+        ``{"labelled", "labels", "fractions", "seeds", "n_test", "random", "pretrained",
+        ["autoencoder"], "comparisons"}``: each arm's ``{"mean", "std", "seeds"}`` per
+        fraction (``seeds``: the per-seed accuracies), and one paired comparison per
+        fraction of the CD-1 start (``"comparisons"``, fractions in order) and, if run,
+        of the autoencoders' (``"comparisons_autoencoder"``).
+    """
+    fractions = list(dict.fromkeys(r["fraction"] for r in runs))
+    n_lab = [next(r["n_labelled"] for r in runs if r["fraction"] == f)
+             for f in fractions]
+
+    def curve(init):
+        a = [np.asarray(_seed_scores(runs, init, f)[1]) for f in fractions]
+        return {"mean": [float(x.mean()) for x in a],
+                "std": [float(x.std(ddof=1)) if len(x) > 1 else 0.0 for x in a],
+                "seeds": [[float(v) for v in x] for x in a]}
+
+    inits = set(r["init"] for r in runs)
+    out = {"labelled": n_lab,
+           "labels": [f"{n} labelled clips ({f:.0%})"
+                      for n, f in zip(n_lab, fractions)],
+           "fractions": fractions, "seeds": len(set(r["seed"] for r in runs)),
+           "n_test": int(n_test), "random": curve(baseline),
+           "pretrained": curve("CD-1 RBMs"),
+           "comparisons": [c for c in comparisons if c["init"] == "CD-1 RBMs"]}
+    if "autoencoders" in inits:
+        out["autoencoder"] = curve("autoencoders")
+        out["comparisons_autoencoder"] = [c for c in comparisons
+                                          if c["init"] == "autoencoders"]
+    return out

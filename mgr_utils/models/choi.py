@@ -13,6 +13,21 @@ from mgr_utils.models.common import seed_weights
 N_BLOCKS = 5
 """Conv + max-pool blocks of Choi's network ([P])."""
 
+REPORTED = {
+    "value": 0.75,
+    "metric": "accuracy",
+    "dataset": "in-house Naver Music set, 3 genres (ballad, dance, hip-hop), "
+               "8,000 songs",
+    "protocol": "4 s excerpts; 6,600/700/700 songs; 'at the end of training', split "
+                "not stated",
+    "source": "Choi, Fazekas & Sandler 2016 (arXiv:1607.02444)",
+    "sureness": "paper",
+}
+"""The paper's number as chapter 9 records it beside ours (not comparable with ours).
+
+Notebook: ``09_auralisation.ipynb``.
+"""
+
 
 def _check_arguments(input_shape, filters, dense_units, dropout, conv_dropout) -> None:
     """Raise a ValueError naming the first argument of :func:`choi_cnn` that cannot work."""

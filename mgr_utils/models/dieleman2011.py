@@ -12,6 +12,22 @@ from keras import layers
 
 from mgr_utils.models.common import seed_weights
 
+REPORTED = {
+    "value": 0.30,
+    "metric": "accuracy",
+    "dataset": "Million Song Dataset, genre classes derived from tags",
+    "protocol": "unknown; not comparable with GTZAN",
+    "sureness": "unverified",
+    "source": "the survey's §4.2 ('about 30 %', and that pretraining made genre "
+              "recognition worse); no text of Dieleman et al. 2011 was found, so "
+              "neither the number nor any gain or loss from pretraining on genres is "
+              "verified",
+}
+"""The paper's genre accuracy as recorded beside ours (chapter 8), and how unsure it is.
+
+Notebook: ``08_pretraining.ipynb``.
+"""
+
 
 def dieleman_cnn(
     input_shape: tuple[int, int] = (64, 24),
