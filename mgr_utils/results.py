@@ -133,8 +133,7 @@ def record_result(
         if reported["sureness"] not in SURENESS:
             raise ValueError(f"reported sureness must be one of {list(SURENESS)}, got {reported['sureness']!r}")
     path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
-    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {},
-                                                 "comparisons": []}
+    record = _read_or_new(path, chapter)
     record["systems"][system] = {
         **_jsonable(metrics),
         "dataset": dataset,
@@ -167,7 +166,7 @@ def record_comparison(
     if missing:
         raise ValueError(f"a comparison needs {sorted(missing)} too")
     path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
-    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record = _read_or_new(path, chapter)
     same = (comparison["a"], comparison["b"], comparison["test"])
     kept = [c for c in record.get("comparisons", []) if (c["a"], c["b"], c["test"]) != same]
     record["comparisons"] = kept + [_jsonable(comparison)]
@@ -267,7 +266,7 @@ def record_run(chapter: str, run: dict[str, Any], results_dir: str | Path | None
     :func:`mgr_utils.notebook.report_run`).
     """
     path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
-    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record = _read_or_new(path, chapter)
     record["run"] = _jsonable(run)
     write_json_atomic(path, record)
     WRITE_LOG.append(path.resolve())
@@ -283,11 +282,18 @@ def record_extra(chapter: str, name: str, value: Any, results_dir: str | Path | 
     Notebook: ``07_raw_audio.ipynb`` (read in ``10_results.ipynb``).
     """
     path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
-    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record = _read_or_new(path, chapter)
     record.setdefault("extras", {})[name] = _jsonable(value)
     write_json_atomic(path, record)
     WRITE_LOG.append(path.resolve())
     return path
+
+
+def _read_or_new(path: Path, chapter: str) -> dict[str, Any]:
+    """The chapter's record, or a new one: every record has ``systems`` and ``comparisons``."""
+    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record.setdefault("comparisons", [])
+    return record
 
 
 def _read(path: Path) -> dict[str, Any]:
