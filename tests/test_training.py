@@ -130,6 +130,31 @@ def test_restore_best_without_patience_runs_all_epochs():
     assert res.epochs_run == 4 and res.best_epoch == 1
 
 
+def test_the_log_is_one_table_and_says_how_the_training_ended(capsys):
+    # Early stopping (see above: best epoch 1, stop after epoch 3): one printed block, a row per
+    # epoch, the kept epoch marked, and the sentence names the stop and the restored epoch.
+    X, y = _blobs()
+    res = train(_linear(), X, y, X, 1 - y, epochs=20, batch_size=16, lr=0.05, patience=2)
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    assert [line.split()[0] for line in lines[1:4]] == ["1", "2", "3"]
+    assert lines[1].endswith(" *") and not lines[2].endswith("*")
+    assert len(lines) == 5 and "Epoch" not in out and "step" not in out
+    assert "Stopped early after epoch 3 of at most 20" in lines[4]
+    assert "weights of epoch 1" in lines[4]
+    assert len(res.epoch_seconds) == 3 and all(t > 0 for t in res.epoch_seconds)
+    assert res.stopped_early
+
+    # The epoch cap: verbose=1 prints the sentence only, verbose=0 nothing.
+    res = train(_linear(), X, y, X, y, epochs=2, batch_size=16, lr=0.05, verbose=1)
+    out = capsys.readouterr().out
+    assert out.startswith("Ran to the epoch cap, 2 epochs.") and len(out.splitlines()) == 1
+    assert not res.stopped_early
+    train(_linear(), X, y, X, y, epochs=2, batch_size=16, lr=0.05, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
 def test_training_learns_and_reports_timing():
     X, y = _blobs(n=128)
     m = _linear()
