@@ -427,10 +427,12 @@ def test_render_builds_site_and_fails_on_sphinx_warning(tmp_path, tiny_book):
 # ------------------------------------------------------------------------------ sync and check
 
 INSTALL = (
-    "# Colab only: install the book's package from its repository. TensorFlow and Keras are left as Colab ships them.\n"
+    "# Colab only: install the book's package, keeping Colab's own TensorFlow and Keras.\n"
     "import sys\n"
+    "\n"
     'if "google.colab" in sys.modules:\n'
-    '    %pip install --quiet "mgr-cnn-book @ git+https://github.com/someone/fork@dev"'
+    '    repository = "git+https://github.com/someone/fork@dev"\n'
+    '    %pip install --quiet "mgr-cnn-book @ {repository}"'
 )
 BADGE = (
     "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
