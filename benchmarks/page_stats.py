@@ -26,7 +26,13 @@ import argparse
 import json
 from pathlib import Path
 
-HIDDEN_TAGS = {"remove-input", "remove-cell", "hide-input", "hide-cell", "injected-parameters"}
+HIDDEN_TAGS = {
+    "remove-input",
+    "remove-cell",
+    "hide-input",
+    "hide-cell",
+    "injected-parameters",
+}
 MAX_LINE = 88
 
 
@@ -80,7 +86,9 @@ def _mb(n: int | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("build", nargs="?", default="_build", help="build folder (_build)")
+    parser.add_argument(
+        "build", nargs="?", default="_build", help="build folder (_build)"
+    )
     args = parser.parse_args(argv)
     build = Path(args.build)
     rows = chapter_stats(build)

@@ -23,7 +23,7 @@ def _decode_player(player) -> tuple[str, np.ndarray, int]:
 
 
 def _log_spectrum(y: np.ndarray, n_fft: int = 1024) -> np.ndarray:
-    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::n_fft // 2]
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[:: n_fft // 2]
     power = np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)) ** 2
     return 10 * np.log10(power.mean(axis=0) + 1e-10)
 
@@ -32,8 +32,12 @@ def test_the_player_embeds_an_mp3_that_decodes_to_the_same_clip():
     y = render("rock", seed=3, duration=4.0)
     mime, z, sr = _decode_player(audio_player(y, SR))
     assert mime == "audio/mpeg" and sr == SR
-    assert len(z) == len(y)  # libsndfile's decoder removes the encoder's delay and padding
-    ref = y * (0.99 / np.abs(y).max())  # the player normalises the peak, as IPython's does
+    assert len(z) == len(
+        y
+    )  # libsndfile's decoder removes the encoder's delay and padding
+    ref = y * (
+        0.99 / np.abs(y).max()
+    )  # the player normalises the peak, as IPython's does
     # Waveforms agree closely (a perceptual codec is not sample-exact: about 20 dB SNR here),
     # and the long-term spectrum agrees within 3 dB wherever it is within 50 dB of its peak.
     assert np.corrcoef(ref, z)[0, 1] > 0.97
@@ -62,7 +66,9 @@ def test_report_run_prints_one_sentence_and_records_the_run(tmp_path, capsys):
 
     assert report_run("99_test", tmp_path) is None
     out = capsys.readouterr().out
-    sentence = [line for line in out.splitlines() if line.startswith("This page ran in")]
+    sentence = [
+        line for line in out.splitlines() if line.startswith("This page ran in")
+    ]
     assert len(sentence) == 1 and sentence[0].endswith(".")
     assert "{" not in out and "peak_memory_mb" not in out
     record = json.loads(next(tmp_path.rglob("*.json")).read_text())
@@ -70,9 +76,17 @@ def test_report_run_prints_one_sentence_and_records_the_run(tmp_path, capsys):
 
 
 def test_run_sentence():
-    run = {"seconds": 48.84, "machine": "2-core CPU",
-           "peak_memory_mb": {"kernel": 600.0, "workers": 0.0, "total": 812.4}}
-    assert run_sentence(run) == "This page ran in 48.8 s on a 2-core CPU, peak memory 812 MB."
+    run = {
+        "seconds": 48.84,
+        "machine": "2-core CPU",
+        "peak_memory_mb": {"kernel": 600.0, "workers": 0.0, "total": 812.4},
+    }
+    assert (
+        run_sentence(run)
+        == "This page ran in 48.8 s on a 2-core CPU, peak memory 812 MB."
+    )
     run["peak_memory_mb"] = {"kernel": 1900.0, "workers": 512.0, "total": 2412.0}
-    assert run_sentence(run) == ("This page ran in 48.8 s on a 2-core CPU, peak memory 2.4 GB "
-                                 "(kernel 1.9 GB, worker processes 512 MB).")
+    assert run_sentence(run) == (
+        "This page ran in 48.8 s on a 2-core CPU, peak memory 2.4 GB "
+        "(kernel 1.9 GB, worker processes 512 MB)."
+    )
