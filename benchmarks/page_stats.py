@@ -1,6 +1,6 @@
 """How much code each chapter of a built book shows, and how heavy its page is.
 
-For each chapter of a built book (the executed notebooks in ``<build>/executed`` and the pages in
+For each chapter of a built book (the executed notebooks in ``<build>/executed/notebooks`` and the pages in
 ``<build>/html/notebooks``) this prints:
 
 * ``code chars``: characters of the code shown, i.e. the sources of the code cells that are not
@@ -64,7 +64,7 @@ def tree_size(folder: Path, skip: str | None = None) -> int:
 def chapter_stats(build: Path) -> list[dict]:
     """One row per executed chapter: name, code characters, long lines, HTML bytes."""
     rows = []
-    for notebook in sorted((build / "executed").glob("[0-9][0-9]_*.ipynb")):
+    for notebook in sorted((build / "executed").rglob("[0-9][0-9]_*.ipynb")):
         sources = shown_code(notebook)
         lines = [line for src in sources for line in src.splitlines()]
         page = build / "html" / "notebooks" / f"{notebook.stem}.html"
