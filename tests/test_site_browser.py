@@ -183,12 +183,15 @@ def media_problems(driver, base_url: str, html_dir: Path, entry: str, min_figure
 
 _NAV_JS = """
 const side = document.querySelector('.bd-sidebar-primary') || document;
-const links = Array.from(side.querySelectorAll('nav a.reference.internal, nav a'));
-const h1 = document.querySelector('main h1, article h1, h1');
+const links = Array.from(side.querySelectorAll('nav a'));
+const h1 = document.querySelector('article h1') || document.querySelector('main h1');
 return {
-    nav: links.map(a => ({href: a.getAttribute('href') || '', text: a.textContent.trim()})),
+    nav: links.map(a => ({
+        href: a.getAttribute('href') || '',
+        current: a.classList.contains('current'),
+        text: a.textContent.trim(),
+    })),
     h1: h1 ? h1.textContent.trim() : '',
-    title: document.title,
 };
 """
 
@@ -204,7 +207,11 @@ def numbering_problems(driver, base_url: str, chapters: list[str]) -> list[str]:
         driver.get(f"{base_url}{entry}.html")
         page = driver.execute_script(_NAV_JS)
         name = entry.rsplit("/", 1)[-1]
-        texts = [a["text"] for a in page["nav"] if a["href"].split("#")[0].endswith(f"{name}.html")]
+        texts = [
+            a["text"]
+            for a in page["nav"]
+            if a["current"] or a["href"].split("#")[0].endswith(f"{name}.html")
+        ]
         if not texts:
             problems.append(f"{entry}: not in the navigation")
         elif not any(t.startswith(f"{k}. ") or t.startswith(f"{k}.\xa0") for t in texts):
