@@ -221,6 +221,26 @@ def numbering_problems(driver, base_url: str, chapters: list[str]) -> list[str]:
     return problems
 
 
+_SCROLLING_CODE_JS = """
+const limit = arguments[0];
+return Array.from(document.querySelectorAll('div.cell_input pre'))
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .filter(p => Math.max(...p.textContent.split('\\n').map(l => l.length)) <= limit)
+    .map(p => p.textContent.split('\\n')[0].slice(0, 60));
+"""
+
+
+def scrolling_code(driver, base_url: str, entry: str, width: int = 1280, limit: int = 88) -> list[str]:
+    """Code cells of a page whose lines all fit in ``limit`` characters but still scroll sideways.
+
+    The window is ``width`` pixels wide (a laptop screen); the first line of each such cell is
+    returned. book/_static/book.css sizes code so that 88 characters fit there.
+    """
+    driver.set_window_size(width, 900)
+    driver.get(f"{base_url}{entry}.html")
+    return driver.execute_script(_SCROLLING_CODE_JS, limit)
+
+
 def colab_links(driver, base_url: str, entry: str) -> list[str]:
     """Every link of a page that points into Colab (badge and launch button)."""
     from selenium.webdriver.common.by import By
@@ -358,6 +378,16 @@ def test_chapters_are_numbered_in_reading_order(browser, book_root, request):
     built, url = request.getfixturevalue("site")
     problems = numbering_problems(browser, url, chapters)
     assert not problems, "\n".join(problems)
+
+
+def test_code_of_88_characters_fits_without_scrolling(browser, book_root, request):
+    chapters = [book.relpath(book_root, nb)[: -len(".ipynb")] for nb in book.toc_notebooks(book_root)]
+    if not chapters:
+        pytest.skip("no chapter exists yet")
+    built, url = request.getfixturevalue("site")
+    problems = {entry: scrolling_code(browser, url, entry) for entry in chapters}
+    problems = {k: v for k, v in problems.items() if v}
+    assert not problems, f"code cells within 88 characters that scroll at 1280 px: {problems}"
 
 
 def test_every_chapter_has_a_media_expectation(book_root):
