@@ -74,13 +74,18 @@ def badge_source(repo: Repository, notebook_relpath: str) -> str:
 
 
 def install_source(repo: Repository) -> str:
-    """Source of the Colab-only install cell (leaves Colab's TensorFlow and Keras alone)."""
+    """Source of the Colab-only install cell (leaves Colab's TensorFlow and Keras alone).
+
+    Every line fits in 88 characters and the cell is as ``ruff format`` leaves it, so formatting
+    the notebooks never makes them drift from what ``sync`` writes.
+    """
     return (
-        "# Colab only: install the book's package from its repository. "
-        "TensorFlow and Keras are left as Colab ships them.\n"
+        "# Colab only: install the book's package, keeping Colab's own TensorFlow and Keras.\n"
         "import sys\n"
+        "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "{PACKAGE_NAME} @ git+{repo.url}@{repo.branch}"'
+        f'    repository = "git+{repo.url}@{repo.branch}"\n'
+        f'    %pip install --quiet "{PACKAGE_NAME} @ {{repository}}"'
     )
 
 

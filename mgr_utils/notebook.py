@@ -52,14 +52,59 @@ def setup(seed: int = 0, tensorflow: bool = False) -> None:
     print(" | ".join(f"{k} {v}" for k, v in versions.items()))
 
 
+AUDIO_QUALITY = 0.2
+"""Variable-bit-rate quality of the embedded MP3s, 0 (best) to 1 (smallest): LAME's ``-V 2``.
+
+LAME's ``-V 2`` is the setting its authors recommend as transparent (no difference a listener
+hears) for most music; for the book's mono 22,050 Hz clips it is 55-75 kbit/s, a fifth of the
+16-bit PCM it replaces (353 kbit/s).
+"""
+
+
+def encode_mp3(y: np.ndarray, sr: int, quality: float = AUDIO_QUALITY, normalize: bool = True) -> bytes:
+    """``y`` as MP3 bytes (mono, variable bit rate; libsndfile's LAME encoder through soundfile).
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        y: Mono audio, ``(n_samples,)``.
+        sr: Sampling rate in Hz (MP3 takes 8 to 48 kHz).
+        quality: 0 (best) to 1 (smallest); see :data:`AUDIO_QUALITY`.
+        normalize: Scale the peak to 0.99 (as IPython's ``Audio`` does); otherwise clip to [-1, 1].
+    """
+    import io
+
+    import soundfile as sf
+
+    y = np.asarray(y, dtype=np.float32).reshape(-1)
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if normalize and peak > 0:
+        y = y * (0.99 / peak)
+    y = np.clip(y, -1.0, 1.0)
+    buf = io.BytesIO()
+    sf.write(buf, y, int(sr), format="MP3", subtype="MPEG_LAYER_III",
+             compression_level=float(quality), bitrate_mode="VARIABLE")
+    return buf.getvalue()
+
+
 def audio_player(y: np.ndarray, sr: int, normalize: bool = True):
-    """An HTML5 audio player for ``y`` (embedded as WAV, so it plays in the rendered book).
+    """An HTML5 audio player for ``y``, embedded in the page as MP3 (it plays in the rendered book).
+
+    MP3 at LAME's transparent setting (:data:`AUDIO_QUALITY`) instead of WAV makes a page of
+    players about five times lighter; every browser plays it. If the MP3 encoder is missing
+    (libsndfile before 1.1), the player falls back to WAV.
 
     Notebook: ``01_datasets.ipynb``.
     """
     from IPython.display import Audio
 
-    return Audio(data=np.asarray(y, dtype=np.float32), rate=sr, normalize=normalize)
+    try:
+        data = encode_mp3(y, sr, normalize=normalize)
+    except (ValueError, TypeError, RuntimeError):  # soundfile without MP3 support
+        return Audio(data=np.asarray(y, dtype=np.float32), rate=sr, normalize=normalize)
+    player = Audio(data=data)
+    player.mimetype = "audio/mpeg"  # IPython labels embedded bytes audio/wav
+    return player
 
 
 def show_source(fn) -> None:
@@ -181,17 +226,39 @@ def machine() -> str:
     return text
 
 
-def report_run(chapter: str, results_dir=None) -> dict:
+def _memory_text(mb: float) -> str:
+    """``812 MB`` below a gigabyte, ``2.3 GB`` above."""
+    return f"{mb:.0f} MB" if mb < 1024 else f"{mb / 1024:.1f} GB"
+
+
+def run_sentence(run: dict) -> str:
+    """The sentence :func:`report_run` prints for a run record.
+
+    ``{"seconds": 48.8, "peak_memory_mb": {"total": 812, ...}, "machine": "2-core CPU"}`` gives
+    "This page ran in 48.8 s on a 2-core CPU, peak memory 812 MB." (the kernel and its worker
+    processes added; the split follows in brackets when workers ran).
+
+    Notebook: ``01_datasets.ipynb`` (the last cell of every chapter).
+    """
+    memory = run["peak_memory_mb"]
+    text = (f"This page ran in {run['seconds']:.1f} s on a {run['machine']}, "
+            f"peak memory {_memory_text(memory['total'])}")
+    if memory.get("workers"):
+        text += (f" (kernel {_memory_text(memory['kernel'])}, "
+                 f"worker processes {_memory_text(memory['workers'])})")
+    return text + "."
+
+
+def report_run(chapter: str, results_dir=None) -> None:
     """The last cell of every chapter: how long this run took and how much memory it used.
 
     The time runs from the kernel's start to this cell; the memory is the peak of the kernel and
-    its worker processes. Both are glued for the page's runtime line (``{glue:md}`runtime```) and
-    written to the chapter's results record (``run``), which chapter 10 and the README read.
+    its worker processes. Both are glued for the page's runtime line (``{glue:md}`runtime```),
+    written to the chapter's results record (``run``: ``{"seconds", "peak_memory_mb",
+    "machine"}``), which chapter 10 and the README read, and printed as one sentence
+    (:func:`run_sentence`).
 
     Notebook: ``01_datasets.ipynb`` (the last cell of every chapter).
-
-    Returns:
-        ``{"seconds", "peak_memory_mb", "machine"}``.
     """
     from mgr_utils.results import record_run
 
@@ -199,7 +266,7 @@ def report_run(chapter: str, results_dir=None) -> dict:
     memory = peak_memory_mb()
     run = {"seconds": round(seconds, 1), "peak_memory_mb": memory, "machine": machine()}
     record_run(chapter, run, results_dir=results_dir)
-    text = f"{seconds:.0f} s on a {run['machine']}, peak memory {memory['total'] / 1024:.1f} GB"
+    text = (f"{seconds:.0f} s on a {run['machine']}, "
+            f"peak memory {_memory_text(memory['total'])}")
     glue_text("runtime", text)
-    print(f"This run: {text} (kernel {memory['kernel']:.0f} MB, worker processes {memory['workers']:.0f} MB).")
-    return run
+    print(run_sentence(run))

@@ -10,13 +10,26 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def set_style() -> None:
+FIGURE_COLORS = 256
+"""Colours of the palette PNGs the notebooks show (:func:`figure_png`)."""
+
+
+def set_style(shell=None) -> None:
     """The book's matplotlib style: readable sizes, tight layout, no top/right spines.
+
+    In a notebook (an IPython kernel, or ``shell``) it also makes the figures shown on the page
+    palette PNGs of :data:`FIGURE_COLORS` colours (:func:`figure_png`): five times lighter than
+    matplotlib's true-colour PNGs for the book's spectrogram images, and indistinguishable at
+    100 dpi (a colormap such as magma has 256 colours itself).
 
     Notebook: ``01_datasets.ipynb``.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
 
+    # Load the backend now: IPython's inline backend sets its own rc values and figure formatters
+    # when it loads, which pyplot otherwise defers to the first figure (after this call).
+    plt.switch_backend(matplotlib.get_backend())
     plt.rcParams.update(
         {
             "figure.figsize": (8, 3.2),
@@ -29,6 +42,54 @@ def set_style() -> None:
             "image.cmap": "magma",
         }
     )
+    use_palette_png(shell)
+
+
+def figure_png(fig, colors: int = FIGURE_COLORS) -> str | None:
+    """``fig`` as a base64 palette PNG of at most ``colors`` colours (IPython's ``image/png``).
+
+    The figure is drawn as the inline backend draws it (tight bounding box, the figure's dpi),
+    then reduced to an adaptive palette. ``None`` for an empty figure, as IPython does.
+
+    Notebook: ``01_datasets.ipynb``.
+    """
+    import base64
+    import io
+
+    from IPython.core.pylabtools import print_figure
+    from PIL import Image
+
+    data = print_figure(fig, fmt="png", bbox_inches="tight")
+    if data is None:
+        return None
+    image = Image.open(io.BytesIO(data)).convert("RGBA")
+    image = image.quantize(colors, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def use_palette_png(shell=None) -> bool:
+    """Show matplotlib figures in a notebook as palette PNGs (:func:`figure_png`).
+
+    Registers :func:`figure_png` as the ``image/png`` formatter of matplotlib figures in
+    ``shell`` (default: the running IPython kernel). Returns ``False``, changing nothing, outside
+    IPython.
+
+    Notebook: ``01_datasets.ipynb``.
+    """
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None:
+        return False
+    from matplotlib.figure import Figure
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    return True
 
 
 def show_logmel(ax, y: np.ndarray, sr: int, n_mels: int = 96, hop_length: int = 512, title: str = ""):

@@ -57,7 +57,16 @@ _ANCHORS = {
     "08_pretraining": "papers-dieleman2011",
     "09_auralisation": "papers-choi",
 }
-_SYSTEM_ANCHORS = (("li", "papers-li"), ("sample", "papers-lee"), ("lee", "papers-lee"), ("dieleman", "papers-dieleman2014"))
+_SYSTEM_ANCHORS = {
+    "03_texture_features": (("glcm", "papers-nakashika"), ("lbp", "papers-costa")),
+    "07_raw_audio": (
+        ("li", "papers-li"),
+        ("sample", "papers-lee"),
+        ("lee", "papers-lee"),
+        ("dieleman", "papers-dieleman2014"),
+    ),
+}
+"""Chapters with systems from several papers: the system's name prefix picks the section."""
 
 SURENESS_WORDS = {"paper": "read in the paper", "code": "read in public code", "secondary": "secondary source",
                   "reproduction": "a reproduction's", "unverified": "not verified"}
@@ -95,14 +104,16 @@ class Row:
 
 
 def anchor_of(chapter: str, system: str) -> str:
-    """The label of the appendix section that holds a system's paper.
+    """The label of the appendix section that holds a system's paper (``papers-costa``, ...).
+
+    Chapter 10 links every paper's number to its own section of the appendix, not to the top of
+    the appendix: ``"papers"`` is returned only for a chapter that has no paper's section.
 
     Notebook: ``10_results.ipynb``.
     """
-    if chapter == "07_raw_audio":
-        for prefix, anchor in _SYSTEM_ANCHORS:
-            if system.startswith(prefix):
-                return anchor
+    for prefix, anchor in _SYSTEM_ANCHORS.get(chapter, ()):
+        if system.startswith(prefix):
+            return anchor
     return _ANCHORS.get(chapter, "papers")
 
 

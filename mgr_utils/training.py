@@ -437,8 +437,10 @@ class TrainResult:
         epochs_run: Epochs actually run (fewer than asked when early stopping triggered).
         best_epoch: The epoch (1-based) whose weights the model holds at the end.
         n_train: Number of training segments.
-        max_epochs: The epoch cap that was asked for (0: unknown).
-        early_stopping: Whether early stopping could end the run (a ``patience`` was given).
+        epoch_cap: The most epochs the training was allowed (``epochs`` of :func:`train`).
+        epoch_seconds: Wall-clock seconds of each epoch (training and validation passes).
+        monitor: The validation quantity early stopping watched.
+        patience: Epochs without improvement that stop the training (``None``: never early).
 
     Notebook: ``04_costa_cnn.ipynb``.
     """
@@ -449,8 +451,10 @@ class TrainResult:
     epochs_run: int
     best_epoch: int
     n_train: int
-    max_epochs: int = 0
-    early_stopping: bool = True
+    epoch_cap: int | None = None
+    epoch_seconds: list[float] = field(default_factory=list)
+    monitor: str = "val_loss"
+    patience: int | None = None
 
     @property
     def stopped_by(self) -> str:
@@ -458,9 +462,9 @@ class TrainResult:
 
         A network stopped by the cap may still have been improving: the page must say so.
         """
-        if not self.early_stopping:
+        if self.patience is None:
             return "fixed epochs"
-        return "early stopping" if self.epochs_run < self.max_epochs else "epoch cap"
+        return "early stopping" if self.stopped_early else "epoch cap"
 
     @property
     def train_accuracy(self) -> float | None:
@@ -470,6 +474,40 @@ class TrainResult:
             return None
         return float(acc[min(self.best_epoch, len(acc)) - 1])
 
+    @property
+    def stopped_early(self) -> bool:
+        """Whether early stopping ended the training before the epoch cap."""
+        return self.epoch_cap is not None and self.epochs_run < self.epoch_cap
+
+    def ending(self) -> str:
+        """One sentence: how the training ended and which epoch's weights the model holds."""
+        if self.stopped_early:
+            text = (f"Stopped early after epoch {self.epochs_run} of at most {self.epoch_cap}: "
+                    f"{self.monitor} had not improved for {self.patience} epochs.")
+        else:
+            cap = self.epoch_cap if self.epoch_cap is not None else self.epochs_run
+            text = f"Ran to the epoch cap, {cap} epochs."
+        if self.best_epoch != self.epochs_run:
+            text += f" The model keeps the weights of epoch {self.best_epoch}, its best {self.monitor}."
+        return text + f" {self.seconds:.1f} s in all."
+
+    def log(self) -> str:
+        """The training as one small table, one row per epoch, and :meth:`ending` below it.
+
+        Columns: epoch, loss, accuracy, val_loss, val_accuracy (those recorded) and seconds; the
+        row of the epoch whose weights the model keeps is marked with ``*``.
+        """
+        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in self.history]
+        head = ["epoch", *keys, "seconds"]
+        widths = [max(5, len(h)) for h in head]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
+        for i in range(self.epochs_run):
+            secs = self.epoch_seconds[i] if i < len(self.epoch_seconds) else float("nan")
+            cells = [str(i + 1), *(f"{self.history[k][i]:.3f}" for k in keys), f"{secs:.1f}"]
+            row = "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+            lines.append(row + (" *" if i + 1 == self.best_epoch else ""))
+        return "\n".join(lines) + "\n" + self.ending()
+
     def summary(self) -> dict[str, float]:
         """The numbers worth recording: time, throughput, epochs, what stopped it, training accuracy."""
         return {
@@ -477,7 +515,7 @@ class TrainResult:
             "segments_per_second": round(self.segments_per_second, 1),
             "epochs_run": self.epochs_run,
             "best_epoch": self.best_epoch,
-            "max_epochs": self.max_epochs,
+            "max_epochs": self.epoch_cap,
             "stopped_by": self.stopped_by,
             "train_accuracy": self.train_accuracy,
         }
@@ -487,11 +525,13 @@ def _timer_callback():
     import keras
 
     class _TrainTimer(keras.callbacks.Callback):
-        """Per epoch: seconds from the epoch's start to its last training batch, and batch count."""
+        """Per epoch: seconds to the last training batch, batch count, and the epoch's seconds."""
 
         def __init__(self):
             super().__init__()
             self.epochs: list[tuple[float, int]] = []
+
+            self.totals: list[float] = []
 
         def on_epoch_begin(self, epoch, logs=None):
             self._t0 = time.perf_counter()
@@ -503,6 +543,7 @@ def _timer_callback():
 
         def on_epoch_end(self, epoch, logs=None):
             self.epochs.append((self._t_last - self._t0, self._n))
+            self.totals.append(time.perf_counter() - self._t0)
 
     return _TrainTimer()
 
@@ -539,8 +580,10 @@ def train(
       when it ran all ``epochs`` (``patience=None``: never stop early, still restore the best).
     * **Input pipeline**: :func:`make_dataset` (float32, shuffled indices, batched gathers from
       the NumPy arrays, no copy into TensorFlow, prefetch).
-    * **Progress**: Keras' ``verbose=2``, one line per epoch, which reads well in an executed
-      notebook (no progress-bar redraws).
+    * **Log**: Keras itself is silent; at the end one small table is printed, one row per epoch
+      (loss, accuracy, validation loss and accuracy, seconds; :meth:`TrainResult.log`), with a
+      sentence saying how the training ended: early stopping at epoch k, or the epoch cap.
+      One output block per training, instead of one line (one box on the page) per epoch.
 
     Notebook: ``04_costa_cnn.ipynb``.
 
@@ -558,7 +601,8 @@ def train(
         patience: Epochs without improvement before stopping (``None``: run all ``epochs``).
         monitor: The validation quantity to watch (``"val_loss"`` or ``"val_accuracy"``).
         restore_best: Restore the best epoch's weights at the end (needs validation data).
-        verbose: Keras verbosity (2: one line per epoch; 0: silent).
+        verbose: 2: print the epoch table and how the training ended; 1: only how it ended;
+            0: print nothing.
         callbacks: Further Keras callbacks.
         compile: Compile ``model`` here (sparse categorical cross-entropy, accuracy).
 
@@ -589,7 +633,7 @@ def train(
             cbs.append(stopper)
     t0 = time.perf_counter()
     hist = model.fit(ds_train, validation_data=ds_valid, epochs=int(epochs), callbacks=cbs,
-                     verbose=verbose, shuffle=False)
+                     verbose=0, shuffle=False)
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     epochs_run = len(next(iter(history.values()), []))
@@ -600,16 +644,23 @@ def train(
     best_epoch = epochs_run
     if stopper is not None and restore_best and stopper.best_weights is not None:
         best_epoch = int(stopper.best_epoch) + 1
-    return TrainResult(
+    result = TrainResult(
         history=history,
         seconds=seconds,
         segments_per_second=segs / t_train if t_train > 0 else float("nan"),
         epochs_run=epochs_run,
         best_epoch=best_epoch,
         n_train=n_train,
-        max_epochs=int(epochs),
-        early_stopping=patience is not None and ds_valid is not None,
+        epoch_cap=int(epochs),
+        epoch_seconds=[round(t, 2) for t in timer.totals],
+        monitor=monitor,
+        patience=int(patience) if patience is not None and stopper is not None else None,
     )
+    if verbose >= 2:
+        print(result.log())
+    elif verbose == 1:
+        print(result.ending())
+    return result
 
 
 def measure_throughput(

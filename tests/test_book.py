@@ -427,10 +427,12 @@ def test_render_builds_site_and_fails_on_sphinx_warning(tmp_path, tiny_book):
 # ------------------------------------------------------------------------------ sync and check
 
 INSTALL = (
-    "# Colab only: install the book's package from its repository. TensorFlow and Keras are left as Colab ships them.\n"
+    "# Colab only: install the book's package, keeping Colab's own TensorFlow and Keras.\n"
     "import sys\n"
+    "\n"
     'if "google.colab" in sys.modules:\n'
-    '    %pip install --quiet "mgr-cnn-book @ git+https://github.com/someone/fork@dev"'
+    '    repository = "git+https://github.com/someone/fork@dev"\n'
+    '    %pip install --quiet "mgr-cnn-book @ {repository}"'
 )
 BADGE = (
     "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -615,6 +617,44 @@ def test_pages_show_no_machine_paths_and_no_warnings(built_book):
             assert warning not in html, f"{entry} shows a warning on stderr: {warning}"
         if "injected-parameters" in html:
             assert "Parameters of this build" in html, entry
+
+
+KERAS_EPOCH_LINE = re.compile(r"^Epoch \d+/\d+|\d+/\d+ - \d+s - .*loss:", re.M)
+RAW_RUN_DICT = re.compile(r"\{'seconds': [\d.]+,\s+'peak_memory_mb'")
+MAX_PAGE_MB = {"notebooks/09_auralisation": 1.5}
+"""Pages with many players or figures, and the most HTML each may weigh (MB)."""
+
+
+def page_noise(executed) -> list[str]:
+    """What an executed notebook shows that a reader should not see: Keras's per-epoch lines,
+    the raw dict of a run, audio embedded as WAV (players embed MP3, five times lighter)."""
+    found = []
+    for i, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.outputs:
+            text = out.get("text", "") if out.output_type == "stream" else ""
+            data = out.get("data", {}) if out.output_type in ("execute_result", "display_data") else {}
+            if KERAS_EPOCH_LINE.search(text):
+                found.append(f"cell {i}: a Keras line per epoch")
+            if RAW_RUN_DICT.search(text) or RAW_RUN_DICT.search(str(data.get("text/plain", ""))):
+                found.append(f"cell {i}: the run printed as a dict")
+            if "data:audio/wav" in str(data.get("text/html", "")):
+                found.append(f"cell {i}: audio embedded as WAV")
+    return found
+
+
+@pytest.mark.book
+def test_pages_show_compact_logs_light_audio_and_stay_light(built_book):
+    for nb in book.toc_notebooks(built_book.root):
+        executed = _nb(book.executed_path(built_book.root, built_book.build_dir, nb))
+        noise = page_noise(executed)
+        assert not noise, f"{nb.name}: " + "; ".join(noise)
+    for entry, limit in MAX_PAGE_MB.items():
+        page = built_book.page(entry)
+        if page.exists():
+            size = page.stat().st_size / 1e6
+            assert size <= limit, f"{entry}: {size:.2f} MB of HTML (at most {limit} MB)"
 
 
 @pytest.mark.book

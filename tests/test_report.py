@@ -768,3 +768,30 @@ def test_li_below_twice_chance_is_said_not_to_have_learned():
         "12.5% on test clips (did not learn in this build: training accuracy 18%, "
         "chance 10%)"
     ) in text
+
+
+def test_every_paper_link_goes_to_its_own_section_of_the_appendix():
+    import re
+    from pathlib import Path
+
+    papers = (Path(__file__).resolve().parents[1] / "book" / "papers.md").read_text()
+    labels = set(re.findall(r"^\(([\w-]+)\)=$", papers, flags=re.M))
+    cases = {
+        ("03_texture_features", "lbp_zone_svm"): "papers-costa",
+        ("03_texture_features", "glcm_svm"): "papers-nakashika",
+        ("04_costa_cnn", "costa_cnn_x_lbp_product"): "papers-costa",
+        ("05_nakashika_glcm_cnn", "nakashika_glcm_cnn"): "papers-nakashika",
+        ("06_zhang_cnn", "zhang_cnn_max_avg"): "papers-zhang",
+        ("07_raw_audio", "li_cnn"): "papers-li",
+        ("07_raw_audio", "dieleman_mel"): "papers-dieleman2014",
+        ("07_raw_audio", "sample_cnn"): "papers-lee",
+        ("08_pretraining", "pretrained_cnn"): "papers-dieleman2011",
+        ("09_auralisation", "choi_cnn"): "papers-choi",
+    }
+    for (chapter, system), anchor in cases.items():
+        assert report.anchor_of(chapter, system) == anchor, (chapter, system)
+    assert {a for a in map(lambda c: report.anchor_of(*c), cases)} <= labels
+    every = set(report._ANCHORS.values()) | {
+        a for pairs in report._SYSTEM_ANCHORS.values() for _, a in pairs
+    }
+    assert every <= labels, f"labels missing from book/papers.md: {sorted(every - labels)}"

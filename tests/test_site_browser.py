@@ -1,4 +1,4 @@
-"""The built site in a real browser: output figures load, every audio player holds playable audio.
+"""The built site in a real browser: output figures load, every audio player plays, chapters are numbered.
 
 Headless Chromium (Debian's ``/usr/bin/chromium`` and ``/usr/bin/chromedriver``, never a driver that
 Selenium Manager would download) opens pages served from ``127.0.0.1``. The checks run on every chapter
@@ -67,7 +67,7 @@ const probe = a => new Promise(resolve => {
     let src = a.getAttribute('src') || (source && source.getAttribute('src')) || '';
     if (src && !src.startsWith('data:')) src = new URL(src, document.baseURI).href;
     let finished = false;
-    const report = why => {
+    const report = (why, played) => {
         if (finished) return;
         finished = true;
         resolve({
@@ -75,10 +75,18 @@ const probe = a => new Promise(resolve => {
             readyState: a.readyState,
             duration: Number.isFinite(a.duration) ? a.duration : -1,
             error: a.error ? a.error.code : null,
+            played: played === true,
             why: why,
         });
     };
-    a.addEventListener('loadedmetadata', () => report('loadedmetadata'));
+    // Metadata is not enough: the browser must also start playing it (muted; play() resolves).
+    a.addEventListener('loadedmetadata', () => {
+        a.muted = true;
+        const started = a.play();
+        if (!started) { report('loadedmetadata, play() returned nothing', false); return; }
+        started.then(() => { a.pause(); report('played', true); })
+               .catch(e => report('play() rejected: ' + e.name, false));
+    });
     a.addEventListener('error', () => report('error'));
     if (source) source.addEventListener('error', () => report('source error'));
     setTimeout(() => report('timeout'), arguments[0]);
@@ -165,12 +173,72 @@ def media_problems(driver, base_url: str, html_dir: Path, entry: str, min_figure
             if not (src.startswith(base_url) and local.is_file()):
                 problems.append(f"audio source is not a file of the site: {src}")
                 continue
-        if not (a["readyState"] >= 1 and a["duration"] > 0):
+        if not (a["readyState"] >= 1 and a["duration"] > 0 and a["played"]):
             problems.append(
                 f"audio does not play: {src} (readyState {a['readyState']}, duration {a['duration']}, "
                 f"error {a['error']}, {a['why']})"
             )
     return problems
+
+
+_NAV_JS = """
+const side = document.querySelector('.bd-sidebar-primary') || document;
+const links = Array.from(side.querySelectorAll('nav a'));
+const h1 = document.querySelector('article h1') || document.querySelector('main h1');
+return {
+    nav: links.map(a => ({
+        href: a.getAttribute('href') || '',
+        current: a.classList.contains('current'),
+        text: a.textContent.trim(),
+    })),
+    h1: h1 ? h1.textContent.trim() : '',
+};
+"""
+
+
+def numbering_problems(driver, base_url: str, chapters: list[str]) -> list[str]:
+    """Open each chapter page; list where its number (1, 2, ... in reading order) is missing.
+
+    The number must start the chapter's entry in the navigation sidebar and its page title (the
+    ``h1``), e.g. "4. Costa et al.": the prose says "chapter 7", so the reader must see 7.
+    """
+    problems = []
+    for k, entry in enumerate(chapters, start=1):
+        driver.get(f"{base_url}{entry}.html")
+        page = driver.execute_script(_NAV_JS)
+        name = entry.rsplit("/", 1)[-1]
+        texts = [
+            a["text"]
+            for a in page["nav"]
+            if a["current"] or a["href"].split("#")[0].endswith(f"{name}.html")
+        ]
+        if not texts:
+            problems.append(f"{entry}: not in the navigation")
+        elif not any(t.startswith(f"{k}. ") or t.startswith(f"{k}.\xa0") for t in texts):
+            problems.append(f"{entry}: navigation shows {texts[0]!r}, not chapter {k}")
+        if not page["h1"].startswith(f"{k}."):
+            problems.append(f"{entry}: title {page['h1']!r} does not start with {k}.")
+    return problems
+
+
+_SCROLLING_CODE_JS = """
+const limit = arguments[0];
+return Array.from(document.querySelectorAll('div.cell_input pre'))
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .filter(p => Math.max(...p.textContent.split('\\n').map(l => l.length)) <= limit)
+    .map(p => p.textContent.split('\\n')[0].slice(0, 60));
+"""
+
+
+def scrolling_code(driver, base_url: str, entry: str, width: int = 1280, limit: int = 88) -> list[str]:
+    """Code cells of a page whose lines all fit in ``limit`` characters but still scroll sideways.
+
+    The window is ``width`` pixels wide (a laptop screen); the first line of each such cell is
+    returned. book/_static/book.css sizes code so that 88 characters fit there.
+    """
+    driver.set_window_size(width, 900)
+    driver.get(f"{base_url}{entry}.html")
+    return driver.execute_script(_SCROLLING_CODE_JS, limit)
 
 
 def colab_links(driver, base_url: str, entry: str) -> list[str]:
@@ -301,6 +369,25 @@ def test_every_chapter_figures_and_audio_work(browser, book_root, request, entry
     min_figures, min_audio = MIN_MEDIA[entry]
     problems = media_problems(browser, url, built.html, entry, min_figures, min_audio)
     assert not problems, "\n".join(problems)
+
+
+def test_chapters_are_numbered_in_reading_order(browser, book_root, request):
+    chapters = [book.relpath(book_root, nb)[: -len(".ipynb")] for nb in book.toc_notebooks(book_root)]
+    if not chapters:
+        pytest.skip("no chapter exists yet")
+    built, url = request.getfixturevalue("site")
+    problems = numbering_problems(browser, url, chapters)
+    assert not problems, "\n".join(problems)
+
+
+def test_code_of_88_characters_fits_without_scrolling(browser, book_root, request):
+    chapters = [book.relpath(book_root, nb)[: -len(".ipynb")] for nb in book.toc_notebooks(book_root)]
+    if not chapters:
+        pytest.skip("no chapter exists yet")
+    built, url = request.getfixturevalue("site")
+    problems = {entry: scrolling_code(browser, url, entry) for entry in chapters}
+    problems = {k: v for k, v in problems.items() if v}
+    assert not problems, f"code cells within 88 characters that scroll at 1280 px: {problems}"
 
 
 def test_every_chapter_has_a_media_expectation(book_root):

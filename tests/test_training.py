@@ -130,6 +130,31 @@ def test_restore_best_without_patience_runs_all_epochs():
     assert res.epochs_run == 4 and res.best_epoch == 1
 
 
+def test_the_log_is_one_table_and_says_how_the_training_ended(capsys):
+    # Early stopping (see above: best epoch 1, stop after epoch 3): one printed block, a row per
+    # epoch, the kept epoch marked, and the sentence names the stop and the restored epoch.
+    X, y = _blobs()
+    res = train(_linear(), X, y, X, 1 - y, epochs=20, batch_size=16, lr=0.05, patience=2)
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    assert [line.split()[0] for line in lines[1:4]] == ["1", "2", "3"]
+    assert lines[1].endswith(" *") and not lines[2].endswith("*")
+    assert len(lines) == 5 and "Epoch" not in out and "step" not in out
+    assert "Stopped early after epoch 3 of at most 20" in lines[4]
+    assert "weights of epoch 1" in lines[4]
+    assert len(res.epoch_seconds) == 3 and all(t > 0 for t in res.epoch_seconds)
+    assert res.stopped_early
+
+    # The epoch cap: verbose=1 prints the sentence only, verbose=0 nothing.
+    res = train(_linear(), X, y, X, y, epochs=2, batch_size=16, lr=0.05, verbose=1)
+    out = capsys.readouterr().out
+    assert out.startswith("Ran to the epoch cap, 2 epochs.") and len(out.splitlines()) == 1
+    assert not res.stopped_early
+    train(_linear(), X, y, X, y, epochs=2, batch_size=16, lr=0.05, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
 def test_training_learns_and_reports_timing():
     X, y = _blobs(n=128)
     m = _linear()
@@ -139,7 +164,7 @@ def test_training_learns_and_reports_timing():
     assert res.seconds > 0 and res.segments_per_second > 0 and res.n_train == 128
     assert set(res.summary()) == {"train_seconds", "segments_per_second", "epochs_run", "best_epoch",
                                   "max_epochs", "stopped_by", "train_accuracy"}
-    assert res.stopped_by == "fixed epochs" and res.max_epochs == 3
+    assert res.stopped_by == "fixed epochs" and res.epoch_cap == 3
 
 
 def test_seeds_make_training_reproducible():
@@ -291,10 +316,12 @@ def test_train_result_says_what_stopped_it_and_its_training_accuracy():
     from mgr_utils.training import TrainResult
 
     hist = {"loss": [2.0, 1.0, 1.5], "accuracy": [0.2, 0.6, 0.55], "val_loss": [2.1, 1.2, 1.4]}
-    capped = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, max_epochs=3)
+    capped = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=3,
+                         patience=2)
     assert capped.stopped_by == "epoch cap" and capped.train_accuracy == 0.6
-    early = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, max_epochs=9)
+    early = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=9,
+                        patience=1)
     assert early.stopped_by == "early stopping"
-    fixed = TrainResult(hist, 1.0, 10.0, 3, 3, 8, max_epochs=3, early_stopping=False)
+    fixed = TrainResult(hist, 1.0, 10.0, 3, 3, 8, epoch_cap=3, patience=None)
     assert fixed.stopped_by == "fixed epochs" and fixed.train_accuracy == 0.55
     assert fixed.summary()["stopped_by"] == "fixed epochs"
