@@ -26,13 +26,14 @@ CHAPTERS = {
     "07_raw_audio": "7. Raw audio",
     "08_pretraining": "8. Pretraining",
     "09_auralisation": "9. Auralisation",
+    "11_transfer_learning": "11. Transfer learning",
 }
 """Every chapter that writes a results record, in reading order."""
 
 SYSTEM_CHAPTERS = tuple(c for c in CHAPTERS if c >= "03")
 """The chapters whose systems the results table lists (1 and 2 only measure floors)."""
 
-FAMILY_ORDER = ("classical", "spectrogram CNN", "raw audio", "pretraining", "auralisation net")
+FAMILY_ORDER = ("classical", "spectrogram CNN", "raw audio", "pretraining", "auralisation net", "transfer")
 """How the figure groups systems, from the classical baseline to the auralisation network."""
 
 _ANCHORS = {
@@ -43,6 +44,7 @@ _ANCHORS = {
     "07_raw_audio": "papers-dieleman2014",
     "08_pretraining": "papers-dieleman2011",
     "09_auralisation": "papers-choi",
+    "11_transfer_learning": "papers-musicnn",
 }
 _SYSTEM_ANCHORS = (("li", "papers-li"), ("sample", "papers-lee"), ("lee", "papers-lee"), ("dieleman", "papers-dieleman2014"))
 
