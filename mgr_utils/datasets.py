@@ -219,6 +219,7 @@ def load_synthetic(
     seed: int = 0,
     genres: Sequence[str] = GENRES,
     sr: int = SR,
+    start: int = 0,
 ) -> ClipSet:
     """The embedded synthetic genre set: ``n_per_genre`` clips of each genre, no download.
 
@@ -234,6 +235,8 @@ def load_synthetic(
         seed: Seed of the whole set.
         genres: Which genres (default all ten of GTZAN).
         sr: Sample rate in Hz.
+        start: Index of each genre's first clip (clips ``start`` to ``start + n_per_genre - 1``):
+            a later ``start`` gives fresh clips, e.g. extra test clips.
 
     Raises:
         ValueError: A count or duration that is not positive, or an unknown genre.
@@ -246,7 +249,7 @@ def load_synthetic(
         raise ValueError(f"unknown genre(s) {unknown}; choose from {list(GENRES)}")
     clips = []
     for g in genres:
-        for i in range(int(n_per_genre)):
+        for i in range(int(start), int(start) + int(n_per_genre)):
             clip_seed = int(np.random.SeedSequence([seed, GENRES.index(g), i]).generate_state(1)[0])
             clips.append(Clip(clip_id(g, i), g, seed=clip_seed, duration=float(duration), sr=sr))
     return ClipSet(clips, "synthetic")

@@ -14,9 +14,16 @@ from mgr_utils import GENRES
 
 
 def clip_metrics(
-    y_true: Sequence[int], y_pred: Sequence[int], genres: Sequence[str] = GENRES
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    genres: Sequence[str] = GENRES,
+    clip_ids: Sequence[str] | None = None,
 ) -> dict:
     """Accuracy, per-class recall and confusion matrix of clip-level predictions.
+
+    With ``clip_ids``, the per-clip labels and predictions are kept too, so that a later
+    chapter can compare another system with this one on the same clips
+    (:func:`mgr_utils.comparison.compare_results`).
 
     Notebook: ``03_texture_features.ipynb``.
 
@@ -24,10 +31,12 @@ def clip_metrics(
         y_true: True labels (indices into ``genres``).
         y_pred: Predicted labels.
         genres: Class names, in label order.
+        clip_ids: The clips' ids, in the order of ``y_true``.
 
     Returns:
         ``{"accuracy", "per_class_recall": {genre: recall}, "confusion": list of lists
-        (rows: true, columns: predicted), "n_clips", "genres"}``.
+        (rows: true, columns: predicted), "n_clips", "genres"}``, plus ``"clip_ids"``,
+        ``"y_true"`` and ``"y_pred"`` when ``clip_ids`` is given.
 
     Raises:
         ValueError: ``y_true`` and ``y_pred`` differ in length or are empty.
@@ -39,13 +48,19 @@ def clip_metrics(
         )
     labels = np.arange(len(genres))
     recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
-    return {
+    metrics = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "per_class_recall": {g: float(r) for g, r in zip(genres, recall)},
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "n_clips": int(y_true.size),
         "genres": list(genres),
     }
+    if clip_ids is not None:
+        if len(clip_ids) != y_true.size:
+            raise ValueError(f"{len(clip_ids)} clip ids for {y_true.size} clips")
+        metrics |= {"clip_ids": [str(c) for c in clip_ids], "y_true": y_true.tolist(),
+                    "y_pred": y_pred.tolist()}
+    return metrics
 
 
 RULES = ("sum", "product", "max", "min")

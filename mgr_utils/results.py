@@ -134,7 +134,8 @@ def record_result(
         if reported["sureness"] not in SURENESS:
             raise ValueError(f"reported sureness must be one of {list(SURENESS)}, got {reported['sureness']!r}")
     path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
-    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {},
+                                                 "comparisons": []}
     record["systems"][system] = {
         **_jsonable(metrics),
         "dataset": dataset,
@@ -149,6 +150,115 @@ def record_result(
     write_json_atomic(path, record)
     WRITE_LOG.append(path.resolve())
     return path
+
+
+def record_comparison(
+    chapter: str, comparison: dict[str, Any], results_dir: str | Path | None = None
+) -> Path:
+    """Store a paired comparison of two systems in the chapter's record (``"comparisons"``).
+
+    A comparison of the same two systems by the same test replaces the earlier one.
+
+    Notebook: ``04_costa_cnn.ipynb`` (made by :mod:`mgr_utils.comparison`).
+
+    Raises:
+        ValueError: ``comparison`` lacks the systems, the test, n, p or the verdict.
+    """
+    missing = {"a", "b", "test", "n", "p", "verdict"} - set(comparison)
+    if missing:
+        raise ValueError(f"a comparison needs {sorted(missing)} too")
+    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
+    same = (comparison["a"], comparison["b"], comparison["test"])
+    kept = [c for c in record.get("comparisons", []) if (c["a"], c["b"], c["test"]) != same]
+    record["comparisons"] = kept + [_jsonable(comparison)]
+    write_json_atomic(path, record)
+    WRITE_LOG.append(path.resolve())
+    return path
+
+
+class Recorder:
+    """One chapter's results, written one short call per system.
+
+    The fields every system of a chapter shares (dataset, split, parameters, folder) are given
+    once; :meth:`system` adds a system from what the chapter already has (its test metrics and,
+    for a network, its :class:`mgr_utils.training.TrainResult`), and :meth:`compare` compares two
+    recorded systems on their test clips with the exact McNemar test and stores the verdict.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Example::
+
+        rec = Recorder("04_costa_cnn", dataset=DATASET, split=SPLIT, params=params)
+        rec.system("costa_cnn", test_cnn, run=run, family="spectrogram CNN", ...)
+        rec.compare("costa_cnn", "descriptor_svm", other=baseline_result)
+    """
+
+    def __init__(
+        self,
+        chapter: str,
+        *,
+        dataset: str,
+        split: str,
+        params: dict[str, Any] | None = None,
+        results_dir: str | Path | None = None,
+    ):
+        self.chapter = chapter
+        self.common = {"dataset": dataset, "split": split, "params": params or {},
+                       "results_dir": results_dir}
+        self.results_dir = results_dir
+        self.systems: dict[str, dict[str, Any]] = {}
+        self.comparisons: list[dict[str, Any]] = []
+
+    def system(
+        self,
+        name: str,
+        metrics: dict[str, Any],
+        *,
+        protocol: str,
+        selected_on: str,
+        family: str,
+        run: Any = None,
+        choices: dict[str, Any] | None = None,
+        reported: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Record one system (see :func:`record_result`); ``run``'s summary is merged in.
+
+        Returns:
+            The system's entry as stored (metrics, the run's ``train_accuracy``,
+            ``stopped_by``, epochs and timings, and ``extra``).
+        """
+        entry = {**metrics, **(run.summary() if run is not None else {}), **extra}
+        record_result(self.chapter, name, entry, protocol=protocol, selected_on=selected_on,
+                      choices=choices, family=family, reported=reported, **self.common)
+        self.systems[name] = entry
+        return entry
+
+    def compare(
+        self,
+        a: str,
+        b: str,
+        *,
+        result_a: dict[str, Any] | None = None,
+        result_b: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Compare systems ``a`` and ``b`` on the test clips both scored, and store the verdict.
+
+        Args:
+            a, b: Names of systems recorded here, or of other systems given as results.
+            result_a, result_b: A result of a system not recorded by this chapter (e.g. the
+                baseline of chapter 3, from its record).
+
+        Returns:
+            The comparison (:func:`mgr_utils.comparison.compare_results`).
+        """
+        from mgr_utils.comparison import compare_results
+
+        c = compare_results(a, result_a or self.systems[a], b, result_b or self.systems[b])
+        record_comparison(self.chapter, c, self.results_dir)
+        self.comparisons.append(c)
+        return c
 
 
 def record_run(chapter: str, run: dict[str, Any], results_dir: str | Path | None = None) -> Path:

@@ -437,6 +437,8 @@ class TrainResult:
         epochs_run: Epochs actually run (fewer than asked when early stopping triggered).
         best_epoch: The epoch (1-based) whose weights the model holds at the end.
         n_train: Number of training segments.
+        max_epochs: The epoch cap that was asked for (0: unknown).
+        early_stopping: Whether early stopping could end the run (a ``patience`` was given).
 
     Notebook: ``04_costa_cnn.ipynb``.
     """
@@ -447,14 +449,37 @@ class TrainResult:
     epochs_run: int
     best_epoch: int
     n_train: int
+    max_epochs: int = 0
+    early_stopping: bool = True
+
+    @property
+    def stopped_by(self) -> str:
+        """What ended the training: ``"early stopping"``, ``"epoch cap"`` or ``"fixed epochs"``.
+
+        A network stopped by the cap may still have been improving: the page must say so.
+        """
+        if not self.early_stopping:
+            return "fixed epochs"
+        return "early stopping" if self.epochs_run < self.max_epochs else "epoch cap"
+
+    @property
+    def train_accuracy(self) -> float | None:
+        """Training accuracy at the best epoch (Keras' running mean over that epoch's batches)."""
+        acc = self.history.get("accuracy")
+        if not acc:
+            return None
+        return float(acc[min(self.best_epoch, len(acc)) - 1])
 
     def summary(self) -> dict[str, float]:
-        """The numbers worth recording: ``train_seconds``, ``segments_per_second``, epochs."""
+        """The numbers worth recording: time, throughput, epochs, what stopped it, training accuracy."""
         return {
             "train_seconds": round(self.seconds, 2),
             "segments_per_second": round(self.segments_per_second, 1),
             "epochs_run": self.epochs_run,
             "best_epoch": self.best_epoch,
+            "max_epochs": self.max_epochs,
+            "stopped_by": self.stopped_by,
+            "train_accuracy": self.train_accuracy,
         }
 
 
@@ -582,6 +607,8 @@ def train(
         epochs_run=epochs_run,
         best_epoch=best_epoch,
         n_train=n_train,
+        max_epochs=int(epochs),
+        early_stopping=patience is not None and ds_valid is not None,
     )
 
 
@@ -678,6 +705,7 @@ def evaluate_clips(
     genres: Sequence[str] = GENRES,
     batch_size: int = 256,
     segment_probs: np.ndarray | None = None,
+    clips: Sequence | None = None,
 ) -> dict[str, dict]:
     """Clip-level metrics for each aggregation rule (the segments are predicted once).
 
@@ -691,6 +719,8 @@ def evaluate_clips(
         genres: Class names, in label order.
         batch_size: Prediction batch size.
         segment_probs: Already computed segment probabilities.
+        clips: The side's clips (``clip_index`` indexes them): their ids are kept with the
+            predictions, for paired comparisons (:mod:`mgr_utils.comparison`).
 
     Returns:
         ``{rule: clip_metrics + {"segment_accuracy", "rule"}}``; ``"accuracy"`` is clip-level.
@@ -698,13 +728,14 @@ def evaluate_clips(
     P = predict_segments(model, X_segments, batch_size) if segment_probs is None else segment_probs
     y_segments = np.asarray(y_segments)
     seg_acc = float(np.mean(P.argmax(axis=1) == y_segments))
-    clips, y_clip = clip_labels(y_segments, clip_index)
+    kept, y_clip = clip_labels(y_segments, clip_index)
+    ids = None if clips is None else [clips[int(i)].clip_id for i in kept]
     out = {}
     for rule in rules:
         c, S = aggregate_segments(P, clip_index, rule=rule)
-        assert np.array_equal(c, clips)
-        out[rule] = {**clip_metrics(y_clip, S.argmax(axis=1), genres), "segment_accuracy": seg_acc,
-                     "rule": rule}
+        assert np.array_equal(c, kept)
+        out[rule] = {**clip_metrics(y_clip, S.argmax(axis=1), genres, clip_ids=ids),
+                     "segment_accuracy": seg_acc, "rule": rule}
     return out
 
 
@@ -744,11 +775,11 @@ def evaluate_selected(
     """
     P_valid = predict_segments(model, valid.X, batch_size) if valid_probs is None else valid_probs
     on_valid = evaluate_clips(None, None, valid.clip_index, valid.y, rules=rules, genres=genres,
-                              segment_probs=P_valid)
+                              segment_probs=P_valid, clips=valid.clips)
     rule = select_on_validation({r: m["accuracy"] for r, m in on_valid.items()}, preference)
     P_test = predict_segments(model, test.X, batch_size) if test_probs is None else test_probs
     scored = evaluate_clips(None, None, test.clip_index, test.y, rules=(rule,), genres=genres,
-                            segment_probs=P_test)[rule]
+                            segment_probs=P_test, clips=test.clips)[rule]
     scored["valid_accuracy"] = on_valid[rule]["accuracy"]
     return {"rule": rule, "selected_on": "validation" if len(rules) > 1 else "fixed", "valid": on_valid,
             "test": scored}

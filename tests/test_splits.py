@@ -133,3 +133,28 @@ def test_kfold_errors_at_the_call():
         kfold_splits(clips, k=5)
     with pytest.raises(ValueError, match="k >= 2"):
         kfold_splits(clips, k=1)
+
+
+def test_fresh_test_clips_top_up_the_synthetic_test_side():
+    from mgr_utils.datasets import load_synthetic
+    from mgr_utils.splits import split_dataset
+
+    clips = load_synthetic(5, duration=1.0, seed=3, genres=("rock", "jazz", "metal"))
+    train, valid, test = split_dataset(clips, seed=3, test_per_genre=4)
+    assert test.counts() == {"jazz": 4, "metal": 4, "rock": 4}
+    fresh = [c for c in test if c.clip_id not in set(clips.ids)]
+    assert len(fresh) == 9 and {c.clip_id.rsplit(".", 1)[1] for c in fresh} == {"00005", "00006", "00007"}
+    # fresh clips are the clips a larger set would have held: same id, same seed
+    bigger = {c.clip_id: c.seed for c in load_synthetic(8, duration=1.0, seed=3, genres=("rock",))}
+    assert all(bigger[c.clip_id] == c.seed for c in fresh if c.genre == "rock")
+    assert not set(test.ids) & (set(train.ids) | set(valid.ids))
+    # already large enough: unchanged; without the option: the plain split
+    assert split_dataset(clips, seed=3, test_per_genre=1)[2].ids == split_dataset(clips, seed=3)[2].ids
+
+
+def test_fresh_test_clips_refuse_gtzan():
+    from mgr_utils.datasets import ClipSet
+    from mgr_utils.splits import fresh_test_clips
+
+    with pytest.raises(ValueError, match="only for the synthetic set"):
+        fresh_test_clips(ClipSet([], "gtzan"), ClipSet([], "gtzan"), 5)

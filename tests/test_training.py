@@ -137,7 +137,9 @@ def test_training_learns_and_reports_timing():
     assert set(res.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert res.history["accuracy"][-1] > 0.9
     assert res.seconds > 0 and res.segments_per_second > 0 and res.n_train == 128
-    assert set(res.summary()) == {"train_seconds", "segments_per_second", "epochs_run", "best_epoch"}
+    assert set(res.summary()) == {"train_seconds", "segments_per_second", "epochs_run", "best_epoch",
+                                  "max_epochs", "stopped_by", "train_accuracy"}
+    assert res.stopped_by == "fixed epochs" and res.max_epochs == 3
 
 
 def test_seeds_make_training_reproducible():
@@ -283,3 +285,16 @@ def test_standardizer_statistics_do_not_depend_on_the_chunk_size_and_transform_i
     Y = X.copy()
     assert a.transform(Y, inplace=True) is Y
     np.testing.assert_allclose(Y, expected, rtol=1e-6)
+
+
+def test_train_result_says_what_stopped_it_and_its_training_accuracy():
+    from mgr_utils.training import TrainResult
+
+    hist = {"loss": [2.0, 1.0, 1.5], "accuracy": [0.2, 0.6, 0.55], "val_loss": [2.1, 1.2, 1.4]}
+    capped = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, max_epochs=3)
+    assert capped.stopped_by == "epoch cap" and capped.train_accuracy == 0.6
+    early = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, max_epochs=9)
+    assert early.stopped_by == "early stopping"
+    fixed = TrainResult(hist, 1.0, 10.0, 3, 3, 8, max_epochs=3, early_stopping=False)
+    assert fixed.stopped_by == "fixed epochs" and fixed.train_accuracy == 0.55
+    assert fixed.summary()["stopped_by"] == "fixed epochs"

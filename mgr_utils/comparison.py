@@ -1,0 +1,288 @@
+"""Is one system really ahead of another? Paired tests and the verdicts every chapter writes.
+
+Two systems scored on the **same** test clips are compared clip by clip: only the clips that one
+gets right and the other wrong (the *discordant* clips) say anything about which is better. The
+exact McNemar test asks whether the discordant clips split more unevenly than a fair coin would
+split them (a two-sided binomial test with p = 1/2). Across seeds, the per-seed differences of two
+systems trained on the same data are tested with a paired t-test.
+
+A verdict is ``"<A> ahead"``, ``"<B> ahead"`` or ``"cannot tell apart"`` at α = 0.05, and every
+sentence that compares two systems shows the test, n and p. A network enters a comparison only if
+it learned: its training accuracy must reach twice the chance level (:func:`learned`).
+
+Notebook: ``04_costa_cnn.ipynb`` (explained there; used in every later chapter and in
+``10_results.ipynb``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+ALPHA = 0.05
+"""Significance level of every verdict in the book."""
+
+CANNOT_TELL = "cannot tell apart"
+
+
+def _binomial_two_sided(k: int, n: int) -> float:
+    """Exact two-sided p of ``k`` successes in ``n`` fair-coin trials (scipy's ``binomtest``)."""
+    if n == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return float(binomtest(int(k), int(n), 0.5, alternative="two-sided").pvalue)
+
+
+def _verdict(a: str, b: str, a_better: bool, p: float, alpha: float) -> str:
+    if p < alpha:
+        return f"{a} ahead" if a_better else f"{b} ahead"
+    return CANNOT_TELL
+
+
+def mcnemar(
+    y_true: Sequence[int],
+    pred_a: Sequence[int],
+    pred_b: Sequence[int],
+    a: str = "A",
+    b: str = "B",
+    alpha: float = ALPHA,
+) -> dict[str, Any]:
+    """Exact McNemar test of two systems' predictions on the same clips.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        y_true: True label of each clip.
+        pred_a, pred_b: Each system's predicted label of the same clips, in the same order.
+        a, b: The systems' names (used in the verdict).
+        alpha: Significance level.
+
+    Returns:
+        ``{"a", "b", "test": "exact McNemar", "n", "a_only", "b_only", "accuracy_a",
+        "accuracy_b", "p", "alpha", "verdict"}``: ``a_only`` clips right for ``a`` only,
+        ``b_only`` right for ``b`` only; ``verdict`` is ``"<a> ahead"``, ``"<b> ahead"`` or
+        ``"cannot tell apart"``.
+
+    Raises:
+        ValueError: The three sequences differ in length or are empty.
+    """
+    y_true, pred_a, pred_b = (np.asarray(v) for v in (y_true, pred_a, pred_b))
+    if not (y_true.shape == pred_a.shape == pred_b.shape) or y_true.size == 0:
+        raise ValueError(
+            "McNemar needs both systems' predictions of the same non-empty list of clips: "
+            f"got {y_true.size} labels, {pred_a.size} and {pred_b.size} predictions"
+        )
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    a_only = int(np.sum(right_a & ~right_b))
+    b_only = int(np.sum(right_b & ~right_a))
+    p = _binomial_two_sided(min(a_only, b_only), a_only + b_only)
+    return {
+        "a": a,
+        "b": b,
+        "test": "exact McNemar",
+        "n": int(y_true.size),
+        "a_only": a_only,
+        "b_only": b_only,
+        "accuracy_a": float(right_a.mean()),
+        "accuracy_b": float(right_b.mean()),
+        "p": p,
+        "alpha": alpha,
+        "verdict": _verdict(a, b, a_only > b_only, p, alpha),
+    }
+
+
+def paired_seeds(
+    scores_a: Sequence[float],
+    scores_b: Sequence[float],
+    a: str = "A",
+    b: str = "B",
+    alpha: float = ALPHA,
+    min_seeds: int = 3,
+) -> dict[str, Any]:
+    """Paired t-test of two systems' scores across seeds (seed ``i`` of both on the same data).
+
+    With fewer than ``min_seeds`` seeds there is no test and the verdict is "cannot tell apart".
+    Identical differences on every seed (zero spread) give p = 0 when they are not zero and p = 1
+    when they are.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        scores_a, scores_b: One score (e.g. test accuracy) per seed, seeds in the same order.
+        a, b: The systems' names.
+        alpha: Significance level.
+        min_seeds: Fewest seeds for a test.
+
+    Returns:
+        ``{"a", "b", "test": "paired t-test across seeds", "n", "mean_a", "mean_b",
+        "mean_difference", "p", "alpha", "verdict"}`` (``p`` is ``None`` without a test).
+
+    Raises:
+        ValueError: The two lists differ in length or are empty.
+    """
+    sa, sb = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
+    if sa.shape != sb.shape or sa.size == 0:
+        raise ValueError(
+            f"a paired test needs one score per seed for both systems: got {sa.size} and {sb.size}"
+        )
+    d = sa - sb
+    p: float | None
+    if sa.size < min_seeds:
+        p = None
+    elif np.allclose(d, d[0]):
+        p = 1.0 if np.isclose(d[0], 0.0) else 0.0
+    else:
+        from scipy.stats import ttest_rel
+
+        p = float(ttest_rel(sa, sb).pvalue)
+    mean_d = float(d.mean())
+    return {
+        "a": a,
+        "b": b,
+        "test": "paired t-test across seeds",
+        "n": int(sa.size),
+        "mean_a": float(sa.mean()),
+        "mean_b": float(sb.mean()),
+        "mean_difference": mean_d,
+        "p": p,
+        "alpha": alpha,
+        "verdict": CANNOT_TELL if p is None else _verdict(a, b, mean_d > 0, p, alpha),
+    }
+
+
+def smallest_significant_difference(n: int, alpha: float = ALPHA) -> int | None:
+    """The fewest discordant clips, all one way, that the exact McNemar test calls a difference.
+
+    ``k`` clips right for one system only and none for the other give p = 2 / 2**k: at α = 0.05
+    that is 6 clips (5 give p = 0.0625), however many test clips there are. Two systems that
+    differ by fewer net clips can never be told apart; with a mix of discordant clips both ways,
+    the net difference needed grows.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Returns:
+        ``k``, or ``None`` when even ``n`` clips all one way are not enough.
+    """
+    for k in range(1, int(n) + 1):
+        if _binomial_two_sided(0, k) < alpha:
+            return k
+    return None
+
+
+def learned(train_accuracy: float | None, n_classes: int, factor: float = 2.0) -> bool:
+    """Did a network learn? Its training accuracy reaches ``factor`` times the chance level.
+
+    A network that stays near chance on the clips it was trained on has not been trained; its
+    test score says nothing about its architecture, and it enters no comparison.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        train_accuracy: Accuracy on the training segments (``None``: not a trained network,
+            e.g. an SVM, which counts as learned).
+        n_classes: Number of classes (chance is ``1 / n_classes``).
+        factor: Multiple of chance required.
+    """
+    if train_accuracy is None:
+        return True
+    return float(train_accuracy) >= factor / int(n_classes)
+
+
+def _format_p(p: float | None) -> str:
+    if p is None:
+        return "no test"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+
+
+def sentence(c: Mapping[str, Any], a_label: str | None = None, b_label: str | None = None) -> str:
+    """One Markdown sentence for a comparison: the verdict, then the test, n and p.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        c: A comparison from :func:`mcnemar`, :func:`paired_seeds` or :func:`not_compared`.
+        a_label, b_label: How to name the systems in prose (default: their names in code font).
+    """
+    a = a_label or f"`{c['a']}`"
+    b = b_label or f"`{c['b']}`"
+    if c["test"] == "not compared":
+        return f"{a} and {b} are not compared: {c['reason']}."
+    if c["verdict"] == CANNOT_TELL:
+        head = f"{a} and {b}: **cannot tell apart**"
+    else:
+        winner, loser = (a, b) if c["verdict"] == f"{c['a']} ahead" else (b, a)
+        head = f"**{winner} ahead** of {loser}"
+    if c["test"] == "exact McNemar":
+        detail = (
+            f"{c['accuracy_a']:.1%} vs {c['accuracy_b']:.1%} on n = {c['n']} test clips; "
+            f"{c['a_only']} clips right only for {a}, {c['b_only']} only for {b}; "
+            f"exact McNemar {_format_p(c['p'])}"
+        )
+    else:
+        detail = (
+            f"mean {c['mean_a']:.1%} vs {c['mean_b']:.1%} over n = {c['n']} seeds; "
+            f"paired t-test {_format_p(c['p'])}"
+        )
+        if c["p"] is None:
+            detail += " (too few seeds for a test)"
+    return f"{head} ({detail})."
+
+
+def not_compared(a: str, b: str, reason: str) -> dict[str, Any]:
+    """A comparison that was not made, and why (e.g. a network that did not learn).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    return {"a": a, "b": b, "test": "not compared", "n": 0, "p": None, "verdict": CANNOT_TELL,
+            "reason": reason}
+
+
+def compare_results(
+    a: str,
+    result_a: Mapping[str, Any],
+    b: str,
+    result_b: Mapping[str, Any],
+    n_classes: int | None = None,
+    alpha: float = ALPHA,
+) -> dict[str, Any]:
+    """Compare two recorded systems on the test clips both scored (exact McNemar).
+
+    Each result is a system's entry of a results record (or :func:`mgr_utils.evaluation.
+    clip_metrics` output), which holds ``clip_ids``, ``y_true`` and ``y_pred``. The clips are
+    matched by id; a system whose ``train_accuracy`` stays below twice chance is not compared.
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``10_results.ipynb``).
+
+    Args:
+        a, result_a, b, result_b: The systems' names and results.
+        n_classes: Number of classes (default: the length of ``result_a["genres"]``).
+        alpha: Significance level.
+
+    Returns:
+        A comparison (:func:`mcnemar`), or :func:`not_compared` with the reason.
+    """
+    n_classes = n_classes or len(result_a.get("genres") or result_b.get("genres") or []) or 10
+    for name, r in ((a, result_a), (b, result_b)):
+        if not learned(r.get("train_accuracy"), n_classes):
+            return not_compared(
+                a, b, f"`{name}` did not learn in this build (training accuracy "
+                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"
+            )
+        if not r.get("y_pred") or not r.get("clip_ids"):
+            return not_compared(a, b, f"`{name}` has no per-clip predictions in its record")
+    pred_a = dict(zip(result_a["clip_ids"], result_a["y_pred"]))
+    pred_b = dict(zip(result_b["clip_ids"], result_b["y_pred"]))
+    truth = dict(zip(result_a["clip_ids"], result_a["y_true"]))
+    common = [c for c in result_a["clip_ids"] if c in pred_b]
+    if len(common) < max(len(pred_a), len(pred_b)):
+        return not_compared(
+            a, b, f"they were scored on different test clips ({len(pred_a)} and {len(pred_b)}, "
+            f"{len(common)} in common)"
+        )
+    y = [truth[c] for c in common]
+    return mcnemar(y, [pred_a[c] for c in common], [pred_b[c] for c in common], a, b, alpha)
