@@ -112,13 +112,13 @@ def test_input_matches_the_packages_formula():
 
 
 def test_layer_table_shapes():
-    model = mn.musicnn()
+    model = mn.musicnn_model()
     assert model.count_params() == 792_079  # MSD_musicnn's 50 tags (Adam slots aside)
     out = model(np.zeros((2, MUSICNN_FRAMES, MUSICNN_N_MELS), np.float32), training=False)
     shapes = {k: tuple(v.shape) for k, v in out.items()}
     assert shapes == {"tags": (2, 50), "penultimate": (2, 200), "mean_pool": (2, 753),
                       "max_pool": (2, 753), "timbral": (2, 187, 408), "temporal": (2, 187, 153)}
-    assert mn.musicnn(n_frames=None)(np.zeros((1, 300, 96), np.float32))["tags"].shape == (1, 50)
+    assert mn.musicnn_model(n_frames=None)(np.zeros((1, 300, 96), np.float32))["tags"].shape == (1, 50)
 
 
 def test_weights_load_by_name_and_shape(msd):
@@ -129,7 +129,7 @@ def test_weights_load_by_name_and_shape(msd):
                                   values["conv2d_5/kernel"].reshape(7, 561, 64))
     np.testing.assert_array_equal(msd.get_layer("penultimate_bn").get_weights()[3],
                                   values["batch_normalization_10/moving_variance"])
-    wrong = mn.musicnn(filters_midend=32)
+    wrong = mn.musicnn_model(filters_midend=32)
     with pytest.raises(ValueError, match="shape"):
         mn.load_musicnn_weights(wrong, folder)
 
@@ -180,3 +180,79 @@ def test_keras_port_matches_the_original_graph(model_name, clip, tmp_path, reque
         # float32 convolutions summed in different orders (oneDNN, Eigen): 1e-4 relative to the
         # largest value (max_pool reaches about 90, the tags at most 1)
         assert diff <= 1e-4 * scale, f"{key}: max |Keras - original| = {diff:.3g} (scale {scale:.3g})"
+
+
+# ------------------------------------------------------------------------------- transfer plumbing
+
+
+def test_colab_install_cell_of_chapter_11_adds_musicnn_without_dependencies():
+    import bookbuild as book
+    from bookbuild.colab import NO_DEPS
+
+    source = book.install_source(book.read_repository(), NO_DEPS["11_transfer_learning"])
+    assert '%pip install --quiet --no-deps "musicnn==0.1.0"' in source
+    body = source.lower().split("\n", 1)[1]
+    assert "tensorflow" not in body and "keras" not in body
+
+
+def test_clip_embedding_and_label_subset():
+    from mgr_utils.transfer import clip_embedding, label_subset
+
+    patches = {"penultimate": np.array([[0.0, 1.0], [2.0, -1.0], [4.0, 3.0]], np.float32)}
+    np.testing.assert_allclose(clip_embedding(patches), [2.0, 1.0, 4.0, 3.0])
+    np.testing.assert_allclose(clip_embedding(patches, stats=("max",)), [4.0, 3.0])
+    with pytest.raises(ValueError, match="statistic"):
+        clip_embedding(patches, stats=("median",))
+    labels = np.repeat(np.arange(4), 10)
+    small, large = label_subset(labels, 0.1, seed=3), label_subset(labels, 0.5, seed=3)
+    assert np.bincount(labels[small]).tolist() == [2, 2, 2, 2]  # at least two per class
+    assert np.bincount(labels[large]).tolist() == [5, 5, 5, 5]
+    assert set(small) <= set(large)  # nested for one seed
+    assert len(label_subset(labels, 1.0)) == 40
+
+
+def test_linear_probe_chooses_C_on_validation():
+    from mgr_utils.transfer import fit_linear_probe
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((3, 20)) * 3
+    y = np.repeat(np.arange(3), 20)
+    X = centres[y] + rng.standard_normal((60, 20))
+    probe = fit_linear_probe(X[::2], y[::2], X[1::2], y[1::2], C_grid=(0.001, 1.0))
+    assert set(probe.valid_scores) == {0.001, 1.0}
+    assert probe.valid_scores[probe.C] == max(probe.valid_scores.values())
+    assert np.mean(probe.predict(X[1::2]) == y[1::2]) == probe.valid_scores[probe.C] > 0.9
+
+
+def test_zero_shot_maps_genre_tags():
+    from mgr_utils import GENRES
+    from mgr_utils.transfer import GENRE_TAGS, zero_shot
+
+    probs = np.zeros((2, len(mn.MSD_TAGS)))
+    probs[0, mn.MSD_TAGS.index("Hip-Hop")] = 0.9
+    probs[1, mn.MSD_TAGS.index("jazz")] = 0.4
+    probs[1, mn.MSD_TAGS.index("House")] = 0.99  # not a genre tag: ignored
+    pred, names = zero_shot(probs, mn.MSD_TAGS)
+    assert [GENRES[p] for p in pred] == ["hiphop", "jazz"]
+    assert sorted(names) == sorted(GENRE_TAGS) and "classical" not in names
+
+
+def test_embeddings_through_the_cache(tmp_path, msd):
+    from mgr_utils.datasets import load_synthetic
+    from mgr_utils.transfer import EMBEDDING_LAYERS, musicnn_embeddings
+
+    clips = load_synthetic(1, duration=3.5, seed=0, genres=("jazz", "metal"))
+    first = musicnn_embeddings(clips, cache_dir=tmp_path)
+    assert first.misses == 2 and first.hits == 0 and list(first.kept) == [0, 1]
+    for p in first.patches:
+        assert {k: v.shape for k, v in p.items()} == {
+            "tags": (1, 50), "penultimate": (1, 200), "mean_pool": (1, 753), "max_pool": (1, 753)}
+        assert set(p) == set(EMBEDDING_LAYERS)
+    again = musicnn_embeddings(clips, cache_dir=tmp_path)
+    assert again.hits == 2 and again.misses == 0
+    np.testing.assert_allclose(again.patches[1]["tags"], first.patches[1]["tags"], rtol=1e-6)
+    # the same patches through the Keras model directly (other batch: float tolerance)
+    from mgr_utils.features.musicnn_input import musicnn_input
+
+    direct = np.asarray(msd(musicnn_input(clips[1].load(), clips[1].sr), training=False)["penultimate"])
+    np.testing.assert_allclose(first.patches[1]["penultimate"], direct, atol=1e-4)

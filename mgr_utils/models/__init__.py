@@ -42,4 +42,4 @@ from mgr_utils.models.dieleman2014 import (  # noqa: F401
 from mgr_utils.models.dieleman2014 import dieleman_cnn as dieleman2014_cnn  # noqa: F401
 from mgr_utils.models.lee import LEE_CHANNELS, sample_cnn  # noqa: F401
 from mgr_utils.models.li import li_cnn  # noqa: F401
-from mgr_utils.models.musicnn import musicnn, pretrained_musicnn  # noqa: F401
+from mgr_utils.models.musicnn import musicnn_model, pretrained_musicnn  # noqa: F401

@@ -131,7 +131,7 @@ def _bn(name: str):
     return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=0.99, name=name)
 
 
-def musicnn(
+def musicnn_model(
     n_tags: int = 50,
     n_mels: int = 96,
     n_frames: int | None = 187,
@@ -255,7 +255,7 @@ def checkpoint_variables(folder: str | Path) -> dict[str, np.ndarray]:
 
 
 def load_musicnn_weights(model: keras.Model, folder: str | Path) -> keras.Model:
-    """Copy a musicnn checkpoint's variables into a :func:`musicnn` model, layer by layer, by name.
+    """Copy a musicnn checkpoint's variables into a :func:`musicnn_model` model, layer by layer, by name.
 
     Convolutions are ``kernel``/``bias`` (the mid end's ``7 × C × 1 × 64`` 2-D kernels become
     ``7 × C × 64`` 1-D ones: the same numbers), dense layers ``kernel``/``bias``, batch
@@ -301,5 +301,5 @@ def pretrained_musicnn(name: str = "MSD_musicnn", n_frames: int | None = 187) ->
     """
     if name not in TAGS:
         raise ValueError(f"unknown musicnn model {name!r}; use one of {sorted(TAGS)}")
-    model = musicnn(n_tags=len(TAGS[name]), n_frames=n_frames)
+    model = musicnn_model(n_tags=len(TAGS[name]), n_frames=n_frames)
     return load_musicnn_weights(model, musicnn_checkpoint(name))
