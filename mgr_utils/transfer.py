@@ -298,3 +298,48 @@ def zero_shot(
     cols = [list(tags).index(genre_tags[g]) for g in names]
     best = np.asarray(tag_probs)[:, cols].argmax(axis=1)
     return np.array([genres.index(names[b]) for b in best], dtype=int), names
+
+
+FROM_SCRATCH = ("04_costa_cnn", "05_nakashika_glcm_cnn", "06_zhang_cnn", "07_raw_audio")
+"""The chapters whose networks are trained from scratch on the book's clips (chapters 4-7)."""
+
+
+def best_from_scratch(
+    results_dir=None,
+    dataset: str | None = None,
+    params: Mapping | None = None,
+    chapters: Sequence[str] = FROM_SCRATCH,
+    families: Sequence[str] = ("spectrogram CNN", "raw audio"),
+) -> tuple[str, str, dict] | None:
+    """The from-scratch CNN of chapters 4-7 with the best **validation** accuracy, from their records.
+
+    Only systems of ``families`` measured on ``dataset`` whose recorded parameters agree with
+    ``params`` (where both hold a key) are candidates, as in
+    :func:`mgr_utils.evaluation.recorded_baseline`; choosing by test accuracy would flatter it.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Returns:
+        ``(chapter, system, result)``, or ``None`` when no record holds a candidate.
+    """
+    from pathlib import Path
+
+    from mgr_utils.results import default_results_dir, load_record
+
+    folder = Path(results_dir if results_dir is not None else default_results_dir())
+    best = None
+    for chapter in chapters:
+        path = folder / f"{chapter}.json"
+        if not path.exists():
+            continue
+        for name, r in load_record(path).get("systems", {}).items():
+            if r.get("family") not in families or r.get("valid_accuracy") is None:
+                continue
+            if dataset is not None and r.get("dataset") != dataset:
+                continue
+            recorded = r.get("params") or {}
+            if any(recorded[k] != v for k, v in (params or {}).items() if k in recorded):
+                continue
+            if best is None or r["valid_accuracy"] > best[2]["valid_accuracy"]:
+                best = (chapter, name, r)
+    return best
