@@ -256,3 +256,11 @@ def test_embeddings_through_the_cache(tmp_path, msd):
 
     direct = np.asarray(msd(musicnn_input(clips[1].load(), clips[1].sr), training=False)["penultimate"])
     np.testing.assert_allclose(first.patches[1]["penultimate"], direct, atol=1e-4)
+
+
+def test_chapter_11_is_in_chapter_10s_records():
+    from mgr_utils import report, results
+
+    assert "transfer" in results.FAMILIES and "transfer" in report.FAMILY_ORDER
+    assert "11_transfer_learning" in report.SYSTEM_CHAPTERS
+    assert report.anchor_of("11_transfer_learning", "musicnn_msd_linear_svm") == "papers-musicnn"
