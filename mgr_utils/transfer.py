@@ -316,6 +316,9 @@ def best_from_scratch(
     Only systems of ``families`` measured on ``dataset`` whose recorded parameters agree with
     ``params`` (where both hold a key) are candidates, as in
     :func:`mgr_utils.evaluation.recorded_baseline`; choosing by test accuracy would flatter it.
+    A network fused with another classifier (chapter 4's ``costa_cnn_x_lbp_product``: a name with
+    ``_x_``, or a protocol that says "fused") is not a CNN alone and is left out. Ties go to the
+    earlier chapter.
 
     Notebook: ``11_transfer_learning.ipynb``.
 
@@ -334,6 +337,8 @@ def best_from_scratch(
             continue
         for name, r in load_record(path).get("systems", {}).items():
             if r.get("family") not in families or r.get("valid_accuracy") is None:
+                continue
+            if "_x_" in name or "fused" in str(r.get("protocol", "")):
                 continue
             if dataset is not None and r.get("dataset") != dataset:
                 continue

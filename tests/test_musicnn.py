@@ -264,3 +264,24 @@ def test_chapter_11_is_in_chapter_10s_records():
     assert "transfer" in results.FAMILIES and "transfer" in report.FAMILY_ORDER
     assert "11_transfer_learning" in report.SYSTEM_CHAPTERS
     assert report.anchor_of("11_transfer_learning", "musicnn_msd_linear_svm") == "papers-musicnn"
+
+
+def test_best_from_scratch_reads_validation_not_test(tmp_path):
+    from mgr_utils.results import record_result
+    from mgr_utils.transfer import best_from_scratch
+
+    def put(chapter, name, valid, test, family="spectrogram CNN", protocol="p", **params):
+        metrics = {"accuracy": test, "n_clips": 10, "valid_accuracy": valid}
+        record_result(chapter, name, metrics, dataset="synthetic", split="stratified",
+                      protocol=protocol, selected_on="validation", family=family,
+                      params={"SEED": 0, **params}, results_dir=tmp_path)
+
+    assert best_from_scratch(tmp_path) is None
+    put("04_costa_cnn", "costa_cnn", 0.6, 0.9)
+    put("04_costa_cnn", "costa_cnn_x_lbp_product", 0.9, 0.9, protocol="CNN fused with SVMs")
+    put("06_zhang_cnn", "zhang_cnn_max", 0.7, 0.5)
+    put("07_raw_audio", "li2010_mfcc_cnn", 0.8, 0.4, family="raw audio", SEED=1)
+    put("03_texture_features", "descriptor_svm", 0.95, 0.95, family="classical")
+    chapter, name, result = best_from_scratch(tmp_path, dataset="synthetic", params={"SEED": 0})
+    assert (chapter, name, result["accuracy"]) == ("06_zhang_cnn", "zhang_cnn_max", 0.5)
+    assert best_from_scratch(tmp_path, dataset="gtzan") is None
