@@ -165,6 +165,26 @@ def _predict(model, X: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
     return {k: np.concatenate([o[k] for o in outs]) for k in EMBEDDING_LAYERS}
 
 
+def network_throughput(model: str = "MSD_musicnn", n_patches: int = 64, batch_size: int = 32,
+                       seed: int = 0) -> float:
+    """Patches per second through the pre-trained network alone (random input, after a warm-up).
+
+    Measured on every run, also when the embeddings come from the cache, so that a page can
+    estimate the time of a larger run from this machine's speed.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+    """
+    from mgr_utils.features.musicnn_input import MUSICNN_FRAMES, MUSICNN_N_MELS
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 4, (n_patches, MUSICNN_FRAMES, MUSICNN_N_MELS)).astype(np.float32)
+    net = _model(model)
+    _predict(net, X[:batch_size], batch_size)  # trace and warm up
+    t0 = time.perf_counter()
+    _predict(net, X, batch_size)
+    return n_patches / (time.perf_counter() - t0)
+
+
 def clip_embedding(
     patches: Mapping[str, np.ndarray],
     layers: Sequence[str] = ("penultimate",),
