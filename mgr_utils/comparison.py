@@ -105,8 +105,9 @@ def paired_seeds(
     """Paired t-test of two systems' scores across seeds (seed ``i`` of both on the same data).
 
     With fewer than ``min_seeds`` seeds there is no test and the verdict is "cannot tell apart".
-    Identical differences on every seed (zero spread) give p = 0 when they are not zero and p = 1
-    when they are.
+    Identical differences on every seed (zero spread, common with a few seeds and accuracies on
+    a few clips) leave the t statistic undefined: p = 1 when they are all zero, else no test
+    (``p`` None, ``reason`` says why) and "cannot tell apart" rather than a p of 0.
 
     Notebook: ``08_pretraining.ipynb``.
 
@@ -130,10 +131,14 @@ def paired_seeds(
         )
     d = sa - sb
     p: float | None
+    reason = None
     if sa.size < min_seeds:
-        p = None
+        p, reason = None, "too few seeds for a test"
     elif np.allclose(d, d[0]):
-        p = 1.0 if np.isclose(d[0], 0.0) else 0.0
+        if np.isclose(d[0], 0.0):
+            p = 1.0
+        else:
+            p, reason = None, "the same difference on every seed: no spread, no t-test"
     else:
         from scipy.stats import ttest_rel
 
@@ -150,6 +155,7 @@ def paired_seeds(
         "p": p,
         "alpha": alpha,
         "verdict": CANNOT_TELL if p is None else _verdict(a, b, mean_d > 0, p, alpha),
+        **({"reason": reason} if reason else {}),
     }
 
 
@@ -229,7 +235,7 @@ def sentence(c: Mapping[str, Any], a_label: str | None = None, b_label: str | No
             f"paired t-test {_format_p(c['p'])}"
         )
         if c["p"] is None:
-            detail += " (too few seeds for a test)"
+            detail += f" ({c.get('reason', 'too few seeds for a test')})"
     return f"{head} ({detail})."
 
 

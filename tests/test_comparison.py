@@ -87,7 +87,9 @@ def test_paired_seeds_too_few_seeds_and_constant_differences():
     assert c["p"] is None and c["verdict"] == CANNOT_TELL
     assert "too few seeds" in sentence(c)
     assert paired_seeds([0.5] * 3, [0.5] * 3)["p"] == 1.0
-    assert paired_seeds([0.6] * 3, [0.5] * 3, "a", "b")["verdict"] == "a ahead"
+    same = paired_seeds([0.6] * 3, [0.5] * 3, "a", "b")
+    assert same["p"] is None and same["verdict"] == CANNOT_TELL
+    assert "no spread" in sentence(same)
     with pytest.raises(ValueError, match="one score per seed"):
         paired_seeds([0.5], [])
 

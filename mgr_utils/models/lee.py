@@ -15,6 +15,22 @@ from mgr_utils.models.common import seed_weights
 LEE_CHANNELS = (128, 128, 256, 256, 256, 256, 256, 256, 512)
 """Channels of the nine blocks of Lee et al.'s 3^9 model ([C]: the authors' code)."""
 
+REPORTED = {
+    "value": 0.9055,
+    "metric": "tag ROC-AUC (not comparable with clip accuracy)",
+    "dataset": ("MagnaTagATune, 50 tags, Dieleman's folder split (15,244 / 1,529 / "
+                "4,332 clips with a top-50 tag)"),
+    "protocol": ("3^9 model on 59,049-sample segments, 10 segments averaged per clip; "
+                 "the authors' mel-spectrogram model scored 0.9059 in the same table"),
+    "source": ("Lee et al. 2017 (the authors' SMC 2017 slides; the split in "
+               "jongpillee/sampleCNN)"),
+    "sureness": "secondary",
+}
+"""Lee et al.'s MagnaTagATune AUC as a results-record ``reported`` entry ([S]: the
+authors' slides; [C]: the split, in their code).
+
+Notebook: ``07_raw_audio.ipynb``."""
+
 
 def sample_cnn(
     n_samples: int = 59049,

@@ -1,0 +1,539 @@
+"""Chapter 7's comparisons of front ends: the data-scaling experiment and the readings.
+
+The chapter compares a mel spectrogram front end with learned front ends on raw audio.
+The numbers come from the networks; the sentences that read them are written here, so
+that they can be tested on hand-made cases:
+
+* :func:`scale_sizes` turns the data-scaling parameters into training clips per genre,
+  derived from the data when left at the default (fractions of the training clips per
+  genre);
+* :func:`nested_subsets` draws the nested training sets of one seed;
+* :func:`scaling_extra` gathers the per-seed runs into the record's ``"scaling"``
+  extra, with a paired test across seeds at each size; :func:`scaling_reading` reads it;
+* :func:`front_end_reading`, :func:`li_reading`, :func:`filters_reading` and
+  :func:`passband` write the chapter's other readings from what was measured.
+
+Notebook: ``07_raw_audio.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mgr_utils.comparison import learned, not_compared, paired_seeds, sentence
+
+SCALE_FRACTIONS = (0.25, 0.5, 1.0)
+"""Default data-scaling sizes: these fractions of the training clips per genre."""
+
+
+def scale_sizes(
+    train_counts: Mapping[str, int],
+    sizes: Sequence[int] | None = None,
+    fractions: Sequence[float] = SCALE_FRACTIONS,
+) -> tuple[int, ...]:
+    """Training clips per genre for the data-scaling experiment, checked on the data.
+
+    With ``sizes=None`` the sizes follow the data: ``round(f * n)`` for each fraction
+    ``f``, where ``n`` is the fewest training clips of any genre (at least 1, duplicates
+    dropped), so that a folder of 10 clips per genre works as well as the whole of
+    GTZAN.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        train_counts: Training clips per genre (``ClipSet.counts()`` of the training
+            side).
+        sizes: Explicit clips per genre (the notebook's ``SCALE_SIZES``), or ``None``.
+        fractions: Fractions of the training clips per genre (``SCALE_FRACTIONS``).
+
+    Returns:
+        The sizes, ascending.
+
+    Raises:
+        ValueError: No training clips, a fraction outside (0, 1], or a size larger than
+            the training clips of some genre; the message names the parameter to set.
+    """
+    if not train_counts or min(train_counts.values()) < 1:
+        raise ValueError(
+            f"the training side has no clips of some genre: {dict(train_counts)}"
+        )
+    n = min(train_counts.values())
+    if sizes is None:
+        bad = [f for f in fractions if not 0 < f <= 1]
+        if bad or not fractions:
+            raise ValueError(
+                f"SCALE_FRACTIONS must be fractions in (0, 1], got {tuple(fractions)}"
+            )
+        return tuple(sorted({max(1, int(round(f * n))) for f in fractions}))
+    sizes = tuple(sorted(int(k) for k in sizes))
+    if not sizes or sizes[0] < 1:
+        raise ValueError(f"SCALE_SIZES must be positive clip counts, got {sizes}")
+    if sizes[-1] > n:
+        short = {g: c for g, c in train_counts.items() if c < sizes[-1]}
+        raise ValueError(
+            f"SCALE_SIZES = {sizes} asks for {sizes[-1]} training clips per genre, but"
+            f" the training side has fewer for {short}: set SCALE_SIZES = None (sizes"
+            f" from SCALE_FRACTIONS = {tuple(fractions)} of the {n} clips per genre) or"
+            f" sizes up to {n}"
+        )
+    return sizes
+
+
+def nested_subsets(
+    labels: Sequence[int], sizes: Sequence[int], seed: int = 0
+) -> dict[int, list[int]]:
+    """Indices of nested training sets: ``k`` clips per genre, each holding the smaller.
+
+    Within each genre the clips are shuffled once with ``seed``, and the set of size
+    ``k`` takes the first ``k``; so a seed changes which clips a small set holds (the
+    largest set may be the whole side).
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        labels: Each clip's genre label.
+        sizes: Clips per genre of each set.
+        seed: Seed of the shuffle.
+
+    Returns:
+        ``{k: sorted indices}``.
+
+    Raises:
+        ValueError: A size larger than some genre's clips.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    order = {g: rng.permutation(np.flatnonzero(labels == g)) for g in np.unique(labels)}
+    short = {int(g): len(ix) for g, ix in order.items() if len(ix) < max(sizes)}
+    if short:
+        raise ValueError(
+            f"{max(sizes)} clips per genre asked; some genres have fewer: {short}"
+        )
+    return {
+        int(k): sorted(int(i) for ix in order.values() for i in ix[:k]) for k in sizes
+    }
+
+
+def scaling_extra(
+    sizes: Sequence[int],
+    seeds: Sequence[int],
+    runs: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
+    n_test: int,
+    n_classes: int = 10,
+    **about: Any,
+) -> dict[str, Any]:
+    """The data-scaling record (``extras["scaling"]``), with a paired test at each size.
+
+    At each size, the two front ends (``"raw"`` and ``"mel"``) were trained on the same
+    clips from the same seed; the test is the paired t-test across seeds of their test
+    accuracies (:func:`mgr_utils.comparison.paired_seeds`). A size where a network of
+    either front end did not learn (training accuracy below twice chance) is not
+    compared.
+
+    Notebook: ``07_raw_audio.ipynb`` (read in ``10_results.ipynb``).
+
+    Args:
+        sizes: Training clips per genre.
+        seeds: The seeds, in the order of the runs.
+        runs: ``{front_end: [[run of seed s at size k for s in seeds] for k in
+            sizes]}``; a run is ``{"accuracy", "train_accuracy", "stopped_by",
+            "epochs_run"}``.
+        n_test: Test clips each network was scored on (the same clips for all).
+        n_classes: Number of genres (chance is ``1 / n_classes``).
+        about: Further fields to keep (e.g. ``clip_seconds``, ``fractions``).
+
+    Returns:
+        ``{"clips_per_genre", "seeds", "n_test", "test", "accuracy": {fe: mean per
+        size}, "per_seed": {fe: [[accuracy per seed] per size]}, "train_accuracy": {fe:
+        [[...]]}, "stopped_by": {fe: [[...]]}, "epochs_run": {fe: [[...]]},
+        "comparisons": [one per size, with "clips_per_genre"], "trend": paired test of
+        (raw - mel) at the largest size against the smallest, **about}``.
+    """
+    fields = ("accuracy", "train_accuracy", "stopped_by", "epochs_run")
+    table = {
+        f: {
+            fe: [[r[f] for r in per_size] for per_size in by_size]
+            for fe, by_size in runs.items()
+        }
+        for f in fields
+    }
+    comparisons = []
+    for i, k in enumerate(sizes):
+        failed = [
+            f"`{fe}` seed {s}"
+            for fe in ("raw", "mel")
+            for s, t in zip(seeds, table["train_accuracy"][fe][i])
+            if not learned(t, n_classes)
+        ]
+        if failed:
+            c = not_compared(
+                "raw",
+                "mel",
+                f"{', '.join(failed)} did not learn in this build "
+                f"(training accuracy below {2 / n_classes:.0%})",
+            )
+        else:
+            c = paired_seeds(
+                table["accuracy"]["raw"][i], table["accuracy"]["mel"][i], "raw", "mel"
+            )
+        comparisons.append({**c, "clips_per_genre": int(k)})
+    trend = None
+    if len(sizes) > 1 and all(
+        c["test"] != "not compared" for c in (comparisons[0], comparisons[-1])
+    ):
+        d_last = np.subtract(table["accuracy"]["raw"][-1], table["accuracy"]["mel"][-1])
+        d_first = np.subtract(table["accuracy"]["raw"][0], table["accuracy"]["mel"][0])
+        trend = paired_seeds(
+            d_last, d_first, f"raw - mel at {sizes[-1]}", f"raw - mel at {sizes[0]}"
+        )
+    return {
+        "clips_per_genre": [int(k) for k in sizes],
+        "seeds": [int(s) for s in seeds],
+        "n_test": int(n_test),
+        "test": (
+            "paired t-test across seeds (raw and mel trained on the same clips, same"
+            " seed)"
+        ),
+        "accuracy": {
+            fe: [float(np.mean(v)) for v in by_size]
+            for fe, by_size in table["accuracy"].items()
+        },
+        "per_seed": table["accuracy"],
+        "train_accuracy": table["train_accuracy"],
+        "stopped_by": table["stopped_by"],
+        "epochs_run": table["epochs_run"],
+        "comparisons": comparisons,
+        "trend": trend,
+        **about,
+    }
+
+
+def _points(x: float) -> str:
+    return f"{100 * x:+.1f} points"
+
+
+def scaling_reading(extra: Mapping[str, Any]) -> str:
+    """Markdown reading of the data-scaling record: each size's paired test, the trend.
+
+    Notebook: ``07_raw_audio.ipynb``.
+    """
+    sizes, seeds = extra["clips_per_genre"], extra["seeds"]
+    parts = []
+    for k, c in zip(sizes, extra["comparisons"]):
+        parts.append(
+            f"- **{k} clips per genre**: "
+            + sentence(c, "the raw front end", "the mel front end")
+        )
+    caps = sum(
+        s == "epoch cap"
+        for fe in extra["stopped_by"].values()
+        for row in fe
+        for s in row
+    )
+    n_runs = sum(len(row) for fe in extra["stopped_by"].values() for row in fe)
+    stop = (
+        f"Early stopping ended all {n_runs} trainings."
+        if caps == 0
+        else (
+            f"The epoch cap, not early stopping, ended {caps} of the {n_runs}"
+            " trainings."
+        )
+    )
+    t = extra.get("trend")
+    if t is None:
+        trend = "No trend is tested: a size at the ends was not compared."
+    else:
+        change = t["mean_difference"]
+        head = (
+            f"From {sizes[0]} to {sizes[-1]} clips per genre, raw minus mel changes by "
+            f"{_points(change)} on average over {t['n']} seeds "
+            "(paired t-test on the per-seed changes, "
+            f"{'no test' if t['p'] is None else 'p = ' + format(t['p'], '.2f')})"
+        )
+        if t["verdict"] == "cannot tell apart":
+            trend = head + ": **no trend that these seeds can tell from noise**."
+        elif change > 0:
+            trend = (
+                head
+                + ": the raw front end **gains on the mel front end** with more "
+                "data, the direction of Pons et al.'s ISMIR 2018 result."
+            )
+        else:
+            trend = (
+                head
+                + ": the raw front end **loses ground to the mel front end** with "
+                "more data, the opposite of the direction of Pons et al.'s ISMIR 2018 "
+                "result."
+            )
+    return (
+        "\n".join(parts)
+        + f"\n\n{trend} {stop} Each size: {len(seeds)} seeds, {extra['n_test']} test"
+        " clips; the test is a paired t-test across seeds on the two front ends'"
+        " test accuracies."
+    )
+
+
+def front_end_reading(c: Mapping[str, Any]) -> tuple[str, str]:
+    """The raw-against-mel verdict of one trained pair, and how it stands to the paper.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        c: The comparison of ``raw`` (``a``) and ``mel`` (``b``) (McNemar or not
+            compared).
+
+    Returns:
+        ``(markdown, short)``: the verdict sentence with the paper's order, and a short
+        phrase for the summary.
+    """
+    verdict = sentence(c, "the raw front end", "the mel front end")
+    if c["test"] == "not compared":
+        return verdict, "not compared with the mel front end (" + c["reason"] + ")"
+    acc = f"raw {c['accuracy_a']:.0%}, mel {c['accuracy_b']:.0%}"
+    if c["verdict"] == f"{c['b']} ahead":
+        paper = "This is the paper's order on MagnaTagATune's tags."
+        short = (
+            f"behind the mel front end ({acc}, McNemar p = {c['p']:.3f}, n = {c['n']})"
+        )
+    elif c["verdict"] == f"{c['a']} ahead":
+        paper = "This is the **opposite** of the paper's order on MagnaTagATune's tags."
+        short = (
+            f"ahead of the mel front end ({acc}, McNemar p = {c['p']:.3f}, n ="
+            f" {c['n']})"
+        )
+    else:
+        paper = (
+            "The paper's mel front end won on MagnaTagATune's tags; these test clips "
+            "cannot tell the two apart."
+        )
+        short = (
+            f"not told apart from the mel front end ({acc}, McNemar p = {c['p']:.2f}, "
+            f"n = {c['n']})"
+        )
+    return f"{verdict} {paper}", short
+
+
+def stop_phrase(run_summary: Mapping[str, Any]) -> str:
+    """How a training ended, in words: early stopping, the epoch cap, or fixed epochs.
+
+    Notebook: ``07_raw_audio.ipynb``.
+    """
+    s = run_summary["stopped_by"]
+    e, best = run_summary["epochs_run"], run_summary["best_epoch"]
+    if s == "early stopping":
+        return f"early stopping ended it after {e} epochs, the best being epoch {best}"
+    if s == "epoch cap":
+        return f"the epoch cap of {e} ended it, not early stopping, " + (
+            "at its best epoch: it was still improving"
+            if best == e
+            else f"the best being epoch {best}: it had turned"
+        )
+    return f"it ran a fixed {e} epochs"
+
+
+def li_reading(
+    train: Mapping[str, Any], test: Mapping[str, Any], dataset: str, split: str
+) -> str:
+    """Li et al.'s network on its training and on the held-out test clips, and why ours
+    is not the paper's "below 30 %".
+
+    The two accuracies are on different clips, so no paired test applies: each is given
+    with its 95 % Wilson interval.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        train, test: Clip metrics (after the vote, with ``segment_accuracy``) on the
+            training and the test clips.
+        dataset: ``"synthetic"`` or ``"gtzan"``.
+        split: The split's name.
+    """
+    from mgr_utils.evaluation import wilson_interval
+
+    def with_ci(m):
+        lo, hi = wilson_interval(m["accuracy"], m["n_clips"])
+        return (
+            f"{m['accuracy']:.0%} (95% interval {lo:.0%}-{hi:.0%}, {m['n_clips']}"
+            " clips)"
+        )
+
+    text = (
+        f"After the vote, the network is right on {with_ci(train)} of the clips it was "
+        f"trained on and on {with_ci(test)} of the held-out test clips; per excerpt, "
+        f"before the vote, {train['segment_accuracy']:.0%} and "
+        f"{test['segment_accuracy']:.0%}. A score on training clips measures memory as "
+        "much as learning, which is why the paper's 84 % says little about new songs."
+    )
+    if dataset == "synthetic":
+        why = (
+            'Why is our held-out score so far above the paper\'s "below 30 %"? Not'
+            " because the network is better: our clips are synthetic caricatures of"
+            " genres, rendered by one generator whose genres differ by design in their"
+            " instruments' spectra, the timbre that MFCCs capture, and the held-out"
+            " clips come from the same generator. The paper's held-out songs were other"
+            " GTZAN recordings, real music whose genres MFCC excerpts separate poorly;"
+            " its training also differed (stochastic gradient descent, its Fig. 3 shows"
+            " 200 epochs; we use Adam and stop early on the validation clips)."
+        )
+    else:
+        why = (
+            "Both held-out scores are on GTZAN, but not on the same songs or protocol:"
+            f" ours are the {test['n_clips']} test clips of the {split} split, with"
+            " Adam and early stopping on the validation clips; the paper held out 20 %"
+            " of the songs and trained with stochastic gradient descent (its Fig. 3 shows"
+            " 200 epochs)."
+        )
+    return f"{text} {why}"
+
+
+def passband(
+    spectrum: np.ndarray, freqs: np.ndarray, drop_db: float = 6.0
+) -> dict[str, float]:
+    """Where one filter's spectrum passes: the peak, the band around it, its share.
+
+    The band is the run of bins around the peak within ``drop_db`` of it. ``share`` is
+    the fraction of the filter's energy (squared magnitude) inside that band: close to 1
+    for a clean band-pass filter, small for a filter that lets a mixture through.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        spectrum: Magnitude spectrum (any scale), one value per frequency of ``freqs``.
+        freqs: The bins' frequencies in Hz.
+        drop_db: How far below the peak the band ends.
+
+    Returns:
+        ``{"peak_hz", "low_hz", "high_hz", "share"}``.
+    """
+    s = np.asarray(spectrum, dtype=np.float64)
+    k = int(s.argmax())
+    level = s[k] * 10 ** (-drop_db / 20)
+    lo = k
+    while lo > 0 and s[lo - 1] >= level:
+        lo -= 1
+    hi = k
+    while hi < s.size - 1 and s[hi + 1] >= level:
+        hi += 1
+    energy = s**2
+    return {
+        "peak_hz": float(freqs[k]),
+        "low_hz": float(freqs[lo]),
+        "high_hz": float(freqs[hi]),
+        "share": float(energy[lo : hi + 1].sum() / max(energy.sum(), 1e-30)),
+    }
+
+
+def describe_band(name: str, band: Mapping[str, float]) -> str:
+    """One sentence on what one filter lets through, from :func:`passband`.
+
+    Notebook: ``07_raw_audio.ipynb``.
+    """
+    where = (
+        f"peaks at {band['peak_hz']:,.0f} Hz; its band within 6 dB of the peak runs "
+        f"{band['low_hz']:,.0f}-{band['high_hz']:,.0f} Hz and holds "
+        f"{band['share']:.0%} of its energy"
+    )
+    if band["share"] >= 0.7:
+        return f"The {name} filter {where}: mostly that band passes."
+    return (
+        f"The {name} filter {where}: the rest is spread over the spectrum, so what"
+        " passes is a mixture, not one band."
+    )
+
+
+def filters_reading(
+    hz: np.ndarray,
+    hz_before: np.ndarray,
+    mel_centres: np.ndarray,
+    spectra: np.ndarray,
+    spectra_before: np.ndarray,
+) -> tuple[str, str]:
+    """Where the learned filters peak against the mel scale, and how sharp they are.
+
+    Sharpness is each normalised spectrum's peak over its median magnitude, in dB
+    (median over the filters); a clean band-pass filter stands 20 dB or more above.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        hz, hz_before: Sorted dominant frequencies of the learned and the initial
+        filters.
+        mel_centres: Centre frequencies of a mel filterbank with as many bands.
+        spectra, spectra_before: Their normalised magnitude spectra, one row per filter.
+
+    Returns:
+        ``(markdown, short)``.
+    """
+
+    def sharpness(S):
+        S = np.asarray(S)
+        return float(np.median(20 * np.log10(S.max(axis=1) / np.median(S, axis=1))))
+
+    n = len(hz)
+    low = {
+        "learned": int((np.asarray(hz) < 1000).sum()),
+        "before": int((np.asarray(hz_before) < 1000).sum()),
+        "mel": int((np.asarray(mel_centres) < 1000).sum()),
+    }
+    if low["learned"] > low["mel"] + 2:
+        crowd = "crowd the low frequencies **even more than the mel scale does**"
+    elif low["learned"] < low["mel"] - 2:
+        crowd = "spread **further up** the spectrum than the mel scale"
+    else:
+        crowd = "share out the low frequencies **much as the mel scale does**"
+    sharp, sharp0 = sharpness(spectra), sharpness(spectra_before)
+    if sharp >= 20:
+        shape = "**clean band-pass filters**: one peak, little elsewhere"
+        short_shape = "clean band-pass filters"
+    elif sharp >= sharp0 + 3:
+        shape = (
+            "**sharper than before training, but not clean band-pass filters**: much of"
+            " their energy is still spread over the whole spectrum"
+        )
+        short_shape = "sharper than before training but not clean band-pass filters"
+    else:
+        shape = "**barely sharper** than the random filters they started from"
+        short_shape = "barely sharper than the random filters they started from"
+    text = (
+        f"Of the {n} learned filters, **{low['learned']}** peak below 1 kHz, against"
+        f" {low['mel']} of the {n} mel centres and {low['before']} of the filters"
+        f" before training; the highest learned peak is at {float(np.max(hz)):,.0f} Hz"
+        f" (the highest mel centre: {float(np.max(mel_centres)):,.0f} Hz). The learned"
+        f" filters {crowd}. A learned filter's peak stands a median {sharp:.0f} dB"
+        f" above its median magnitude ({sharp0:.0f} dB before training; a clean"
+        f" band-pass filter stands 20 dB or more above): they are {shape}."
+    )
+    short = (
+        f"{low['learned']} of {n} learned filters peak below 1 kHz (mel scale: "
+        f"{low['mel']}; before training: {low['before']}), the highest at "
+        f"{float(np.max(hz)):,.0f} Hz, and they are {short_shape}"
+    )
+    return text, short
+
+
+def restart(model, weights: Sequence[np.ndarray]) -> None:
+    """Reset a compiled network to a fresh one's start: new weights, blank optimizer.
+
+    The weights (batch normalisation statistics included) are set to ``weights`` (e.g. a
+    newly built network's, from another seed) and every optimizer state (the step count,
+    Adam's moments) to zero, the learning rate kept. Training it then with
+    ``train(..., compile=False)`` is the same training as a freshly built and compiled
+    network, but reuses the traced graph, which on a CPU costs seconds per network.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Raises:
+        ValueError: The model has no optimizer (it was never compiled).
+    """
+    opt = getattr(model, "optimizer", None)
+    if opt is None:
+        raise ValueError("restart needs a compiled model (train it once first)")
+    model.set_weights(list(weights))
+    lr = getattr(opt, "_learning_rate", None)
+    for v in opt.variables:
+        if v is lr or v.path.split("/")[-1] == "learning_rate":
+            continue
+        v.assign(np.zeros(v.shape, dtype=v.dtype))

@@ -1,0 +1,247 @@
+"""Chapter 7: data-scaling sizes, the scaling record with its paired tests, readings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mgr_utils import front_ends as fe
+from mgr_utils.comparison import mcnemar, not_compared
+
+# ------------------------------------------------------------------------ scale sizes
+
+
+def test_scale_sizes_follow_the_data():
+    counts = {"blues": 12, "jazz": 12, "rock": 13}
+    assert fe.scale_sizes(counts) == (3, 6, 12)  # 0.25, 0.5, 1.0 of the fewest (12)
+    assert fe.scale_sizes({"a": 6, "b": 6}) == (2, 3, 6)  # round(1.5) = 2 (banker's: 2)
+    assert fe.scale_sizes({"a": 2, "b": 5}) == (1, 2)  # duplicates dropped, at least 1
+    assert fe.scale_sizes(counts, fractions=(0.5,)) == (6,)
+
+
+def test_scale_sizes_explicit_and_errors_name_the_parameter():
+    counts = {"blues": 6, "jazz": 8}
+    assert fe.scale_sizes(counts, sizes=(6, 2)) == (2, 6)
+    with pytest.raises(ValueError, match="SCALE_SIZES = None") as err:
+        fe.scale_sizes(counts, sizes=(2, 6, 18))
+    assert "'blues': 6" in str(err.value) and "'jazz': 8" in str(err.value)
+    with pytest.raises(ValueError, match="SCALE_FRACTIONS"):
+        fe.scale_sizes(counts, fractions=(0.5, 1.5))
+    with pytest.raises(ValueError, match="SCALE_SIZES"):
+        fe.scale_sizes(counts, sizes=(0, 2))
+    with pytest.raises(ValueError, match="no clips"):
+        fe.scale_sizes({"blues": 0})
+
+
+def test_nested_subsets_are_nested_balanced_and_change_with_the_seed():
+    labels = np.repeat([0, 1, 2], 6)
+    sets = fe.nested_subsets(labels, (2, 4, 6), seed=0)
+    for k, ix in sets.items():
+        assert np.bincount(labels[ix], minlength=3).tolist() == [k, k, k]
+    assert set(sets[2]) <= set(sets[4]) <= set(sets[6])
+    assert sets[6] == list(range(18))
+    other = fe.nested_subsets(labels, (2,), seed=1)
+    assert other[2] != sets[2]  # another seed, other small set
+    assert fe.nested_subsets(labels, (2,), seed=0)[2] == sets[2]
+    with pytest.raises(ValueError, match="fewer"):
+        fe.nested_subsets(labels, (7,))
+
+
+# --------------------------------------------------------------------- scaling record
+
+
+def _run(acc, train=0.9, stop="early stopping", epochs=5):
+    return {
+        "accuracy": acc,
+        "train_accuracy": train,
+        "stopped_by": stop,
+        "epochs_run": epochs,
+    }
+
+
+def test_scaling_extra_paired_test_per_size_and_trend_by_hand():
+    # raw - mel per seed: size 3: -0.10, -0.12, -0.08 (mel ahead, consistent); size 12:
+    +0.01, # -0.01, +0.03 (noise)
+    runs = {
+        "raw": [
+            [_run(0.40), _run(0.38), _run(0.42)],
+            [_run(0.61), _run(0.59), _run(0.63)],
+        ],
+        "mel": [
+            [_run(0.50), _run(0.50), _run(0.50)],
+            [_run(0.60), _run(0.60), _run(0.60)],
+        ],
+    }
+    x = fe.scaling_extra((3, 12), (0, 1, 2), runs, n_test=150, clip_seconds=10.0)
+    assert (
+        x["clips_per_genre"] == [3, 12]
+        and x["seeds"] == [0, 1, 2]
+        and x["n_test"] == 150
+    )
+    assert x["accuracy"]["raw"] == pytest.approx([0.40, 0.61])
+    assert x["accuracy"]["mel"] == pytest.approx([0.50, 0.60])
+    assert x["per_seed"]["raw"][1] == [0.61, 0.59, 0.63]
+    assert x["clip_seconds"] == 10.0
+    small, large = x["comparisons"]
+    assert small["clips_per_genre"] == 3 and small["verdict"] == "mel ahead"
+    # differences -0.10, -0.12, -0.08: mean -0.10, sd 0.02, t = -0.10 / (0.02 / sqrt 3)
+    # = -8.66
+    assert small["p"] == pytest.approx(0.01307, abs=2e-4)
+    assert large["verdict"] == "cannot tell apart"
+    t = x["trend"]  # changes +0.11, +0.11, +0.11
+    assert t["mean_difference"] == pytest.approx(0.11) and t["p"] == 0.0
+    text = fe.scaling_reading(x)
+    assert "**3 clips per genre**" in text and "**the mel front end ahead**" in text
+    assert (
+        "gains on the mel front end" in text and "Early stopping ended all 12" in text
+    )
+
+
+def test_scaling_extra_refuses_a_size_where_a_network_did_not_learn():
+    runs = {
+        "raw": [[_run(0.1, train=0.12), _run(0.3), _run(0.3)]],
+        "mel": [[_run(0.5), _run(0.5), _run(0.5, stop="epoch cap")]],
+    }
+    x = fe.scaling_extra((4,), (0, 1, 2), runs, n_test=40)
+    c = x["comparisons"][0]
+    assert c["test"] == "not compared" and "`raw` seed 0 did not learn" in c["reason"]
+    assert x["trend"] is None
+    text = fe.scaling_reading(x)
+    assert "not compared" in text and "ended 1 of the 6 trainings" in text
+
+
+# --------------------------------------------------------------------------- readings
+
+
+def test_front_end_reading_in_all_three_directions():
+    y = [0] * 20
+    raw = [0] * 20
+    mel = [0] * 12 + [1] * 8  # 8 clips right only for raw
+    text, short = fe.front_end_reading(mcnemar(y, raw, mel, "raw", "mel"))
+    assert "**the raw front end ahead**" in text and "**opposite**" in text
+    assert short.startswith("ahead of the mel front end") and "n = 20" in short
+    text, short = fe.front_end_reading(mcnemar(y, mel, raw, "raw", "mel"))
+    assert "**the mel front end ahead**" in text and "the paper's order" in text
+    near = [0] * 16 + [1] * 4  # 4 vs 0: p = 0.125
+    text, short = fe.front_end_reading(mcnemar(y, near, raw, "raw", "mel"))
+    assert "cannot tell apart" in text and "p = 0.12" in short
+    text, short = fe.front_end_reading(
+        not_compared("raw", "mel", "`raw` did not learn")
+    )
+    assert "not compared" in text and "did not learn" in short
+
+
+def test_stop_phrase():
+    assert (
+        fe.stop_phrase(
+            {"stopped_by": "early stopping", "epochs_run": 9, "best_epoch": 6}
+        )
+        == "early stopping ended it after 9 epochs, the best being epoch 6"
+    )
+    assert "still improving" in fe.stop_phrase(
+        {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 5}
+    )
+    assert "had turned" in fe.stop_phrase(
+        {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 3}
+    )
+    assert (
+        fe.stop_phrase({"stopped_by": "fixed epochs", "epochs_run": 3, "best_epoch": 3})
+        == "it ran a fixed 3 epochs"
+    )
+
+
+def test_li_reading_explains_the_branch_that_ran():
+    train = {"accuracy": 0.9, "n_clips": 120, "segment_accuracy": 0.8}
+    test = {"accuracy": 0.68, "n_clips": 150, "segment_accuracy": 0.6}
+    syn = fe.li_reading(train, test, "synthetic", "stratified")
+    assert "90% (95% interval 83%-94%, 120 clips)" in syn
+    assert "synthetic caricatures" in syn and "GTZAN" in syn
+    gt = fe.li_reading(train, test, "gtzan", "filtered")
+    assert "filtered split" in gt and "synthetic" not in gt
+
+
+def test_passband_by_hand():
+    freqs = np.arange(8) * 100.0
+    clean = np.array([0, 0, 0.1, 1, 0.6, 0.1, 0, 0])  # 0.6 > 0.501: in the band
+    b = fe.passband(clean, freqs)
+    assert b == {
+        "peak_hz": 300.0,
+        "low_hz": 300.0,
+        "high_hz": 400.0,
+        "share": pytest.approx(1.36 / 1.38),
+    }
+    assert "mostly that band passes" in fe.describe_band("low", b)
+    broad = np.array([0.45, 0.45, 0.45, 1, 0.45, 0.45, 0.45, 0.45])
+    b = fe.passband(broad, freqs)
+    assert b["low_hz"] == b["high_hz"] == 300.0
+    assert b["share"] == pytest.approx(1 / (1 + 7 * 0.2025))
+    assert "a mixture, not one band" in fe.describe_band("middle", b)
+
+
+def test_filters_reading_counts_and_sharpness():
+    hz = np.array([100.0, 500, 900, 2000])
+    hz0 = np.array([3000.0, 5000, 7000, 9000])
+    mel = np.array([200.0, 600, 1500, 4000])
+    flat = np.ones((4, 9))
+    peaky = flat * 0.01
+    peaky[:, 4] = 1.0  # 40 dB above the median
+    text, short = fe.filters_reading(hz, hz0, mel, peaky, flat)
+    assert (
+        "**3** peak below 1 kHz, against 2 of the 4 mel centres and 0 of the filters"
+        in text
+    )
+    assert "clean band-pass filters" in short and "highest at 2,000 Hz" in short
+    text, short = fe.filters_reading(hz, hz0, mel, flat, flat)
+    assert "barely sharper" in text
+
+
+# ---------------------------------------------------------------------------- restart
+
+
+def test_restart_trains_like_a_fresh_network():
+    from mgr_utils.models import dieleman2014
+    from mgr_utils.training import train
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((48, 16 * 64, 1)).astype("float32")
+    y = rng.integers(0, 3, 48)
+
+    def build(seed):
+        return dieleman2014.dieleman_cnn(
+            (16 * 64, 1),
+            "raw",
+            n_classes=3,
+            n_filters=4,
+            filter_length=16,
+            stride=16,
+            filters=(4,),
+            kernel_size=4,
+            dense_units=8,
+            seed=seed,
+        )
+
+    def fit(net, compile=True):
+        return train(
+            net,
+            X,
+            y,
+            epochs=2,
+            batch_size=16,
+            lr=1e-2,
+            seed=1,
+            verbose=0,
+            compile=compile,
+        )
+
+    fresh = fit(build(1))
+    used = build(0)
+    fit(used)  # trained: moved, optimizer used
+    fe.restart(used, build(1).get_weights())
+    assert float(used.optimizer.iterations.numpy()) == 0
+    assert float(used.optimizer.learning_rate.numpy()) == pytest.approx(1e-2)
+    again = fit(used, compile=False)
+    # the same computation; float32 sums may differ in the last bits, hence the
+    # tolerance
+    np.testing.assert_allclose(again.history["loss"], fresh.history["loss"], rtol=1e-4)
+    with pytest.raises(ValueError, match="compiled"):
+        fe.restart(build(2), build(1).get_weights())
