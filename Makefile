@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Chapter 11's pre-trained weights: the musicnn wheel, WITHOUT its declared dependencies (TensorFlow 1
+# and numpy<1.17 cannot live beside the book's stack; only its checkpoint files are used).
+MUSICNN := $(VENV)/.musicnn-0.1.0
 
 # The full reproduction on real GTZAN: `make book-full DATA_DIR=/path/to/gtzan` (MAX_EPOCHS=2 for a
 # dress rehearsal). It builds into its own folder, beside the fast build.
@@ -13,7 +16,7 @@ MAX_EPOCHS ?=
 
 .PHONY: book book-full test setup notebooks-clean clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(MUSICNN)
 
 $(STAMP): pyproject.toml
 	@echo "== set-up: virtual environment in $(VENV)"
@@ -24,14 +27,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m bookbuild.warmup
 	@touch $(STAMP)
 
-book: $(STAMP)
+$(MUSICNN): $(STAMP)
+	$(PY) -m pip install --quiet --no-deps musicnn==0.1.0
+	@touch $(MUSICNN)
+
+book: $(STAMP) $(MUSICNN)
 	$(PY) -m bookbuild build
 
-book-full: $(STAMP)
+book-full: $(STAMP) $(MUSICNN)
 	$(PY) -m bookbuild build --params notebooks/full_params.yaml --build-dir $(FULL_BUILD) \
 		$(if $(DATA_DIR),-p DATA_DIR=$(DATA_DIR)) $(if $(MAX_EPOCHS),--max-epochs $(MAX_EPOCHS))
 
-test: $(STAMP)
+test: $(STAMP) $(MUSICNN)
 	$(PY) -m pytest
 
 notebooks-clean: $(STAMP)

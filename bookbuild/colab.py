@@ -19,6 +19,13 @@ from bookbuild.params import PARAMETERS_TAG
 PACKAGE_NAME = "mgr-cnn-book"
 """The distribution name the Colab install cell installs (``[project].name`` of pyproject.toml)."""
 
+NO_DEPS = {"11_transfer_learning": ("musicnn==0.1.0",)}
+"""Packages a notebook needs on Colab that must be installed WITHOUT their declared dependencies.
+
+``musicnn`` ships the pre-trained weights of chapter 11 but declares TensorFlow 1 and
+``numpy<1.17``: installed with ``--no-deps`` it brings only its checkpoint files, and Colab's
+TensorFlow, Keras and NumPy stay as they are."""
+
 BADGE_TAG = "colab-badge"
 INSTALL_TAG = "colab-install"
 
@@ -73,20 +80,26 @@ def badge_source(repo: Repository, notebook_relpath: str) -> str:
     return f"[![Open In Colab]({repo.colab_url}/assets/colab-badge.svg)]({repo.colab_link(notebook_relpath)})"
 
 
-def install_source(repo: Repository) -> str:
+def install_source(repo: Repository, no_deps: tuple[str, ...] = ()) -> str:
     """Source of the Colab-only install cell (leaves Colab's TensorFlow and Keras alone).
 
     Every line fits in 88 characters and the cell is as ``ruff format`` leaves it, so formatting
-    the notebooks never makes them drift from what ``sync`` writes.
+    the notebooks never makes them drift from what ``sync`` writes. ``no_deps``: further
+    packages installed with ``--no-deps`` (see :data:`NO_DEPS`).
     """
+    extra = "".join(f'\n    %pip install --quiet --no-deps "{p}"' for p in no_deps)
     return (
         "# Colab only: install the book's package, keeping Colab's own TensorFlow and Keras.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
         f'    repository = "git+{repo.url}@{repo.branch}"\n'
-        f'    %pip install --quiet "{PACKAGE_NAME} @ {{repository}}"'
+        f'    %pip install --quiet "{PACKAGE_NAME} @ {{repository}}"' + extra
     )
+
+
+def _no_deps(notebook_relpath: str) -> tuple[str, ...]:
+    return NO_DEPS.get(Path(notebook_relpath).stem, ())
 
 
 def _tagged(nb: Any, tag: str) -> list[int]:
@@ -112,7 +125,7 @@ def sync_notebook(nb: Any, repo: Repository, notebook_relpath: str) -> Any:
     """
     for tag, kind, source in (
         (BADGE_TAG, "markdown", badge_source(repo, notebook_relpath)),
-        (INSTALL_TAG, "code", install_source(repo)),
+        (INSTALL_TAG, "code", install_source(repo, _no_deps(notebook_relpath))),
     ):
         hits = _tagged(nb, tag)
         for i in reversed(hits[1:]):
@@ -144,7 +157,7 @@ def notebook_problems(nb: Any, repo: Repository, notebook_relpath: str) -> list[
     problems = []
     for tag, kind, source in (
         (BADGE_TAG, "markdown", badge_source(repo, notebook_relpath)),
-        (INSTALL_TAG, "code", install_source(repo)),
+        (INSTALL_TAG, "code", install_source(repo, _no_deps(notebook_relpath))),
     ):
         hits = _tagged(nb, tag)
         if not hits:

@@ -39,6 +39,7 @@ from bookbuild.layout import (
     BookError,
     default_build_dir,
     executed_path,
+    execution_order,
     relpath,
     select_notebooks,
 )
@@ -494,7 +495,7 @@ def execute_book(
     build_dir = Path(build_dir).resolve() if build_dir else default_build_dir(root)
     params_file = Path(params_file) if params_file else root / FAST_PARAMS
     params = apply_overrides(load_params(params_file) if params_file.exists() else {}, overrides or {})
-    notebooks = select_notebooks(root, only, partial=partial)
+    notebooks = execution_order(select_notebooks(root, only, partial=partial))
     unknown = set(params.get("chapters") or {}) - {nb.stem for nb in select_notebooks(root, None, partial=True)}
     if unknown:
         raise BookError(f"parameters for notebooks that are not in the book: {', '.join(sorted(unknown))} "

@@ -28,6 +28,7 @@ CHAPTERS = {
     "07_raw_audio": "7. Raw audio",
     "08_pretraining": "8. Pretraining",
     "09_auralisation": "9. Auralisation",
+    "11_transfer_learning": "11. Transfer learning",
 }
 """Every chapter that writes a results record, in reading order."""
 
@@ -41,8 +42,10 @@ FAMILY_ORDER = (
     "raw audio",
     "pretraining",
     "auralisation net",
+    "transfer",
 )
-"""How the figure groups systems, from the classical baseline to the auralisation net.
+"""How the figure groups systems, from the classical baseline to the auralisation net, then the
+pre-trained network of chapter 11.
 
 Li et al.'s network is filed under raw audio by the survey, but it reads MFCCs: the
 figure puts it in a family of its own, "MFCC input" (:func:`family_of`).
@@ -56,6 +59,7 @@ _ANCHORS = {
     "07_raw_audio": "papers-dieleman2014",
     "08_pretraining": "papers-dieleman2011",
     "09_auralisation": "papers-choi",
+    "11_transfer_learning": "papers-musicnn",
 }
 _SYSTEM_ANCHORS = {
     "03_texture_features": (("glcm", "papers-nakashika"), ("lbp", "papers-costa")),

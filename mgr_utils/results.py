@@ -44,7 +44,8 @@ SURENESS = {
 }
 """How sure a reported number is; the appendix "What each paper did" explains each level."""
 
-FAMILIES = ("baseline", "classical", "spectrogram CNN", "raw audio", "pretraining", "auralisation net")
+FAMILIES = ("baseline", "classical", "spectrogram CNN", "raw audio", "pretraining", "auralisation net",
+            "transfer")
 """The groups chapter 10 sorts systems into."""
 
 READ_LOG: list[Path] = []

@@ -685,3 +685,18 @@ def test_reuse_key_on_the_real_book(built_book):
         chosen = manifest[f"notebooks/{stem}.ipynb"]["parameters"]
         reason = book.why_execute(built_book.root, built_book.build_dir, nb, chosen, edited)
         assert (reason == "package source changed: mgr_utils/training.py") == (stem in importers), (stem, reason)
+
+
+def test_the_chapter_that_reads_every_record_runs_last(tmp_path):
+    from bookbuild.layout import execution_order
+
+    names = ["01_a", "10_results", "11_more"]
+    paths = []
+    for name in names:
+        p = tmp_path / f"{name}.ipynb"
+        reads = "records = load_results(RESULTS_DIR)" if name == "10_results" else "x = 1"
+        p.write_text(json.dumps({"cells": [{"source": reads}]}))
+        paths.append(p)
+    assert [p.stem for p in execution_order(paths)] == ["01_a", "11_more", "10_results"]
+    real = execution_order(book.select_notebooks(book.REPO_ROOT))
+    assert real[-1].stem == "10_results"

@@ -127,6 +127,7 @@ def test_missing_chapters_are_named_with_how_to_run_them():
         "06_zhang_cnn",
         "08_pretraining",
         "09_auralisation",
+        "11_transfer_learning",
     ]
     text = report.missing_message(missing)
     assert "5. Nakashika et al. (`05_nakashika_glcm_cnn`)" in text

@@ -16,6 +16,7 @@ module                        what                                              
 :mod:`.echonest`              stand-in for the Echo Nest features (12 chroma + 12       8
                               timbre values per frame)
 :mod:`.linear_stft`           Choi's input: linear-magnitude STFT excerpts at 11,025 Hz  9
+:mod:`.musicnn_input`         musicnn's input: 16 kHz log-mel, 96 bands, 3 s patches    11
 ============================  ======================================================  =========
 
 Everything is re-exported here (``features.log_mel``, ``features.costa_patches``).
@@ -80,4 +81,11 @@ from mgr_utils.features.echonest import (  # noqa: E402, F401
     N_FEATURES,
     echonest_features,
     echonest_windows,
+)
+from mgr_utils.features.musicnn_input import (  # noqa: E402, F401
+    MUSICNN_FRAMES,
+    MUSICNN_SR,
+    musicnn_input,
+    musicnn_logmel,
+    musicnn_patches,
 )

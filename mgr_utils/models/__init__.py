@@ -17,6 +17,7 @@ module                     paper                                        chapter
 :mod:`.lee`                Lee, Park, Kim & Nam 2017                    ``07_raw_audio.ipynb``
 :mod:`.dieleman2011`       Dieleman, Brakel & Schrauwen 2011            ``08_pretraining.ipynb``
 :mod:`.choi`               Choi, Fazekas & Sandler 2016                 ``09_auralisation.ipynb``
+:mod:`.musicnn`            Pons & Serra 2019 (pre-trained, MSD / MTT)   ``11_transfer_learning.ipynb``
 =========================  ===========================================  ==========================
 
 The builders are re-exported here, so ``models.costa_cnn`` works as well as
@@ -41,3 +42,4 @@ from mgr_utils.models.dieleman2014 import (  # noqa: F401
 from mgr_utils.models.dieleman2014 import dieleman_cnn as dieleman2014_cnn  # noqa: F401
 from mgr_utils.models.lee import LEE_CHANNELS, sample_cnn  # noqa: F401
 from mgr_utils.models.li import li_cnn  # noqa: F401
+from mgr_utils.models.musicnn import musicnn_model, pretrained_musicnn  # noqa: F401
