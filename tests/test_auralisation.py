@@ -138,6 +138,16 @@ def test_forward_with_switches_matches_the_keras_model():
     assert [s[:2] for s in fw.shapes] == [(40, 36), (20, 18), (10, 9), (5, 4), (2, 2)]
 
 
+def _pre_pool_maps(x, kernels):
+    """Each block's maps after the ReLU and before pooling (no biases), by plain TensorFlow ops."""
+    out, h = [], tf.constant(x)
+    for W in kernels:
+        h = tf.nn.relu(tf.nn.conv2d(h, W, strides=1, padding="SAME"))
+        out.append(h.numpy())
+        h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+    return out
+
+
 def test_deconvolve_maps_batches_like_one_at_a_time():
     rng = np.random.default_rng(3)
     kernels = [rng.standard_normal((3, 3, 1, 4)).astype(np.float32),
@@ -147,11 +157,24 @@ def test_deconvolve_maps_batches_like_one_at_a_time():
     D = au.deconvolve_maps(fw, kernels, depth=2, maps=[1, 3], batch_size=4)
     assert D.shape == (3, 2, 16, 12)
     one = au.deconvolve_maps(au.forward_with_switches(x[2:3], kernels), kernels, depth=2, maps=[3])
-    np.testing.assert_allclose(D[2, 1], one[0, 0], rtol=1e-5, atol=1e-6)
+    # Batches of 4 and of 1 go through different float32 kernels (oneDNN picks them by batch size and
+    # CPU): the values agree to float32 rounding of sums of a few hundred products, about 1e-6 of
+    # the largest value; an atol scaled to that largest value also covers cancelled values near 0.
+    np.testing.assert_allclose(D[2, 1], one[0, 0], rtol=1e-5, atol=1e-5 * np.abs(one).max())
     batched = au.forward_in_batches(x, kernels, batch_size=2)
+    pre = _pre_pool_maps(x, kernels)
     for d in range(2):
-        np.testing.assert_array_equal(batched.maps[d], fw.maps[d])
-        np.testing.assert_array_equal(batched.switches[d], fw.switches[d])
+        # Maps of batches of 2 and of 3: float32 sums of 9 x 4 products, rounded differently by batch
+        # size (up to 4.8e-7 measured on an AMD EPYC); rtol 1e-5 is 80 float32 epsilons.
+        np.testing.assert_allclose(batched.maps[d], fw.maps[d], rtol=1e-5, atol=1e-6)
+        # The switches are integers, but argmaxes of those floats: they agree wherever a block's
+        # maximum is not a near-tie, and where they differ the two positions hold the same value.
+        differ = np.argwhere(batched.switches[d] != fw.switches[d])
+        assert len(differ) <= 0.01 * fw.switches[d].size, f"depth {d + 1}: {len(differ)} switches differ"
+        flat = pre[d].reshape(len(x), -1)
+        for b, i, j, c in differ:
+            a, f = flat[b, batched.switches[d][b, i, j, c]], flat[b, fw.switches[d][b, i, j, c]]
+            assert abs(a - f) <= 1e-5 * max(1.0, abs(f)), (d, b, i, j, c)
     with pytest.raises(ValueError, match="depth"):
         au.deconvolve_maps(fw, kernels, depth=3, maps=[0])
     with pytest.raises(ValueError, match="maps"):
@@ -283,7 +306,9 @@ def test_invariance_correlations_one_map_at_a_time_equals_all_at_once():
     together = au.pair_correlations(au.deconvolve_maps(fw, kernels, 2, [0, 2]), factors, ["instrument", "key"])
     one_by_one = au.invariance_correlations(fw, kernels, 2, [0, 2], factors, ["instrument", "key"], batch_size=4)
     for name in ("instrument", "key"):
-        assert one_by_one[name]["mean"] == pytest.approx(together[name]["mean"], abs=1e-6)
+        # Deconvolved in batches of 4 and of 12 (different float32 kernels), then correlated in float32
+        # over 192 values: a correlation in [-1, 1] agrees to a few 1e-6; 1e-4 still catches a wrong pairing.
+        assert one_by_one[name]["mean"] == pytest.approx(together[name]["mean"], abs=1e-4)
         assert one_by_one[name]["n_pairs"] == together[name]["n_pairs"] == (6 if name == "key" else 3)
 
 
