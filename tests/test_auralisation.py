@@ -123,6 +123,38 @@ def test_deconvolution_uses_no_bias_and_no_final_relu():
     assert D.min() < 0
 
 
+def test_deconvolution_of_a_two_layer_network_by_hand():
+    """Depth 2, one map per layer: the ReLU between the layers, and where a tie of zeros unpools.
+
+    Layer 1 doubles its input (centre tap 2); layer 2 adds a value, its right neighbour, and minus the
+    one below (taps (1,1) = 1, (1,2) = 1, (2,1) = -1). The input's top-right block is all negative.
+    """
+    x = np.array([[1, 0.5, -1, -2],
+                  [0.25, 2, -3, -4],
+                  [0, 0.5, 0.25, 0.125],
+                  [0.25, 0.125, 0, 0.0625]], np.float32).reshape(1, 4, 4, 1)
+    W1 = np.zeros((3, 3, 1, 1), np.float32)
+    W1[1, 1] = 2.0
+    W2 = np.zeros((3, 3, 1, 1), np.float32)
+    W2[1, 1], W2[1, 2], W2[2, 1] = 1.0, 1.0, -1.0
+    fw = au.forward_with_switches(x, [W1, W2])
+    # Layer 1: relu(2x), pooled 2 x 2: [[4, 0], [1, 0.5]]. The top-right block is all zero after the
+    # ReLU: a tie, which max-pooling resolves to the block's first position in row-major order,
+    # (0, 2). The other maxima sit at (1, 1), (2, 1) and (2, 2).
+    np.testing.assert_array_equal(fw.maps[0][0, :, :, 0], [[4, 0], [1, 0.5]])   # exact: powers of 2
+    np.testing.assert_array_equal(fw.switches[0][0, :, :, 0], [[1 * 4 + 1, 0 * 4 + 2], [2 * 4 + 1, 2 * 4 + 2]])
+    # Layer 2 before pooling: p[i,j] + p[i,j+1] - p[i+1,j] = [[4 + 0 - 1, 0 - 0.5], [1 + 0.5, 0.5]];
+    # after the ReLU and pooling: 3, from position (0, 0).
+    np.testing.assert_array_equal(fw.maps[1][0, :, :, 0], [[3]])
+    # Down: 3 at (0, 0); the transposed layer 2 sends 3 to (0, 0), 3 to (0, 1), -3 to (1, 0). Unpooled
+    # with layer 1's switches: 3 at (1, 1), 3 at the tie's (0, 2), -3 at (2, 1), which the ReLU
+    # between the layers removes. The transposed layer 1 doubles: 6 at (1, 1) and (0, 2), nothing else.
+    D = au.deconvolve_maps(fw, [W1, W2], depth=2, maps=[0])[0, 0]
+    expected = np.zeros((4, 4), np.float32)
+    expected[1, 1] = expected[0, 2] = 6.0
+    np.testing.assert_array_equal(D, expected)                   # exact: sums of a few powers of 2
+
+
 def test_forward_with_switches_matches_the_keras_model():
     from mgr_utils.models.choi import choi_cnn
 
@@ -181,6 +213,17 @@ def test_deconvolve_maps_batches_like_one_at_a_time():
         au.deconvolve_maps(fw, kernels, depth=1, maps=[4])
 
 
+def test_most_active_maps_are_sorted_most_active_first():
+    maps = np.zeros((2, 2, 2, 4), np.float32)
+    maps[0, ..., :] = [1.0, 4.0, 2.0, 0.0]                       # example 0: map 1, then 2, then 0
+    maps[1, ..., :] = [9.0, 0.0, 0.0, 3.0]                       # example 1: map 0, then 3
+    fw = au.Forward([maps], [np.zeros(maps.shape, np.int32)], [(4, 4, 4)])
+    assert au.most_active_maps(fw, 1, k=3, example=0).tolist() == [1, 2, 0]
+    assert au.most_active_maps(fw, 1, k=2, example=1).tolist() == [0, 3]
+    # Over both examples the means are 5, 2, 1, 1.5: map 0, 1, 3, then 2.
+    assert au.most_active_maps(fw, 1, k=4).tolist() == [0, 1, 3, 2]
+
+
 # ----------------------------------------------------------------------------------- auralisation
 
 
@@ -197,6 +240,9 @@ def test_inverse_stft_of_an_all_ones_mask_returns_the_excerpt():
     np.testing.assert_allclose(au.auralise_mask(S, np.ones(S.shape), len(x)), x, atol=1e-5)
     np.testing.assert_allclose(au.auralise_mask(S, -np.ones(S.shape), len(x)), -x, atol=1e-5)
     np.testing.assert_allclose(au.auralise_magnitude(S, np.abs(S), len(x)), x, atol=1e-5)
+    # The deconvolved values themselves are the magnitudes, sign included: a negative D flips the sound.
+    np.testing.assert_allclose(au.auralise_magnitude(S, -np.abs(S), len(x)), -x, atol=1e-5)
+    np.testing.assert_allclose(au.auralise_magnitude(S, 0.5 * np.abs(S), len(x)), 0.5 * x, atol=1e-5)
     with pytest.raises(ValueError, match="same shape"):
         au.auralise_mask(S, np.ones((257, 172)), len(x))
 
