@@ -467,9 +467,9 @@ def write_gtzan_like(
     as files that are not audio, as ``jazz.00054.wav`` is in the common copies. Clips already
     written are kept (an interrupted run resumes), and each file appears only once complete.
 
-    A smaller folder (a class sample, e.g. 10 clips per genre of 10 s) still gets its unreadable
-    files: an id beyond ``n_per_genre`` (``jazz.00054`` in a folder of 10 per genre) is written
-    as one more file, so the loader meets the fault it meets in GTZAN.
+    A smaller folder (a class sample, e.g. 10 clips per genre of 10 s) still gets its
+    unreadable files: an id beyond ``n_per_genre`` (``jazz.00054`` in a folder of 10
+    per genre) is written as one more file, so the loader meets GTZAN's fault.
 
     Notebook: ``10_results.ipynb`` (the README's dress rehearsal of the full run).
 
@@ -481,24 +481,30 @@ def write_gtzan_like(
         unreadable: Clip ids written as non-audio files.
         n_jobs: Worker processes (joblib convention).
         progress: Show a progress bar.
-        layout: The folder above the genre folders: ``"genres"`` (the original archive) or
-            ``"genres_original"`` (the Kaggle copy).
+        layout: The folder above the genre folders: ``"genres"`` (the original
+            archive) or ``"genres_original"`` (the Kaggle copy).
 
     Returns:
         ``dest``.
 
     Raises:
-        ValueError: An unknown ``layout``, or an unreadable id that is not ``<genre>.NNNNN``.
+        ValueError: An unknown ``layout``, or an unreadable id that is not
+            ``<genre>.NNNNN``.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     if layout not in ("genres", "genres_original"):
-        raise ValueError(f"layout must be 'genres' or 'genres_original', got {layout!r}")
+        raise ValueError(
+            f"layout must be 'genres' or 'genres_original', got {layout!r}"
+        )
     for clip_id in unreadable:
         genre, _, number = str(clip_id).partition(".")
         if genre not in GENRES or len(number) != 5 or not number.isdigit():
-            raise ValueError(f"unreadable ids must be GTZAN names such as 'jazz.00054', got {clip_id!r}")
+            raise ValueError(
+                "unreadable ids must be GTZAN names such as 'jazz.00054', "
+                f"got {clip_id!r}"
+            )
     dest = Path(dest).expanduser()
     clips = load_synthetic(n_per_genre=n_per_genre, duration=duration, seed=seed)
     todo = []
@@ -507,7 +513,7 @@ def write_gtzan_like(
         if path.exists() or clip.clip_id in unreadable:
             continue
         todo.append((clip, path))
-    for clip_id in unreadable:                       # in range or not: the loader must meet it
+    for clip_id in unreadable:  # in range or not: the loader must meet it
         path = dest / layout / clip_id.split(".")[0] / f"{clip_id}.wav"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -297,8 +297,8 @@ def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
     ``TF_CPP_MIN_LOG_LEVEL`` and would otherwise fill an executed notebook's first cell. Python
     errors are not affected. Call it before importing :mod:`mgr_utils.models` to keep them out.
 
-    Without ``threads``, the environment variable ``MGR_TF_THREADS`` gives the count when set (the
-    test suite's one-thread pass sets it to 1), else every core is used.
+    Without ``threads``, the environment variable ``MGR_TF_THREADS`` gives the count
+    when set (the test suite's one-thread pass sets it to 1), else every core is used.
 
     Returns:
         ``{"intra_op": n, "inter_op": n}`` in effect (0: TensorFlow's default).

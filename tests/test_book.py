@@ -291,14 +291,14 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
     assert not any(r.reused for r in forced.values())
 
 
-def test_a_reader_reexecutes_when_a_record_it_read_changes_outside_the_build(tmp_path, tiny_book):
-    """The reuse key holds the content of every record a chapter read, not its producer's key."""
+def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
+    """The reuse key holds the content of every record a chapter read."""
+    produce = "from mgr_utils import results\nresults.write('01_producer', {'v': N})"
+    read = ("from mgr_utils import results\nv = results.read('01_producer')['v']\n"
+            "results.write('02_reader', {'seen': v})")
     root = tiny_book(tmp_path / "bk", {
-        "01_producer": [("parameters", "N = 1"),
-                        ("code", "from mgr_utils import results\nresults.write('01_producer', {'v': N})")],
-        "02_reader": [("parameters", "K = 1"),
-                      ("code", "from mgr_utils import results\nv = results.read('01_producer')['v']\n"
-                               "results.write('02_reader', {'seen': v})")],
+        "01_producer": [("parameters", "N = 1"), ("code", produce)],
+        "02_reader": [("parameters", "K = 1"), ("code", read)],
     })
     (root / "mgr_utils").mkdir()
     for name, text in FAKE_PACKAGE.items():
@@ -315,18 +315,20 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes_outside_the_build(tmp
     again, _ = run()
     assert all(r.reused for r in again.values())
 
-    # A record rewritten outside the build (by hand, another build): the producer's key is unchanged.
+    # A record rewritten outside the build (by hand, by another build): the producer's
+    # key is unchanged.
     (build / "results" / "01_producer.json").write_text(json.dumps({"v": 5}))
     stale, seen = run()
     assert stale["01"].reused, "the producer's own inputs did not change"
-    assert not stale["02"].reused and stale["02"].reason == "results records it read changed: 01_producer"
+    assert not stale["02"].reused
+    assert stale["02"].reason == "results records it read changed: 01_producer"
     assert seen == 5, "the reader shows what the record now holds"
 
     # A producer re-executed with an unchanged key (--force) and a different record.
     (root / "notebooks" / "fast_params.yaml").write_text("N: 1\n")
     (build / "results" / "01_producer.json").write_text(json.dumps({"v": 7}))
-    run(only=["02_reader"])                                   # the reader catches up with v = 7
-    forced, seen = run(only=["01_producer"], force=True)      # back to v = 1, same key as before
+    run(only=["02_reader"])  # the reader catches up with v = 7
+    forced, seen = run(only=["01_producer"], force=True)  # v = 1 again, the same key
     after, seen = run()
     assert after["01"].reused and not after["02"].reused and seen == 1
 
