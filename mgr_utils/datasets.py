@@ -462,6 +462,8 @@ def write_gtzan_like(
 ) -> Path:
     """Write synthetic clips in GTZAN's layout and names: ``dest/genres/<g>/<g>.NNNNN.wav``.
 
+    With ``layout="genres_original"``: ``dest/genres_original/...`` (the Kaggle copy).
+
     A dress rehearsal of the full run: with GTZAN's 10 × 100 clips of 30 s at 22,050 Hz and GTZAN's
     file names, the fault-filtered split applies to it, and the clips of ``unreadable`` are written
     as files that are not audio, as ``jazz.00054.wav`` is in the common copies. Clips already
