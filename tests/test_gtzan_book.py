@@ -12,7 +12,9 @@ Marked ``book`` (it runs in ``make test`` with the other notebook tests, never i
 unit passes) and ``gtzan_book`` (``pytest -m gtzan_book`` runs it alone). It builds
 into its own folder (``--gtzan-build-dir``, else a temporary one), never into the fast
 build's. For development, ``--gtzan-only 01_ --gtzan-only 02_`` restricts it to some
-chapters; it then fails at the end with a reminder that only the whole book counts.
+chapters; it then fails at the end with a reminder that only the whole book counts. The
+restricted site is a preview (``bookbuild render --only``): a page that links chapters
+left out of it, such as chapter 10, fails to render there, so check it with the others.
 """
 
 from __future__ import annotations
