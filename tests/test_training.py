@@ -283,3 +283,15 @@ def test_standardizer_statistics_do_not_depend_on_the_chunk_size_and_transform_i
     Y = X.copy()
     assert a.transform(Y, inplace=True) is Y
     np.testing.assert_allclose(Y, expected, rtol=1e-6)
+
+
+def test_configure_tensorflow_takes_its_thread_count_from_mgr_tf_threads():
+    # A fresh process: TensorFlow takes thread counts only before its first op.
+    import subprocess
+    import sys
+
+    code = "from mgr_utils.training import configure_tensorflow as c; print(c())"
+    env = {**os.environ, "MGR_TF_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.stdout.strip().splitlines()[-1] == "{'intra_op': 1, 'inter_op': 1}"
