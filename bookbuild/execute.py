@@ -9,9 +9,11 @@ notebook, index, source and exception.
 **Reuse.** A notebook is executed again only when something it depends on changed. Its key is
 made of: the notebook's bytes; the parameters it receives; the source of every ``mgr_utils``
 module its last run imported; the data folder it read (``DATA_DIR``: file names, sizes, times);
-the keys of the chapters whose results records it read; and the versions of Python and of the
-main libraries. The list of modules and records comes from the run itself: a cell appended to
-the executed copy records ``sys.modules`` and :data:`mgr_utils.results.READ_LOG`, and is removed
+the content (SHA-256) of every other chapter's results record it read, so that a
+record rewritten by a forced re-run, by hand or by another build re-executes its
+readers; and the versions of Python and of the main libraries. The list of modules
+and records comes from the run itself: a cell appended to the executed copy records
+``sys.modules`` and :data:`mgr_utils.results.READ_LOG`, and is removed
 from the page afterwards. A notebook without such a record, whose executed copy or results record
 is missing, or any part of whose key differs, is executed; the build says which and why.
 """
@@ -205,15 +207,21 @@ def _module_hashes(root: Path, modules: Mapping[str, str | None]) -> dict[str, s
 
 def key_parts(root: Path, notebook: Path, chosen: Mapping[str, Any], deps: Mapping[str, Any] | None,
               manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs a notebook's execution depends on (see the module docstring)."""
+    """The inputs a notebook's execution depends on (see the module docstring).
+
+    ``manifest`` is no longer read (records are keyed by their content); it stays
+    for callers.
+    """
     deps = deps or {}
     records = {}
     for path in deps.get("records_read", []):
         stem = Path(path).stem
         if stem == Path(notebook).stem:  # its own record (read back, or left by an earlier run): not an input
             continue
-        entry = next((v for k, v in manifest.items() if Path(k).stem == stem), None)
-        records[stem] = (entry or {}).get("key", "absent")
+        # The content of what it read, not its producer's key: a producer re-run with
+        # an unchanged key (--force, a lost executed copy) or a record written
+        # outside the build changes it.
+        records[stem] = file_sha256(Path(path)) if Path(path).is_file() else "absent"
     return {
         "source": file_sha256(notebook),
         "parameters": _canonical_json(chosen),
@@ -254,7 +262,7 @@ def why_execute(root: Path, build_dir: Path, notebook: Path, chosen: Mapping[str
         return "the data changed"
     stale = sorted(s for s, k in now["records_read"].items() if k != old.get("records_read", {}).get(s))
     if stale:
-        return "it reads results of re-executed chapters: " + ", ".join(stale)
+        return "results records it read changed: " + ", ".join(stale)
     if now["environment"] != old.get("environment"):
         return "library versions changed"
     return None

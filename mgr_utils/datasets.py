@@ -461,13 +461,20 @@ def write_gtzan_like(
     unreadable: Sequence[str] = GTZAN_UNREADABLE,
     n_jobs: int = -1,
     progress: bool = True,
+    layout: str = "genres",
 ) -> Path:
     """Write synthetic clips in GTZAN's layout and names: ``dest/genres/<g>/<g>.NNNNN.wav``.
+
+    With ``layout="genres_original"``: ``dest/genres_original/...`` (the Kaggle copy).
 
     A dress rehearsal of the full run: with GTZAN's 10 × 100 clips of 30 s at 22,050 Hz and GTZAN's
     file names, the fault-filtered split applies to it, and the clips of ``unreadable`` are written
     as files that are not audio, as ``jazz.00054.wav`` is in the common copies. Clips already
     written are kept (an interrupted run resumes), and each file appears only once complete.
+
+    A smaller folder (a class sample, e.g. 10 clips per genre of 10 s) still gets its
+    unreadable files: an id beyond ``n_per_genre`` (``jazz.00054`` in a folder of 10
+    per genre) is written as one more file, so the loader meets GTZAN's fault.
 
     Notebook: ``10_results.ipynb`` (the README's dress rehearsal of the full run).
 
@@ -479,25 +486,43 @@ def write_gtzan_like(
         unreadable: Clip ids written as non-audio files.
         n_jobs: Worker processes (joblib convention).
         progress: Show a progress bar.
+        layout: The folder above the genre folders: ``"genres"`` (the original
+            archive) or ``"genres_original"`` (the Kaggle copy).
 
     Returns:
         ``dest``.
+
+    Raises:
+        ValueError: An unknown ``layout``, or an unreadable id that is not
+            ``<genre>.NNNNN``.
     """
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
+    if layout not in ("genres", "genres_original"):
+        raise ValueError(
+            f"layout must be 'genres' or 'genres_original', got {layout!r}"
+        )
+    for clip_id in unreadable:
+        genre, _, number = str(clip_id).partition(".")
+        if genre not in GENRES or len(number) != 5 or not number.isdigit():
+            raise ValueError(
+                "unreadable ids must be GTZAN names such as 'jazz.00054', "
+                f"got {clip_id!r}"
+            )
     dest = Path(dest).expanduser()
     clips = load_synthetic(n_per_genre=n_per_genre, duration=duration, seed=seed)
     todo = []
     for clip in clips:
-        path = dest / "genres" / clip.genre / f"{clip.clip_id}.wav"
-        if path.exists():
-            continue
-        if clip.clip_id in unreadable:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"This is not a WAV file: like jazz.00054 in the common copies of GTZAN.\n")
+        path = dest / layout / clip.genre / f"{clip.clip_id}.wav"
+        if path.exists() or clip.clip_id in unreadable:
             continue
         todo.append((clip, path))
+    for clip_id in unreadable:  # in range or not: the loader must meet it
+        path = dest / layout / clip_id.split(".")[0] / f"{clip_id}.wav"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"This is not a WAV file: like jazz.00054 in the common copies of GTZAN.\n")
     jobs = (delayed(_write_clip_wav)(clip, path) for clip, path in todo)
     for _ in tqdm(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=len(todo), disable=not progress,
                   desc="writing clips"):

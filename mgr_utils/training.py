@@ -297,6 +297,9 @@ def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
     ``TF_CPP_MIN_LOG_LEVEL`` and would otherwise fill an executed notebook's first cell. Python
     errors are not affected. Call it before importing :mod:`mgr_utils.models` to keep them out.
 
+    Without ``threads``, the environment variable ``MGR_TF_THREADS`` gives the count
+    when set (the test suite's one-thread pass sets it to 1), else every core is used.
+
     Returns:
         ``{"intra_op": n, "inter_op": n}`` in effect (0: TensorFlow's default).
     """
@@ -304,7 +307,7 @@ def configure_tensorflow(threads: int | None = None) -> dict[str, int]:
     _quiet_import_tensorflow()
     import tensorflow as tf
 
-    n = int(threads or os.cpu_count() or 1)
+    n = int(threads or os.environ.get("MGR_TF_THREADS") or os.cpu_count() or 1)
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(1)

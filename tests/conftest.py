@@ -1,4 +1,25 @@
-"""Shared test fixtures."""
+"""Shared test fixtures, and the one rule for comparing numbers in this suite.
+
+**Floats that were computed differently are compared with a stated tolerance.** When
+the two sides of a comparison come from TensorFlow or NumPy run in different batch
+sizes, thread counts, chunk sizes, processes or summation orders (a batched and a
+one-at-a-time pass, a model and a hand-written formula, float32 sums of many terms), use
+``np.testing.assert_allclose`` (or ``pytest.approx``) with an explicit ``rtol``/``atol``
+and a comment saying why that size: about how many float32 roundings separate the two
+sides. TensorFlow's oneDNN kernels are chosen by batch size and CPU, so such results
+differ in their last bits from one machine to the next; a test that passes on one CPU
+only is a false alarm waiting for a student's laptop.
+
+Exact equality (``==``, ``assert_array_equal``) is for integers, indices, counts and
+labels; for values that are exact in any order (small integers or powers of 2 held as
+floats, a maximum, a copy, a slice); and for a computation repeated identically (the
+same function, inputs, shapes and process). Switches and argmaxes are integers taken
+from floats: compare them exactly only where no near-tie exists.
+
+``.ci/run`` runs the unit tests a second time with one thread (``OMP_NUM_THREADS=1``,
+``MGR_TF_THREADS=1``: one intra- and one inter-op thread in TensorFlow), so a test that
+depends on the machine's kernels fails in CI rather than on a reader's machine.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +52,24 @@ def need_shared_data() -> Path:
 def shared_data() -> Path:
     """``../shared/data`` (split lists, a real recording); see :func:`need_shared_data`."""
     return need_shared_data()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tensorflow_threads():
+    """With ``MGR_TF_THREADS`` set (the one-thread pass), set TensorFlow's threads now.
+
+    TensorFlow takes its thread counts only before it runs its first op, and many tests
+    run ops without :func:`mgr_utils.training.configure_tensorflow`: so the session sets
+    them up front.
+    """
+    wanted = os.environ.get("MGR_TF_THREADS")
+    if wanted:
+        from mgr_utils.training import configure_tensorflow
+
+        got = configure_tensorflow()
+        expected = {"intra_op": int(wanted), "inter_op": 1}
+        assert got == expected, f"MGR_TF_THREADS={wanted} not in effect: {got}"
+    yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -89,6 +128,21 @@ def pytest_addoption(parser):
         default=False,
         help="use the build already in --build-dir when it is complete and every executed notebook "
         "matches its source, instead of executing and rendering again",
+    )
+    group.addoption(
+        "--gtzan-build-dir",
+        default=None,
+        help="build folder of the small-GTZAN book test (`gtzan_book`; default: a "
+        "fresh temporary folder); a second run there reuses what is unchanged",
+    )
+    group.addoption(
+        "--gtzan-only",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="development only: run the small-GTZAN book test on the chapters whose "
+        "path contains NAME (repeatable, as `bookbuild build --only`); the test then "
+        "fails with a reminder, because only the whole book proves the defaults",
     )
 
 

@@ -267,7 +267,7 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
     third, lines = run()
     assert {k for k, r in third.items() if not r.reused} == {"01", "03"}
     assert third["01"].reason == "package source changed: mgr_utils/helper.py"
-    assert third["03"].reason == "it reads results of re-executed chapters: 01_helper"
+    assert third["03"].reason == "results records it read changed: 01_helper"
 
     nb = _nb(root / "notebooks" / "02_plain.ipynb")
     nb.cells.append(nbformat.v4.new_code_cell("y = 3"))
@@ -289,6 +289,48 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
 
     forced, _ = run(overrides={"N": 3}, force=True)
     assert not any(r.reused for r in forced.values())
+
+
+def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
+    """The reuse key holds the content of every record a chapter read."""
+    produce = "from mgr_utils import results\nresults.write('01_producer', {'v': N})"
+    read = ("from mgr_utils import results\nv = results.read('01_producer')['v']\n"
+            "results.write('02_reader', {'seen': v})")
+    root = tiny_book(tmp_path / "bk", {
+        "01_producer": [("parameters", "N = 1"), ("code", produce)],
+        "02_reader": [("parameters", "K = 1"), ("code", read)],
+    })
+    (root / "mgr_utils").mkdir()
+    for name, text in FAKE_PACKAGE.items():
+        (root / "mgr_utils" / name).write_text(text)
+    build = tmp_path / "build"
+
+    def run(**kwargs):
+        runs = book.execute_book(root, build, log=lambda line: None, **kwargs)
+        seen = json.loads((build / "results" / "02_reader.json").read_text())["seen"]
+        return {r.name[:2]: r for r in runs}, seen
+
+    first, seen = run()
+    assert seen == 1 and not any(r.reused for r in first.values())
+    again, _ = run()
+    assert all(r.reused for r in again.values())
+
+    # A record rewritten outside the build (by hand, by another build): the producer's
+    # key is unchanged.
+    (build / "results" / "01_producer.json").write_text(json.dumps({"v": 5}))
+    stale, seen = run()
+    assert stale["01"].reused, "the producer's own inputs did not change"
+    assert not stale["02"].reused
+    assert stale["02"].reason == "results records it read changed: 01_producer"
+    assert seen == 5, "the reader shows what the record now holds"
+
+    # A producer re-executed with an unchanged key (--force) and a different record.
+    (root / "notebooks" / "fast_params.yaml").write_text("N: 1\n")
+    (build / "results" / "01_producer.json").write_text(json.dumps({"v": 7}))
+    run(only=["02_reader"])  # the reader catches up with v = 7
+    forced, seen = run(only=["01_producer"], force=True)  # v = 1 again, the same key
+    after, seen = run()
+    assert after["01"].reused and not after["02"].reused and seen == 1
 
 
 def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):

@@ -70,6 +70,22 @@ def test_fuse_product_and_sum_by_hand():
     np.testing.assert_allclose(fuse(a, b), combine_probabilities([a, b], "product"))
 
 
+def test_max_and_min_rules_by_hand():
+    a = np.array([[0.6, 0.4], [0.3, 0.7]])
+    b = np.array([[0.2, 0.8], [0.4, 0.6]])
+    # max: [[0.6, 0.8], [0.4, 0.7]] -> rows / 1.4 and / 1.1;
+    # min: [[0.2, 0.4], [0.3, 0.6]] -> rows / 0.6 and / 0.9.
+    by_max = [[0.6 / 1.4, 0.8 / 1.4], [0.4 / 1.1, 0.7 / 1.1]]
+    np.testing.assert_allclose(fuse(a, b, rule="max"), by_max)
+    np.testing.assert_allclose(fuse(a, b, rule="min"), [[1 / 3, 2 / 3], [1 / 3, 2 / 3]])
+    # Over a clip's segments: DISAGREE's max is [0.8, 0.3, 0.7] (class 0), its min
+    # [0, 0.2, 0] (class 1).
+    _, P = aggregate_segments(DISAGREE, [0, 0], rule="max")
+    np.testing.assert_allclose(P[0], np.array([0.8, 0.3, 0.7]) / 1.8)
+    _, P = aggregate_segments(DISAGREE, [0, 0], rule="min")
+    np.testing.assert_allclose(P[0], [0.0, 1.0, 0.0])
+
+
 def test_fuse_aligns_clips_and_checks_shapes():
     a = np.array([[0.6, 0.4], [0.3, 0.7]])
     b = np.array([[0.2, 0.8], [0.4, 0.6]])

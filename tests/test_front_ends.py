@@ -89,7 +89,7 @@ def test_scaling_extra_paired_test_per_size_and_trend_by_hand():
     assert small["p"] == pytest.approx(0.01307, abs=2e-4)
     assert large["verdict"] == "cannot tell apart"
     t = x["trend"]  # changes +0.11, +0.11, +0.11
-    assert t["mean_difference"] == pytest.approx(0.11) and t["p"] == 0.0
+    assert t["mean_difference"] == pytest.approx(0.11) and t["p"] is None
     text = fe.scaling_reading(x)
     assert "**3 clips per genre**" in text and "**the mel front end ahead**" in text
     assert (

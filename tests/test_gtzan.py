@@ -168,3 +168,25 @@ def test_gtzan_like_folder_loads_as_gtzan_with_its_unreadable_clip(tmp_path):
     before = (tmp_path / "g" / "genres" / "rock" / "rock.00002.wav").stat().st_mtime_ns
     write_gtzan_like(tmp_path / "g", n_per_genre=3, duration=0.5, unreadable=("jazz.00001",), n_jobs=1, progress=False)
     assert (tmp_path / "g" / "genres" / "rock" / "rock.00002.wav").stat().st_mtime_ns == before, "resumes, keeps files"
+
+
+def test_a_small_gtzan_like_kaggle_folder_has_its_unreadable_file(tmp_path):
+    from mgr_utils.datasets import write_gtzan_like
+
+    write_gtzan_like(tmp_path, n_per_genre=2, duration=0.25, n_jobs=1, progress=False,
+                     layout="genres_original")
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
+    assert len(files) == 21, "2 clips per genre, and jazz.00054 beyond them"
+    assert "genres_original/jazz/jazz.00054.wav" in files
+    assert "genres_original/blues/blues.00001.wav" in files
+    info = sf.info(tmp_path / "genres_original" / "rock" / "rock.00001.wav")
+    assert info.samplerate == SR and info.frames == int(0.25 * SR)
+    assert info.subtype == "PCM_16"
+    with pytest.warns(UserWarning, match="jazz.00054"):
+        clips = load_gtzan(tmp_path)
+    assert len(clips) == 20 and clips.counts() == {g: 2 for g in GENRES}
+    assert [p.rsplit("/", 1)[-1] for p, _ in clips.skipped] == ["jazz.00054.wav"]
+    with pytest.raises(ValueError, match="layout"):
+        write_gtzan_like(tmp_path, n_per_genre=1, layout="Data")
+    with pytest.raises(ValueError, match="GTZAN names"):
+        write_gtzan_like(tmp_path, n_per_genre=1, unreadable=("jazz54",))

@@ -71,6 +71,106 @@ def test_sparsity_pulls_the_hidden_bias_towards_the_target():
     np.testing.assert_allclose(rbm.b, [-0.04], rtol=1e-6)
 
 
+class _FixedUniforms:
+    """A stand-in for ``np.random.Generator``: ``random`` returns the given draws."""
+
+    def __init__(self, u):
+        self.u = np.asarray(u, dtype=np.float32)
+
+    def random(self, shape, dtype=np.float64):
+        assert tuple(shape) == self.u.shape, (shape, self.u.shape)
+        return self.u.astype(dtype)
+
+
+# One filter of 2 frames over 1 feature, non-zero weights and biases, one sequence of
+# 3 frames: every term of CD-1 is non-zero; the data and reconstruction phases differ.
+_W, _B, _C = [0.5, -0.25], 0.1, 0.2
+_V0 = [1.0, 2.0, -1.0]
+_U = [0.3, 0.9]  # the uniform draws of the two hidden units
+
+
+def _rbm():
+    W = np.array(_W, np.float32).reshape(2, 1, 1)
+    return pt.ConvRBM(W=W, b=np.array([_B], np.float32), c=np.array([_C], np.float32))
+
+
+def _draws(u):
+    return _FixedUniforms(np.reshape(u, (1, 2, 1)))
+
+
+def _cd1_by_hand(W, b, c, v0, u):
+    """CD-1's gradient for one filter of 2 frames over 1 feature, term by term."""
+    H0 = [_sigmoid(b + W[0] * v0[t] + W[1] * v0[t + 1]) for t in range(2)]
+    h0 = [1.0 if u[t] < H0[t] else 0.0 for t in range(2)]
+    v1 = [c + W[0] * h0[0], c + W[1] * h0[0] + W[0] * h0[1], c + W[1] * h0[1]]
+    H1 = [_sigmoid(b + W[0] * v1[t] + W[1] * v1[t + 1]) for t in range(2)]
+    dW = [sum(v0[t + tau] * H0[t] - v1[t + tau] * H1[t] for t in range(2)) / 2
+          for tau in range(2)]
+    db = (H0[0] + H0[1]) / 2 - (H1[0] + H1[1]) / 2
+    dc = sum(v0) / 3 - sum(v1) / 3
+    return dW, db, dc, H0, v1
+
+
+def test_one_cd1_step_from_non_zero_weights_gives_the_hand_computed_update():
+    # Up: H0 = sigmoid(0.1 + 0.5 v[t] - 0.25 v[t+1]) = sigmoid(0.1), sigmoid(1.35)
+    # = 0.525, 0.794; the draws 0.3 and 0.9 give h0 = (1, 0).
+    # Down: v1 = (0.2 + 0.5, 0.2 - 0.25, 0.2) = (0.7, -0.05, 0.2).
+    # Up again: H1 = sigmoid(0.1 + 0.35 + 0.0125), sigmoid(0.1 - 0.025 - 0.05)
+    # = sigmoid(0.4625), sigmoid(0.025).
+    H0 = [_sigmoid(0.1), _sigmoid(1.35)]
+    H1 = [_sigmoid(0.4625), _sigmoid(0.025)]
+    v1 = [0.7, -0.05, 0.2]
+    dW = [(1.0 * H0[0] + 2.0 * H0[1] - 0.7 * H1[0] + 0.05 * H1[1]) / 2,
+          (2.0 * H0[0] - 1.0 * H0[1] + 0.05 * H1[0] - 0.2 * H1[1]) / 2]
+    db = (H0[0] + H0[1] - H1[0] - H1[1]) / 2
+    dc = (1.0 + 2.0 - 1.0) / 3 - sum(v1) / 3
+    hW, hb, hc = _cd1_by_hand(_W, _B, _C, _V0, _U)[:3]  # the helper, checked once
+    assert [*dW, db, dc] == pytest.approx([*hW, hb, hc], rel=1e-12)
+    assert min(abs(db), abs(dc), *map(abs, dW)) > 0.05, "every term matters here"
+
+    rbm = _rbm()
+    error = pt.cd1_step(rbm, np.array(_V0).reshape(1, 3, 1), lr=0.1, rng=_draws(_U))
+    # float32 arithmetic against float64 by hand: rtol 1e-5 is about 100 float32
+    # roundings, far below the size of any step.
+    np.testing.assert_allclose(rbm.W.ravel(), _W + 0.1 * np.array(dW), rtol=1e-5)
+    np.testing.assert_allclose(rbm.b, [_B + 0.1 * db], rtol=1e-5)
+    np.testing.assert_allclose(rbm.c, [_C + 0.1 * dc], rtol=1e-5)
+    expected_error = np.mean((np.array(_V0) - np.array(v1)) ** 2)
+    assert error == pytest.approx(expected_error, rel=1e-5)
+
+
+def test_sparsity_adds_its_pull_to_the_cd1_bias_update():
+    dW, db, dc, H0, _ = _cd1_by_hand(_W, _B, _C, _V0, _U)
+    rbm = _rbm()
+    V = np.array(_V0).reshape(1, 3, 1)
+    pt.cd1_step(rbm, V, lr=0.1, rng=_draws(_U), sparsity=0.05)
+    # db = (<h>_data - <h>_recon) + (p - <h>_data): the pull is added to CD-1's own
+    # bias step (float32 against float64: rtol 1e-5); W and c are untouched by it.
+    pull = 0.05 - (H0[0] + H0[1]) / 2
+    np.testing.assert_allclose(rbm.b, [_B + 0.1 * (db + pull)], rtol=1e-5)
+    np.testing.assert_allclose(rbm.W.ravel(), _W + 0.1 * np.array(dW), rtol=1e-5)
+    np.testing.assert_allclose(rbm.c, [_C + 0.1 * dc], rtol=1e-5)
+
+
+def test_a_second_cd1_step_adds_momentum_times_the_first():
+    lr, momentum, u2 = 0.1, 0.5, [0.6, 0.2]
+    dW1, db1, dc1, _, _ = _cd1_by_hand(_W, _B, _C, _V0, _U)
+    step1 = (lr * np.array(dW1), lr * db1, lr * dc1)
+    W1, b1, c1 = np.array(_W) + step1[0], _B + step1[1], _C + step1[2]
+    dW2, db2, dc2, _, _ = _cd1_by_hand(W1, b1, c1, _V0, u2)
+    rbm = _rbm()
+    V = np.array(_V0).reshape(1, 3, 1)
+    pt.cd1_step(rbm, V, lr=lr, rng=_draws(_U), momentum=momentum)
+    pt.cd1_step(rbm, V, lr=lr, rng=_draws(u2), momentum=momentum)
+    # u2 = momentum * u1 + lr * d2, on top of step 1 (float32 vs float64: rtol 1e-5).
+    step2 = (momentum * step1[0] + lr * np.array(dW2), momentum * step1[1] + lr * db2,
+             momentum * step1[2] + lr * dc2)
+    np.testing.assert_allclose(rbm.W.ravel(), W1 + step2[0], rtol=1e-5)
+    np.testing.assert_allclose(rbm.b, [b1 + step2[1]], rtol=1e-5)
+    np.testing.assert_allclose(rbm.c, [c1 + step2[2]], rtol=1e-5)
+    np.testing.assert_allclose(rbm.velocity["b"], [step2[1]], rtol=1e-5)
+
+
 def test_cd1_training_lowers_the_reconstruction_error_of_a_repeated_pattern():
     rng = np.random.default_rng(0)
     pattern = rng.standard_normal((8, 3))
@@ -93,6 +193,17 @@ def test_pretrain_stack_feeds_each_layer_the_pooled_output_of_the_one_below():
     assert [r.visible for r in stack] == ["gaussian", "binary"]
     assert stack[0].W.shape == (3, 3, 4) and stack[1].W.shape == (2, 4, 5)
     assert all(len(r.errors) == 2 for r in stack)
+    # Layer 2 learned from layer 1's max-pooled hidden **probabilities** (not binary
+    # samples of them): the same layer trained here on exactly that input is the same
+    # layer. The same NumPy calls on the same arrays in one process agree to the last
+    # bit; rtol 1e-6 leaves room for a BLAS that splits a product differently, while
+    # binary inputs would move W by far more.
+    below = pt.max_pool(pt.hidden_probabilities(stack[0], V), 2)
+    assert 0 < below.min() and below.max() < 1 and len(np.unique(below)) > 2
+    layer2 = pt.init_rbm(4, 5, 2, visible="binary", seed=1)
+    again = pt.train_rbm(layer2, below, epochs=2, lr=0.05, batch_size=3, seed=1)
+    np.testing.assert_allclose(stack[1].W, again.W, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(stack[1].c, again.c, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -29,6 +29,20 @@ def test_li_excerpts_are_190_by_13_and_count_by_hand():
     np.testing.assert_allclose(E[1], ra.li_mfcc_excerpts(y, SR, hop=10)[19], rtol=1e-5, atol=1e-4)
 
 
+def test_li_excerpts_are_the_mfccs_of_the_mel_bands_asked_for():
+    import librosa
+
+    y = np.random.default_rng(2).standard_normal(3 * SR).astype(np.float32) * 0.1
+    for n_mels in (20, 64):
+        E = ra.li_mfcc_excerpts(y, SR, n_mels=n_mels, frames=100)
+        M = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=13, n_fft=512, hop_length=256,
+                                 n_mels=n_mels).T
+        # The same librosa call on the same samples: rtol 1e-5 covers float32 rounding.
+        np.testing.assert_allclose(E[0], M[:100], rtol=1e-5, atol=1e-4)
+    E20, E64 = (ra.li_mfcc_excerpts(y, SR, n_mels=n) for n in (20, 64))
+    assert np.abs(E20 - E64).max() > 1.0
+
+
 def test_li_excerpts_short_clip_and_bad_sizes():
     assert ra.li_mfcc_excerpts(np.zeros(SR, np.float32), SR).shape == (0, 190, 13)  # 87 frames < 190
     with pytest.raises(ValueError, match="frames"):
@@ -61,6 +75,18 @@ def test_mel_frames_match_the_raw_segments():
         ra.mel_frames(y, SR, n_samples=1000, stride=256)
 
 
+def test_mel_frame_t_reads_exactly_the_samples_of_raw_frame_t():
+    # Silence but a burst in samples [512, 768): raw frame 2 of a 256-sample stride.
+    # Uncentred mel frames of 256 samples see it in frame 2 only; a centred frame 3
+    # ([640, 896)) would see it too.
+    y = np.zeros(8 * 256, np.float32)
+    y[512:768] = np.sin(2 * np.pi * 2000 * np.arange(256) / SR)
+    M = ra.mel_frames(y, SR, n_samples=8 * 256, stride=256, n_mels=16, top_db=80.0)[0]
+    assert M.shape == (8, 16)
+    assert M[2].max() == pytest.approx(0.0, abs=1e-4)  # the loudest frame: 0 dB
+    np.testing.assert_allclose(np.delete(M, 2, axis=0), -80.0)  # the others: the floor
+
+
 # ------------------------------------------------------------------------------ the filter spectra
 
 
@@ -90,6 +116,18 @@ def test_sort_by_dominant_frequency_zero_padding_and_errors():
         ra.sort_by_dominant_frequency(W, SR, n_fft=128)
     with pytest.raises(ValueError, match="filter_length, n_filters"):
         ra.sort_by_dominant_frequency(W[:, 0], SR)
+
+
+def test_filter_through_correlates_as_conv1d_does():
+    # z[t] = sum_k w[k] y[t + k - 1] ("same": centred on the filter's middle tap). An
+    # impulse at 5 read by w = (1, 2, 3) gives z[4] = w[2] = 3, z[5] = w[1] = 2,
+    # z[6] = w[0] = 1; then scaled to y's peak (1).
+    y = np.zeros(11)
+    y[5] = 1.0
+    z = ra.filter_through(y, np.array([1.0, 2.0, 3.0]))
+    expected = np.zeros(11)
+    expected[4:7] = [1.0, 2 / 3, 1 / 3]
+    np.testing.assert_allclose(z, expected, atol=1e-6)  # float32 result of an FFT
 
 
 def test_filter_through_is_a_band_pass():
@@ -177,12 +215,24 @@ def test_dieleman_feature_pooling_and_errors():
     x = np.array([[[3.0, 4.0, 0.0, 0.0]]], dtype="float32")
     out = np.asarray(dieleman2014.L2FeaturePool(4)(x))
     assert out.shape == (1, 1, 1) and abs(out[0, 0, 0] - 5.0) < 1e-4
+    # Two groups of four neighbouring filters: (3, 4, 0, 0) -> 5 and (1, 2, 2, 0) -> 3.
+    x = np.array([[[3.0, 4.0, 0.0, 0.0, 1.0, 2.0, 2.0, 0.0]]], dtype="float32")
+    pooled = np.asarray(dieleman2014.L2FeaturePool(4)(x))[0, 0]
+    np.testing.assert_allclose(pooled, [5.0, 3.0], rtol=1e-6)
     with pytest.raises(ValueError, match="front_end"):
         dieleman2014.dieleman_cnn((86, 8), "stft")
     with pytest.raises(ValueError, match="divide"):
         dieleman2014.dieleman_cnn((22016, 1), "raw", n_filters=6, feature_pool=4)
     with pytest.raises(ValueError, match="mono"):
         dieleman2014.dieleman_cnn((86, 8), "raw")
+
+
+def test_log_compression_is_log1p_of_c_times_the_magnitude():
+    x = np.array([[[-1.0, 0.5, 0.0]]], dtype="float32")
+    for C in (10.0, 1000.0):
+        out = np.asarray(dieleman2014.LogCompression(C)(x))[0, 0]
+        expected = [np.log(1 + C), np.log(1 + C / 2), 0.0]
+        np.testing.assert_allclose(out, expected, rtol=1e-6)
 
 
 def test_sample_cnn_paper_depth_and_a_small_one_trains():

@@ -325,3 +325,15 @@ def test_train_result_says_what_stopped_it_and_its_training_accuracy():
     fixed = TrainResult(hist, 1.0, 10.0, 3, 3, 8, epoch_cap=3, patience=None)
     assert fixed.stopped_by == "fixed epochs" and fixed.train_accuracy == 0.55
     assert fixed.summary()["stopped_by"] == "fixed epochs"
+
+
+def test_configure_tensorflow_takes_its_thread_count_from_mgr_tf_threads():
+    # A fresh process: TensorFlow takes thread counts only before its first op.
+    import subprocess
+    import sys
+
+    code = "from mgr_utils.training import configure_tensorflow as c; print(c())"
+    env = {**os.environ, "MGR_TF_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.stdout.strip().splitlines()[-1] == "{'intra_op': 1, 'inter_op': 1}"
