@@ -251,7 +251,7 @@ def scaling_reading(extra: Mapping[str, Any]) -> str:
             f"From {sizes[0]} to {sizes[-1]} clips per genre, raw minus mel changes by "
             f"{_points(change)} on average over {t['n']} seeds "
             "(paired t-test on the per-seed changes, "
-            f"{'no test' if t['p'] is None else 'p = ' + format(t['p'], '.2f')})"
+            f"{t.get('reason', 'no test') if t['p'] is None else 'p = ' + format(t['p'], '.2f')})"
         )
         if t["verdict"] == "cannot tell apart":
             trend = head + ": **no trend that these seeds can tell from noise**."

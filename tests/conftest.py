@@ -24,6 +24,7 @@ depends on the machine's kernels fails in CI rather than on a reader's machine.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -242,6 +243,8 @@ def write_tiny_book(root: Path, notebooks: dict, *, params: dict | None = None, 
     for bib in config.get("bibtex_bibfiles") or []:
         (root / bib).parent.mkdir(parents=True, exist_ok=True)
         (root / bib).write_bytes((real / bib).read_bytes())
+    for static in config.get("sphinx", {}).get("config", {}).get("html_static_path") or []:
+        shutil.copytree(real / static, root / static, dirs_exist_ok=True)
     (root / "notebooks").mkdir(exist_ok=True)
     if params is not None:
         (root / "notebooks" / "fast_params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
