@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 
-from mgr_utils.evaluation import combine_probabilities
+from mgr_utils.evaluation import RULES, combine_probabilities, select_on_validation
 
 C_GRID = (1.0, 10.0, 100.0)
 """Default grid of the SVM's ``C`` (our reading: Costa et al. grid-search C and gamma, range not given)."""
@@ -211,6 +211,25 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
     def predict(self, X, rule: str | None = None) -> np.ndarray:
         """The class with the highest fused probability."""
         return self.classes_[self.predict_proba(X, rule=rule).argmax(axis=1)]
+
+    def choose_rule(
+        self, X_valid, y_valid, rules: Sequence[str] = RULES, preference: Sequence[str] = ("product",)
+    ) -> dict[str, float]:
+        """Choose the rule that fuses the zones on the **validation** clips, and keep it.
+
+        Every rule is scored on the validation clips; the best (ties to the first of
+        ``preference``: the paper's best, the product) becomes :attr:`rule`, so that the chapter
+        that fits the ensemble (3) and the one that fuses it with a CNN (4) use one system.
+
+        Notebook: ``03_texture_features.ipynb`` (also ``04_costa_cnn.ipynb``).
+
+        Returns:
+            ``{rule: validation clip accuracy}``.
+        """
+        y_valid = np.asarray(y_valid)
+        scores = {r: float(np.mean(self.predict(X_valid, rule=r) == y_valid)) for r in rules}
+        self.rule = select_on_validation(scores, preference)
+        return scores
 
 
 def lbp_zone_svm(**kwargs) -> LBPZoneSVM:

@@ -1,0 +1,110 @@
+"""Sentences that chapters 1-6 write from their own results (confusions, intervals, verdicts).
+
+A sentence a page prints about its numbers is computed from those numbers here, and tested, so
+that the text cannot drift from the output it describes.
+
+Notebook: ``01_datasets.ipynb`` (also ``03_texture_features.ipynb`` to ``06_zhang_cnn.ipynb``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mgr_utils.comparison import sentence
+from mgr_utils.evaluation import wilson_interval
+
+
+def most_confused(
+    confusion: Sequence[Sequence[int]], genres: Sequence[str], k: int = 3
+) -> list[tuple[str, str, int]]:
+    """The ``k`` largest off-diagonal cells of a confusion matrix, largest first.
+
+    Ties are broken by the order of the genres (true genre first, then predicted), so the answer
+    does not depend on how NumPy sorts.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        confusion: Rows: true genre; columns: predicted genre (clip counts).
+        genres: Names of the genres, in label order.
+        k: How many confusions to return at most (cells with zero clips are never returned).
+
+    Returns:
+        ``[(true genre, predicted genre, clips), ...]``.
+    """
+    C = np.asarray(confusion, dtype=int)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] != len(genres):
+        raise ValueError(f"confusion must be {len(genres)} x {len(genres)}, got {C.shape}")
+    cells = [(int(C[i, j]), i, j) for i in range(len(genres)) for j in range(len(genres))
+             if i != j and C[i, j] > 0]
+    cells.sort(key=lambda t: (-t[0], t[1], t[2]))
+    return [(genres[i], genres[j], n) for n, i, j in cells[:k]]
+
+
+def confusion_sentence(
+    confusion: Sequence[Sequence[int]], genres: Sequence[str], k: int = 3
+) -> str:
+    """One sentence naming the most frequent confusions of a confusion matrix.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Example: ``"The most frequent confusions on these test clips: disco taken for rock
+    (3 clips), blues taken for metal (2 clips)."``
+    """
+    pairs = most_confused(confusion, genres, k)
+    if not pairs:
+        return "No test clip was taken for another genre."
+    parts = [f"{t} taken for {p} ({n} clip{'s' if n != 1 else ''})" for t, p, n in pairs]
+    return "The most frequent confusions on these test clips: " + ", ".join(parts) + "."
+
+
+def interval_text(accuracy: float, n: int, confidence: float = 0.95) -> str:
+    """An accuracy with its Wilson interval, e.g. ``"72.5 % (95 % Wilson interval 57-84 %, n = 40)"``.
+
+    Notebook: ``01_datasets.ipynb`` (also ``03_texture_features.ipynb``).
+    """
+    low, high = wilson_interval(accuracy, n, confidence)
+    return (f"{100 * accuracy:.1f} % ({100 * confidence:.0f} % Wilson interval "
+            f"{100 * low:.0f}-{100 * high:.0f} %, n = {n})")
+
+
+def half_width_points(accuracy: float, n: int, confidence: float = 0.95) -> float:
+    """Half the width of the Wilson interval of an accuracy on ``n`` clips, in points.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    low, high = wilson_interval(accuracy, n, confidence)
+    return 100 * (high - low) / 2
+
+
+def validation_sentence(c: Mapping[str, Any], a_label: str, b_label: str) -> str:
+    """:func:`mgr_utils.comparison.sentence` for a comparison made on **validation** clips.
+
+    A diagnostic made on the validation clips (e.g. one zone against the fused zones) is tested
+    the same way as a test-clip verdict; only the clips it names differ.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    return sentence(c, a_label, b_label).replace(" test clips;", " validation clips;")
+
+
+def cnn_vs_baseline(
+    comparison: Mapping[str, Any] | None, cnn_label: str, baseline_label: str | None
+) -> str:
+    """The verdict of a chapter's network against chapter 3's baseline, or why there is none.
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb``, ``06_zhang_cnn.ipynb``).
+
+    Args:
+        comparison: :func:`mgr_utils.comparison.compare_results` of the network (``a``) and the
+            baseline (``b``), or ``None`` when chapter 3's record for these clips is absent.
+        cnn_label: How to name the network.
+        baseline_label: How to name the baseline.
+    """
+    if comparison is None:
+        return ("Chapter 3's record for these clips is not in the results folder: run "
+                "`03_texture_features` with the same parameters to compare.")
+    return sentence(comparison, cnn_label, baseline_label)

@@ -1,0 +1,71 @@
+"""Sentences chapters 1-6 write from their results (mgr_utils.readings): hand-computed answers."""
+
+import pytest
+
+from mgr_utils import readings
+from mgr_utils.comparison import mcnemar
+
+GENRES3 = ["blues", "disco", "jazz"]
+
+
+def test_most_confused_orders_by_count_then_genre_and_skips_the_diagonal():
+    C = [[5, 0, 2],   # blues: 2 taken for jazz
+         [3, 9, 1],   # disco: 3 for blues, 1 for jazz
+         [0, 2, 7]]   # jazz: 2 for disco
+    assert readings.most_confused(C, GENRES3, k=3) == [
+        ("disco", "blues", 3), ("blues", "jazz", 2), ("jazz", "disco", 2)]
+    assert readings.most_confused(C, GENRES3, k=1) == [("disco", "blues", 3)]
+
+
+def test_most_confused_never_names_an_empty_cell():
+    C = [[4, 1, 0], [0, 4, 0], [0, 0, 4]]
+    assert readings.most_confused(C, GENRES3, k=3) == [("blues", "disco", 1)]
+    assert readings.confusion_sentence(C, GENRES3) == (
+        "The most frequent confusions on these test clips: blues taken for disco (1 clip).")
+    assert readings.confusion_sentence([[4, 0, 0], [0, 4, 0], [0, 0, 4]], GENRES3).startswith("No test")
+
+
+def test_most_confused_checks_the_shape():
+    with pytest.raises(ValueError):
+        readings.most_confused([[1, 2], [3, 4]], GENRES3)
+
+
+def test_interval_text_and_half_width():
+    # 29 of 40 right: Wilson 95 % interval 0.5719-0.8389 (scipy; by the formula
+    # (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n), z = 1.96)
+    text = readings.interval_text(29 / 40, 40)
+    assert text == "72.5 % (95 % Wilson interval 57-84 %, n = 40)"
+    assert readings.half_width_points(29 / 40, 40) == pytest.approx(13.35, abs=0.05)
+
+
+def test_validation_sentence_names_validation_clips():
+    c = mcnemar([0] * 8, [0] * 8, [1] * 6 + [0] * 2, "fusion", "zone")
+    s = readings.validation_sentence(c, "the fusion", "the best zone")
+    assert "n = 8 validation clips" in s and "test clips" not in s
+    assert "**the fusion ahead**" in s and "p = 0.031" in s
+
+
+def test_cnn_vs_baseline_without_a_record_says_what_to_run():
+    assert "03_texture_features" in readings.cnn_vs_baseline(None, "the CNN", None)
+    c = mcnemar([0] * 10, [0] * 10, [0] * 9 + [1], "cnn", "svm")
+    assert "cannot tell apart" in readings.cnn_vs_baseline(c, "the CNN", "the SVM")
+
+
+def test_lbp_zone_svm_chooses_its_rule_on_validation_and_keeps_it():
+    import numpy as np
+
+    from mgr_utils.classical import LBPZoneSVM
+
+    # One validation clip of class 0, four zones: by hand, sum 1.71 vs 2.29 (wrong), product
+    # 0.002376 vs 0.004116 (wrong), max 0.99 vs 0.98 (right), min 0.02 vs 0.01 (right).
+    zones = [np.array([[0.99, 0.01]]), np.array([[0.02, 0.98]]),
+             np.array([[0.3, 0.7]]), np.array([[0.4, 0.6]])]
+    clf = LBPZoneSVM(rule="product")
+    clf.classes_ = np.array([0, 1])
+    clf.zone_proba = lambda X: zones
+    X = np.zeros((1, 4, 3))
+    scores = clf.choose_rule(X, [0])
+    assert scores == {"sum": 0.0, "product": 0.0, "max": 1.0, "min": 1.0}
+    assert clf.rule == "max"  # max and min tie: the first in RULES order after the preference
+    assert clf.predict(X).tolist() == [0]
+    assert clf.choose_rule(X, [0], preference=("min",)) and clf.rule == "min"
