@@ -108,3 +108,25 @@ def cnn_vs_baseline(
         return ("Chapter 3's record for these clips is not in the results folder: run "
                 "`03_texture_features` with the same parameters to compare.")
     return sentence(comparison, cnn_label, baseline_label)
+
+
+def fresh_test_note(clips: Sequence[Any], test: Sequence[Any], what: str = "the settings") -> str:
+    """What a record says about its test clips: how many were fresh, never seen in development.
+
+    The fast build's settings (epochs, learning rates, widths) were fixed while the book was
+    written, with the scores of the split's own test clips in view. The fresh synthetic test
+    clips (:func:`mgr_utils.splits.fresh_test_clips`) were never rendered then.
+
+    Notebook: ``01_datasets.ipynb`` (every chapter's records).
+
+    Args:
+        clips: The dataset the split was drawn from.
+        test: The test side (the split's test clips, then any fresh ones).
+        what: What was fixed during development, e.g. ``"the fast hyper-parameters"``.
+    """
+    own = {c.clip_id for c in clips}
+    fresh = sum(c.clip_id not in own for c in test)
+    if not fresh:
+        return f"{what} were fixed during the book's development, with these test clips' scores in view"
+    return (f"{what} were fixed during the book's development; the {fresh} fresh test clips "
+            f"(of {len(test)}) were never seen then")

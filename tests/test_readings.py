@@ -69,3 +69,14 @@ def test_lbp_zone_svm_chooses_its_rule_on_validation_and_keeps_it():
     assert clf.rule == "max"  # max and min tie: the first in RULES order after the preference
     assert clf.predict(X).tolist() == [0]
     assert clf.choose_rule(X, [0], preference=("min",)) and clf.rule == "min"
+
+
+def test_fresh_test_note_counts_the_clips_not_in_the_set():
+    from types import SimpleNamespace as C
+
+    clips = [C(clip_id=f"a.{i}") for i in range(5)]
+    test = [clips[3], clips[4], C(clip_id="a.7"), C(clip_id="a.8")]
+    assert readings.fresh_test_note(clips, test, "the epochs") == (
+        "the epochs were fixed during the book's development; the 2 fresh test clips (of 4) "
+        "were never seen then")
+    assert "in view" in readings.fresh_test_note(clips, test[:2])
