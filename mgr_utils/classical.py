@@ -33,6 +33,19 @@ GAMMA_GRID = ("scale", 0.1, 0.01, 0.001)
 """Default grid of the RBF ``gamma`` (``"scale"`` = 1 / (n_features * variance of X))."""
 
 
+REPORTED = {
+    "lbp_zone_svm": {
+        "value": 0.874, "metric": "accuracy", "sureness": "paper",
+        "dataset": "LMD, artist-filtered subset (900 tracks, 10 Latin genres)",
+        "protocol": "3-fold CV with artist filter; robust LBP, one SVM per mel zone (15), fused",
+        "source": "Costa et al. 2017, Tables 3 and 5",
+    },
+}
+"""Costa et al.'s number beside the book's LBP-zone SVMs (the record's ``reported``).
+
+Notebook: ``03_texture_features.ipynb``.
+"""
+
 def _scaler(scaling: str):
     if scaling == "standard":
         return StandardScaler()
