@@ -130,3 +130,48 @@ def fresh_test_note(clips: Sequence[Any], test: Sequence[Any], what: str = "the 
         return f"{what} were fixed during the book's development, with these test clips' scores in view"
     return (f"{what} were fixed during the book's development; the {fresh} fresh test clips "
             f"(of {len(test)}) were never seen then")
+
+
+def stopping_sentence(run: Any, what: str = "The training") -> str:
+    """What ended a network's training, and which epoch's weights it keeps.
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb``, ``06_zhang_cnn.ipynb``).
+
+    Args:
+        run: A :class:`mgr_utils.training.TrainResult`.
+        what: The sentence's subject.
+    """
+    best, ran, cap = run.best_epoch, run.epochs_run, run.max_epochs
+    if run.stopped_by == "fixed epochs":
+        return f"{what} ran a fixed {ran} epochs, with no early stopping."
+    if run.stopped_by == "early stopping":
+        return (f"{what} was ended by **early stopping** after {ran} of at most {cap} epochs: the "
+                f"validation loss had not improved for {ran - best} epochs, and the weights of "
+                f"epoch {best}, the best on the validation clips, are kept.")
+    if best == ran:
+        return (f"{what} was ended by the **epoch cap** ({cap} epochs) with the validation loss "
+                f"still at its lowest in the last epoch: more epochs might have helped, and the "
+                f"number of epochs was set by the cap, not chosen on the validation clips.")
+    return (f"{what} was ended by the **epoch cap** ({cap} epochs); the best epoch on the "
+            f"validation clips was epoch {best}, whose weights are kept.")
+
+
+def paired_test_floor(n: int) -> dict[str, Any]:
+    """The numbers behind "the smallest difference ``n`` test clips can show" (exact McNemar).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Returns:
+        ``{"n", "min_clips", "p_below", "min_points"}``: the fewest clips all one way that give
+        p < 0.05 (:func:`mgr_utils.comparison.smallest_significant_difference`), the p of one clip
+        fewer, and ``min_clips`` as points of accuracy on ``n`` clips (``None`` values when even
+        ``n`` clips are not enough).
+    """
+    from mgr_utils.comparison import mcnemar, smallest_significant_difference
+
+    k = smallest_significant_difference(n)
+    if k is None:
+        return {"n": n, "min_clips": None, "p_below": None, "min_points": None}
+    below = k - 1
+    p_below = mcnemar([0] * below, [0] * below, [1] * below)["p"] if below else 1.0
+    return {"n": n, "min_clips": k, "p_below": p_below, "min_points": 100 * k / n}

@@ -80,3 +80,29 @@ def test_fresh_test_note_counts_the_clips_not_in_the_set():
         "the epochs were fixed during the book's development; the 2 fresh test clips (of 4) "
         "were never seen then")
     assert "in view" in readings.fresh_test_note(clips, test[:2])
+
+
+def _run(epochs_run, best_epoch, max_epochs, early_stopping=True):
+    from mgr_utils.training import TrainResult
+
+    return TrainResult(history={"loss": [1.0] * epochs_run}, seconds=1.0, segments_per_second=1.0,
+                       epochs_run=epochs_run, best_epoch=best_epoch, n_train=10,
+                       max_epochs=max_epochs, early_stopping=early_stopping)
+
+
+def test_stopping_sentence_for_each_way_a_training_ends():
+    s = readings.stopping_sentence(_run(9, 5, 20))
+    assert "**early stopping** after 9 of at most 20" in s and "for 4 epochs" in s and "epoch 5" in s
+    s = readings.stopping_sentence(_run(6, 6, 6))
+    assert "**epoch cap** (6 epochs)" in s and "not chosen on the validation clips" in s
+    s = readings.stopping_sentence(_run(6, 4, 6))
+    assert "**epoch cap**" in s and "epoch 4, whose weights are kept" in s
+    assert "fixed 3 epochs" in readings.stopping_sentence(_run(3, 3, 3, early_stopping=False))
+
+
+def test_paired_test_floor_by_hand():
+    # 5 clips to none: p = 2 / 2**5 = 0.0625; 6 to none: 0.03125 < 0.05
+    f = readings.paired_test_floor(150)
+    assert f["min_clips"] == 6 and f["p_below"] == pytest.approx(0.0625)
+    assert f["min_points"] == pytest.approx(4.0)
+    assert readings.paired_test_floor(5)["min_clips"] is None
