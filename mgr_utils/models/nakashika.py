@@ -13,6 +13,18 @@ from keras import layers
 from mgr_utils.models.common import seed_weights
 
 
+REPORTED = {
+    "nakashika_glcm_cnn": {
+        "value": 0.72, "metric": "accuracy", "dataset": "GTZAN (10 genres)", "sureness": "secondary",
+        "protocol": "split not known; a public reproduction reached 0.41-0.52 at track level",
+        "source": "Nakashika et al. 2012, as quoted by Costa et al. 2017",
+    },
+}
+"""The paper's number beside the book's system (the record's ``reported``).
+
+Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+"""
+
 @keras.saving.register_keras_serializable(package="mgr_utils")
 class Subsampling(layers.Layer):
     """LeNet's subsampling step after a pooling: ``y = f(a_k x + b_k)`` for each map ``k``.
