@@ -175,3 +175,18 @@ def paired_test_floor(n: int) -> dict[str, Any]:
     below = k - 1
     p_below = mcnemar([0] * below, [0] * below, [1] * below)["p"] if below else 1.0
     return {"n": n, "min_clips": k, "p_below": p_below, "min_points": 100 * k / n}
+
+
+def capitalised(text: str) -> str:
+    """``text`` with its first letter upper-case (after any Markdown ``*`` or `` ` ``).
+
+    A verdict sentence starts with a system's label, which reads lower-case inside a sentence.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    for k, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:k] + ch.upper() + text[k + 1:]
+        if ch not in "*_` ":
+            return text
+    return text

@@ -106,3 +106,10 @@ def test_paired_test_floor_by_hand():
     assert f["min_clips"] == 6 and f["p_below"] == pytest.approx(0.0625)
     assert f["min_points"] == pytest.approx(4.0)
     assert readings.paired_test_floor(5)["min_clips"] is None
+
+
+def test_capitalised_skips_markdown_marks_only():
+    assert readings.capitalised("**the fusion ahead** of x") == "**The fusion ahead** of x"
+    assert readings.capitalised("the vote") == "The vote"
+    assert readings.capitalised("`max` ahead") == "`Max` ahead"
+    assert readings.capitalised("(a) b") == "(a) b"
