@@ -107,7 +107,7 @@ def cnn_vs_baseline(
     if comparison is None:
         return ("Chapter 3's record for these clips is not in the results folder: run "
                 "`03_texture_features` with the same parameters to compare.")
-    return sentence(comparison, cnn_label, baseline_label)
+    return capitalised(sentence(comparison, cnn_label, baseline_label))
 
 
 def fresh_test_note(clips: Sequence[Any], test: Sequence[Any], what: str = "the settings") -> str:
@@ -178,15 +178,16 @@ def paired_test_floor(n: int) -> dict[str, Any]:
 
 
 def capitalised(text: str) -> str:
-    """``text`` with its first letter upper-case (after any Markdown ``*`` or `` ` ``).
+    """``text`` with its first letter upper-case (after any Markdown ``*`` or ``_``).
 
     A verdict sentence starts with a system's label, which reads lower-case inside a sentence.
+    Code (a name in backticks) is never changed.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
     for k, ch in enumerate(text):
         if ch.isalpha():
             return text[:k] + ch.upper() + text[k + 1:]
-        if ch not in "*_` ":
+        if ch not in "*_ ":
             return text
     return text

@@ -111,5 +111,5 @@ def test_paired_test_floor_by_hand():
 def test_capitalised_skips_markdown_marks_only():
     assert readings.capitalised("**the fusion ahead** of x") == "**The fusion ahead** of x"
     assert readings.capitalised("the vote") == "The vote"
-    assert readings.capitalised("`max` ahead") == "`Max` ahead"
+    assert readings.capitalised("**`max` ahead**") == "**`max` ahead**"
     assert readings.capitalised("(a) b") == "(a) b"
