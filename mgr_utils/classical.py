@@ -37,7 +37,8 @@ REPORTED = {
     "lbp_zone_svm": {
         "value": 0.874, "metric": "accuracy", "sureness": "paper",
         "dataset": "LMD, artist-filtered subset (900 tracks, 10 Latin genres)",
-        "protocol": "3-fold CV with artist filter; robust LBP, one SVM per mel zone (15), fused",
+        "protocol": "3-fold CV with artist filter; robust LBP, one SVM per mel zone "
+        "(15), fused",
         "source": "Costa et al. 2017, Tables 3 and 5",
     },
 }
@@ -226,13 +227,18 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X, rule=rule).argmax(axis=1)]
 
     def choose_rule(
-        self, X_valid, y_valid, rules: Sequence[str] = RULES, preference: Sequence[str] = ("product",)
+        self,
+        X_valid,
+        y_valid,
+        rules: Sequence[str] = RULES,
+        preference: Sequence[str] = ("product",),
     ) -> dict[str, float]:
-        """Choose the rule that fuses the zones on the **validation** clips, and keep it.
+        """Choose the rule that fuses the zones on the **validation** clips; keep it.
 
         Every rule is scored on the validation clips; the best (ties to the first of
-        ``preference``: the paper's best, the product) becomes :attr:`rule`, so that the chapter
-        that fits the ensemble (3) and the one that fuses it with a CNN (4) use one system.
+        ``preference``: the paper's best, the product) becomes :attr:`rule`, so that
+        the chapter that fits the ensemble (3) and the one that fuses it with a CNN (4)
+        use one system.
 
         Notebook: ``03_texture_features.ipynb`` (also ``04_costa_cnn.ipynb``).
 
@@ -240,7 +246,8 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
             ``{rule: validation clip accuracy}``.
         """
         y_valid = np.asarray(y_valid)
-        scores = {r: float(np.mean(self.predict(X_valid, rule=r) == y_valid)) for r in rules}
+        scores = {r: float(np.mean(self.predict(X_valid, rule=r) == y_valid))
+                  for r in rules}
         self.rule = select_on_validation(scores, preference)
         return scores
 

@@ -76,7 +76,8 @@ def test_subsampling_has_a_coefficient_and_bias_per_map_then_squashes():
     layer.b.assign(np.array([0.0, 1.0, 0.25], dtype=np.float32))
     # by hand: tanh(2*1 + 0), tanh(0.5*-2 + 1), tanh(-1*0.5 + 0.25)
     expected = np.tanh([2.0, 0.0, -0.25])
-    np.testing.assert_allclose(np.asarray(layer(x))[0, 0, 0], expected, rtol=1e-6, atol=1e-6)
+    got = np.asarray(layer(x))[0, 0, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)  # float32 tanh
     # the squashing makes it non-linear: doubling the input does not double the output
     assert not np.allclose(np.asarray(layer(2 * x)), 2 * np.asarray(layer(x)))
     m = nakashika_cnn(seed=0)

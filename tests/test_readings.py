@@ -1,4 +1,4 @@
-"""Sentences chapters 1-6 write from their results (mgr_utils.readings): hand-computed answers."""
+"""Sentences chapters 1-6 write from their results (mgr_utils.readings), by hand."""
 
 import pytest
 
@@ -21,8 +21,10 @@ def test_most_confused_never_names_an_empty_cell():
     C = [[4, 1, 0], [0, 4, 0], [0, 0, 4]]
     assert readings.most_confused(C, GENRES3, k=3) == [("blues", "disco", 1)]
     assert readings.confusion_sentence(C, GENRES3) == (
-        "The most frequent confusions on these test clips: blues taken for disco (1 clip).")
-    assert readings.confusion_sentence([[4, 0, 0], [0, 4, 0], [0, 0, 4]], GENRES3).startswith("No test")
+        "The most frequent confusions on these test clips: blues taken for disco "
+        "(1 clip).")
+    diagonal = [[4, 0, 0], [0, 4, 0], [0, 0, 4]]
+    assert readings.confusion_sentence(diagonal, GENRES3).startswith("No test")
 
 
 def test_most_confused_checks_the_shape():
@@ -56,7 +58,8 @@ def test_lbp_zone_svm_chooses_its_rule_on_validation_and_keeps_it():
 
     from mgr_utils.classical import LBPZoneSVM
 
-    # One validation clip of class 0, four zones: by hand, sum 1.71 vs 2.29 (wrong), product
+    # One validation clip of class 0, four zones: by hand, sum 1.71 vs 2.29 (wrong),
+    # product
     # 0.002376 vs 0.004116 (wrong), max 0.99 vs 0.98 (right), min 0.02 vs 0.01 (right).
     zones = [np.array([[0.99, 0.01]]), np.array([[0.02, 0.98]]),
              np.array([[0.3, 0.7]]), np.array([[0.4, 0.6]])]
@@ -66,7 +69,8 @@ def test_lbp_zone_svm_chooses_its_rule_on_validation_and_keeps_it():
     X = np.zeros((1, 4, 3))
     scores = clf.choose_rule(X, [0])
     assert scores == {"sum": 0.0, "product": 0.0, "max": 1.0, "min": 1.0}
-    assert clf.rule == "max"  # max and min tie: the first in RULES order after the preference
+    # max and min tie: the first in RULES order after the preference
+    assert clf.rule == "max"
     assert clf.predict(X).tolist() == [0]
     assert clf.choose_rule(X, [0], preference=("min",)) and clf.rule == "min"
 
@@ -77,27 +81,30 @@ def test_fresh_test_note_counts_the_clips_not_in_the_set():
     clips = [C(clip_id=f"a.{i}") for i in range(5)]
     test = [clips[3], clips[4], C(clip_id="a.7"), C(clip_id="a.8")]
     assert readings.fresh_test_note(clips, test, "the epochs") == (
-        "the epochs were fixed during the book's development; the 2 fresh test clips (of 4) "
-        "were never seen then")
+        "the epochs were fixed during the book's development; the 2 fresh test clips "
+        "(of 4) were never seen then")
     assert "in view" in readings.fresh_test_note(clips, test[:2])
 
 
 def _run(epochs_run, best_epoch, max_epochs, early_stopping=True):
     from mgr_utils.training import TrainResult
 
-    return TrainResult(history={"loss": [1.0] * epochs_run}, seconds=1.0, segments_per_second=1.0,
+    return TrainResult(history={"loss": [1.0] * epochs_run}, seconds=1.0,
+                       segments_per_second=1.0,
                        epochs_run=epochs_run, best_epoch=best_epoch, n_train=10,
                        max_epochs=max_epochs, early_stopping=early_stopping)
 
 
 def test_stopping_sentence_for_each_way_a_training_ends():
     s = readings.stopping_sentence(_run(9, 5, 20))
-    assert "**early stopping** after 9 of at most 20" in s and "for 4 epochs" in s and "epoch 5" in s
+    assert "**early stopping** after 9 of at most 20" in s
+    assert "for 4 epochs" in s and "epoch 5" in s
     s = readings.stopping_sentence(_run(6, 6, 6))
     assert "**epoch cap** (6 epochs)" in s and "not chosen on the validation clips" in s
     s = readings.stopping_sentence(_run(6, 4, 6))
     assert "**epoch cap**" in s and "epoch 4, whose weights are kept" in s
-    assert "fixed 3 epochs" in readings.stopping_sentence(_run(3, 3, 3, early_stopping=False))
+    fixed = readings.stopping_sentence(_run(3, 3, 3, early_stopping=False))
+    assert "fixed 3 epochs" in fixed
 
 
 def test_paired_test_floor_by_hand():
@@ -109,7 +116,8 @@ def test_paired_test_floor_by_hand():
 
 
 def test_capitalised_skips_markdown_marks_only():
-    assert readings.capitalised("**the fusion ahead** of x") == "**The fusion ahead** of x"
+    s = readings.capitalised("**the fusion ahead** of x")
+    assert s == "**The fusion ahead** of x"
     assert readings.capitalised("the vote") == "The vote"
     assert readings.capitalised("**`max` ahead**") == "**`max` ahead**"
     assert readings.capitalised("(a) b") == "(a) b"

@@ -15,8 +15,10 @@ from mgr_utils.models.common import seed_weights
 
 REPORTED = {
     "nakashika_glcm_cnn": {
-        "value": 0.72, "metric": "accuracy", "dataset": "GTZAN (10 genres)", "sureness": "secondary",
-        "protocol": "split not known; a public reproduction reached 0.41-0.52 at track level",
+        "value": 0.72, "metric": "accuracy", "dataset": "GTZAN (10 genres)",
+        "sureness": "secondary",
+        "protocol": "split not known; a public reproduction reached 0.41-0.52 at track "
+        "level",
         "source": "Nakashika et al. 2012, as quoted by Costa et al. 2017",
     },
 }
@@ -25,15 +27,17 @@ REPORTED = {
 Notebook: ``05_nakashika_glcm_cnn.ipynb``.
 """
 
+
 @keras.saving.register_keras_serializable(package="mgr_utils")
 class Subsampling(layers.Layer):
-    """LeNet's subsampling step after a pooling: ``y = f(a_k x + b_k)`` for each map ``k``.
+    """LeNet's subsampling after a pooling: ``y = f(a_k x + b_k)`` for each map ``k``.
 
-    In LeNet-5 every pooled map has its own trainable coefficient ``a_k`` and bias ``b_k``,
-    followed by a squashing function ``f`` (LeCun et al. 1998, section II-B). Both parts matter: a
-    single coefficient and bias shared by all maps, with nothing after them, would be absorbed by
-    the next convolution (a linear layer of a linear layer) and change nothing the network can
-    express. Here ``f`` is tanh (``activation``), the squashing of the reproduction's conv layers.
+    In LeNet-5 every pooled map has its own trainable coefficient ``a_k`` and bias
+    ``b_k``, followed by a squashing function ``f`` (LeCun et al. 1998, section II-B).
+    Both parts matter: a single coefficient and bias shared by all maps, with nothing
+    after them, would be absorbed by the next convolution (a linear layer of a linear
+    layer) and change nothing the network can express. Here ``f`` is tanh
+    (``activation``), the squashing of the reproduction's conv layers.
 
     Notebook: ``05_nakashika_glcm_cnn.ipynb``.
 
@@ -81,16 +85,17 @@ def nakashika_cnn(
     in   16 × 16 GLCM maps × ``n_maps`` offsets                      [R] (their code: 15 × 15)
     1    conv 6×6, 12 maps, tanh                                     [R]
     2    average pooling 2×2                                         [R]
-    3    subsampling: coefficient and bias per map, then tanh        [R] step; form LeNet's
+    3    subsampling: coefficient and bias per map, then tanh        [R]; LeNet's form
     4    conv 3×3, 6 maps, tanh                                      [R]
     5    global average pooling                                      [R]
     6    dense softmax over ``n_classes``                            [R]
     ===  ==========================================================  =====================
 
     *Ours*: ``"valid"`` padding (16 → 11 → 5 → 3 per side) and the 16 × 16 input (the reproduction
-    feeds 15 × 15, whose match with the paper is [U]); the subsampling step in LeNet's own form
-    (:class:`Subsampling`: one coefficient and bias per map, then the squashing), where a single
-    scalar pair with nothing after it would be absorbed by the next convolution. The network is deliberately tiny: six
+    feeds 15 × 15, whose match with the paper is [U]); the subsampling step in LeNet's
+    own form (:class:`Subsampling`: one coefficient and bias per map, then the squashing),
+    where a single scalar pair with nothing after it would be absorbed by the next
+    convolution. The network is deliberately tiny: six
     numbers reach the softmax, one reason the reproduction stayed at 41-52 % on GTZAN [R] against
     the paper's ~72 % [S].
 
