@@ -25,13 +25,27 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC
 
-from mgr_utils.evaluation import combine_probabilities
+from mgr_utils.evaluation import RULES, combine_probabilities, select_on_validation
 
 C_GRID = (1.0, 10.0, 100.0)
 """Default grid of the SVM's ``C`` (our reading: Costa et al. grid-search C and gamma, range not given)."""
 GAMMA_GRID = ("scale", 0.1, 0.01, 0.001)
 """Default grid of the RBF ``gamma`` (``"scale"`` = 1 / (n_features * variance of X))."""
 
+
+REPORTED = {
+    "lbp_zone_svm": {
+        "value": 0.874, "metric": "accuracy", "sureness": "paper",
+        "dataset": "LMD, artist-filtered subset (900 tracks, 10 Latin genres)",
+        "protocol": "3-fold CV with artist filter; robust LBP, one SVM per mel zone "
+        "(15), fused",
+        "source": "Costa et al. 2017, Tables 3 and 5",
+    },
+}
+"""Costa et al.'s number beside the book's LBP-zone SVMs (the record's ``reported``).
+
+Notebook: ``03_texture_features.ipynb``.
+"""
 
 def _scaler(scaling: str):
     if scaling == "standard":
@@ -211,6 +225,31 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
     def predict(self, X, rule: str | None = None) -> np.ndarray:
         """The class with the highest fused probability."""
         return self.classes_[self.predict_proba(X, rule=rule).argmax(axis=1)]
+
+    def choose_rule(
+        self,
+        X_valid,
+        y_valid,
+        rules: Sequence[str] = RULES,
+        preference: Sequence[str] = ("product",),
+    ) -> dict[str, float]:
+        """Choose the rule that fuses the zones on the **validation** clips; keep it.
+
+        Every rule is scored on the validation clips; the best (ties to the first of
+        ``preference``: the paper's best, the product) becomes :attr:`rule`, so that
+        the chapter that fits the ensemble (3) and the one that fuses it with a CNN (4)
+        use one system.
+
+        Notebook: ``03_texture_features.ipynb`` (also ``04_costa_cnn.ipynb``).
+
+        Returns:
+            ``{rule: validation clip accuracy}``.
+        """
+        y_valid = np.asarray(y_valid)
+        scores = {r: float(np.mean(self.predict(X_valid, rule=r) == y_valid))
+                  for r in rules}
+        self.rule = select_on_validation(scores, preference)
+        return scores
 
 
 def lbp_zone_svm(**kwargs) -> LBPZoneSVM:

@@ -61,8 +61,27 @@ def test_nakashika_shape_and_step():
     # 16 -> conv 6x6 -> 11 -> avg-pool -> 5 -> conv 3x3 -> 3, 6 maps -> global average -> 6
     assert m.get_layer("conv2").output.shape[1:] == (3, 3, 6)
     assert m.get_layer("global_avgpool").output.shape[1:] == (6,)
-    assert count_layers(m, models.ScalarAffine) == 1
+    assert count_layers(m, models.Subsampling) == 1
     _one_step(m, (16, 16, 4))
+
+
+def test_subsampling_has_a_coefficient_and_bias_per_map_then_squashes():
+    import numpy as np
+
+    layer = models.Subsampling("tanh")
+    x = np.array([[[[1.0, -2.0, 0.5]]]], dtype=np.float32)  # (1, 1, 1, 3 maps)
+    layer.build(x.shape)
+    assert layer.a.shape == (3,) and layer.b.shape == (3,)
+    layer.a.assign(np.array([2.0, 0.5, -1.0], dtype=np.float32))
+    layer.b.assign(np.array([0.0, 1.0, 0.25], dtype=np.float32))
+    # by hand: tanh(2*1 + 0), tanh(0.5*-2 + 1), tanh(-1*0.5 + 0.25)
+    expected = np.tanh([2.0, 0.0, -0.25])
+    got = np.asarray(layer(x))[0, 0, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)  # float32 tanh
+    # the squashing makes it non-linear: doubling the input does not double the output
+    assert not np.allclose(np.asarray(layer(2 * x)), 2 * np.asarray(layer(x)))
+    m = nakashika_cnn(seed=0)
+    assert m.get_layer("subsampling").a.shape == (12,)
 
 
 def test_nakashika_single_offset_input():

@@ -29,7 +29,7 @@ Notebook: ``04_costa_cnn.ipynb`` (first use).
 
 from mgr_utils.models.common import count_layers, seed_weights  # noqa: F401
 from mgr_utils.models.costa import costa_cnn  # noqa: F401
-from mgr_utils.models.nakashika import ScalarAffine, nakashika_cnn  # noqa: F401
+from mgr_utils.models.nakashika import Subsampling, nakashika_cnn  # noqa: F401
 from mgr_utils.models.zhang import POOLINGS, zhang_cnn  # noqa: F401
 from mgr_utils.models.choi import choi_cnn  # noqa: F401
 from mgr_utils.models.dieleman2011 import dieleman_cnn as dieleman2011_cnn  # noqa: F401

@@ -11,6 +11,29 @@ from keras import layers
 from mgr_utils.models.common import seed_weights
 
 
+LMD = "LMD, artist-filtered subset (900 tracks, 10 Latin genres)"
+
+REPORTED = {
+    "costa_cnn": {
+        "value": 0.830, "metric": "accuracy", "sureness": "paper", "dataset": LMD,
+        "protocol": "3-fold CV with artist filter, sum rule",
+        "source": "Costa et al. 2017, Table 3",
+    },
+    "costa_cnn_x_lbp_product": {
+        "value": 0.920, "metric": "accuracy", "sureness": "paper", "dataset": LMD,
+        "protocol": "3-fold CV with artist filter, CNN + robust LBP, product rule",
+        "source": "Costa et al. 2017, Table 5",
+    },
+}
+"""The paper's numbers beside the book's systems (the records' ``reported``), by name.
+
+The LBP-zone SVMs' number is :data:`mgr_utils.classical.REPORTED` (chapter 3 imports
+no Keras).
+
+Notebook: ``04_costa_cnn.ipynb``.
+"""
+
+
 def costa_cnn(
     input_shape: tuple[int, int, int] = (256, 16, 1),
     n_classes: int = 10,

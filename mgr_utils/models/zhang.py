@@ -12,6 +12,19 @@ from keras import layers
 
 from mgr_utils.models.common import seed_weights
 
+REPORTED = {
+    "zhang_cnn_max_avg_shortcuts": {
+        "value": 0.874, "metric": "accuracy", "dataset": "GTZAN (10 genres)",
+        "sureness": "unverified",
+        "protocol": "split not known; best of two topologies",
+        "source": "the survey, quoting Zhang et al. 2016",
+    },
+}
+"""The number the survey quotes beside the book's full network (``reported``).
+
+Notebook: ``06_zhang_cnn.ipynb``.
+"""
+
 POOLINGS = ("max", "max+avg")
 """The pooling modes of :func:`zhang_cnn`."""
 
