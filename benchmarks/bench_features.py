@@ -98,18 +98,27 @@ def _render_one(clip, path):
     sf.write(str(path), clip.load(), clip.sr, subtype="PCM_16")
 
 
-def render_wavs(n_per_genre: int, duration: float, wav_dir: Path, n_jobs: int) -> tuple[ClipSet, float]:
+def render_wavs(
+    n_per_genre: int, duration: float, wav_dir: Path, n_jobs: int
+) -> tuple[ClipSet, float]:
     """Render the synthetic set to 16-bit WAV files once (reused by later runs); return it as file clips."""
     from joblib import Parallel, delayed
 
     synth = load_synthetic(n_per_genre=n_per_genre, duration=duration)
     wav_dir.mkdir(parents=True, exist_ok=True)
-    todo = [(c, wav_dir / f"{c.clip_id}.wav") for c in synth if not (wav_dir / f"{c.clip_id}.wav").exists()]
+    todo = [
+        (c, wav_dir / f"{c.clip_id}.wav")
+        for c in synth
+        if not (wav_dir / f"{c.clip_id}.wav").exists()
+    ]
     t = time.perf_counter()
     if todo:
         Parallel(n_jobs=n_jobs)(delayed(_render_one)(c, p) for c, p in todo)
     seconds = time.perf_counter() - t
-    clips = [Clip(c.clip_id, c.genre, path=wav_dir / f"{c.clip_id}.wav", sr=c.sr) for c in synth]
+    clips = [
+        Clip(c.clip_id, c.genre, path=wav_dir / f"{c.clip_id}.wav", sr=c.sr)
+        for c in synth
+    ]
     return ClipSet(clips, "synthetic-wav"), seconds if todo else float("nan")
 
 
@@ -124,20 +133,31 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n-per-genre", type=int, default=100)
     ap.add_argument("--duration", type=float, default=30.0)
-    ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "mgr_bench"))
+    ap.add_argument(
+        "--workdir", default=os.path.join(tempfile.gettempdir(), "mgr_bench")
+    )
     ap.add_argument("--n-jobs", type=int, default=-1)
-    ap.add_argument("--compare-threads", action="store_true",
-                    help="also time the whole set with joblib's threading backend")
+    ap.add_argument(
+        "--compare-threads",
+        action="store_true",
+        help="also time the whole set with joblib's threading backend",
+    )
     args = ap.parse_args(argv)
 
     workdir = Path(args.workdir)
     n_cpu = os.cpu_count()
-    print(f"cores: {n_cpu}   n_jobs: {args.n_jobs}   workload: {10 * args.n_per_genre} clips x {args.duration:g} s   "
-          f"load average at start: {os.getloadavg()[0]:.2f}")
-    clips, t_render = render_wavs(args.n_per_genre, args.duration, workdir / "wav", args.n_jobs)
+    print(
+        f"cores: {n_cpu}   n_jobs: {args.n_jobs}   workload: {10 * args.n_per_genre} clips x {args.duration:g} s   "
+        f"load average at start: {os.getloadavg()[0]:.2f}"
+    )
+    clips, t_render = render_wavs(
+        args.n_per_genre, args.duration, workdir / "wav", args.n_jobs
+    )
     n = len(clips)
     size_gb = sum(c.path.stat().st_size for c in clips) / 1e9
-    print(f"render synthetic audio to WAV : {t_render:7.1f} s  ({size_gb:.2f} GB on disk; nan = reused from an earlier run)")
+    print(
+        f"render synthetic audio to WAV : {t_render:7.1f} s  ({size_gb:.2f} GB on disk; nan = reused from an earlier run)"
+    )
 
     rows = []
 
@@ -145,14 +165,23 @@ def main(argv=None) -> int:
         r = extract(clips, fn, {}, n_jobs=args.n_jobs, progress=False, **kw)
         assert len(r.kept) == n, r.skipped
         rows.append((label, r.seconds))
-        print(f"{label:30s}: {r.seconds:7.1f} s  {n / r.seconds:7.1f} clips/s   (hits {r.hits}, misses {r.misses})")
+        print(
+            f"{label:30s}: {r.seconds:7.1f} s  {n / r.seconds:7.1f} clips/s   (hits {r.hits}, misses {r.misses})"
+        )
         return r
 
     # Warm up: worker start-up and the imports (librosa, skimage) are paid once per session, in
     # the workers (loky) and in this process (threads), before anything is timed.
     # Every timed function runs once per worker first, so no measurement pays a first-call cost.
     t = time.perf_counter()
-    for fn in (load_only, bare_stft, logmel_only, logmel_lbp, glcm_only, F.texture_features):
+    for fn in (
+        load_only,
+        bare_stft,
+        logmel_only,
+        logmel_lbp,
+        glcm_only,
+        F.texture_features,
+    ):
         extract(clips[:8], fn, {}, n_jobs=args.n_jobs, progress=False, use_cache=False)
     F.texture_features(clips[0].load(), clips[0].sr)
     print(f"warm-up (workers, imports)    : {time.perf_counter() - t:7.1f} s")
@@ -171,24 +200,47 @@ def main(argv=None) -> int:
     del warm
     main_gb_extract = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     if args.compare_threads:
-        run("WHOLE SET threads, no cache", F.texture_features, use_cache=False, backend="threading")
-        run("WHOLE SET loky, no cache", F.texture_features, use_cache=False, backend="loky")
+        run(
+            "WHOLE SET threads, no cache",
+            F.texture_features,
+            use_cache=False,
+            backend="threading",
+        )
+        run(
+            "WHOLE SET loky, no cache",
+            F.texture_features,
+            use_cache=False,
+            backend="loky",
+        )
 
     from joblib.externals.loky import get_reusable_executor
 
-    get_reusable_executor().shutdown(wait=True)  # reap the workers so their peak RSS is counted
+    get_reusable_executor().shutdown(
+        wait=True
+    )  # reap the workers so their peak RSS is counted
     self_gb, child_gb = peak_rss_gb()
     n_workers = n_cpu if args.n_jobs < 0 else args.n_jobs
     peak = self_gb + n_workers * child_gb
     times = dict(rows)
-    t_whole, t_cached = times["WHOLE SET cold (-> cache)"], times["WHOLE SET cached re-run"]
+    t_whole, t_cached = (
+        times["WHOLE SET cold (-> cache)"],
+        times["WHOLE SET cached re-run"],
+    )
     print(f"features held in memory       : {feats_mb:7.0f} MB (whole set, all clips)")
-    print(f"peak RSS main / largest worker: {self_gb:.2f} GB / {child_gb:.2f} GB  "
-          f"(bound main + {n_workers} workers: {peak:.2f} GB)")
-    print(f"peak RSS main up to the cached re-run (before any thread comparison): {main_gb_extract:.2f} GB")
+    print(
+        f"peak RSS main / largest worker: {self_gb:.2f} GB / {child_gb:.2f} GB  "
+        f"(bound main + {n_workers} workers: {peak:.2f} GB)"
+    )
+    print(
+        f"peak RSS main up to the cached re-run (before any thread comparison): {main_gb_extract:.2f} GB"
+    )
     ratio = (t_mel - t_load) / max(1e-9, t_stft - t_load)
-    print(f"log-mel / bare STFT (minus load): {ratio:.2f}x   incl. load: {t_mel / t_stft:.2f}x")
-    print(f"load average at end (1 min): {os.getloadavg()[0]:.2f}  (other jobs on the machine inflate every time)")
+    print(
+        f"log-mel / bare STFT (minus load): {ratio:.2f}x   incl. load: {t_mel / t_stft:.2f}x"
+    )
+    print(
+        f"load average at end (1 min): {os.getloadavg()[0]:.2f}  (other jobs on the machine inflate every time)"
+    )
     print("targets:")
     for ok, text in [
         (t_whole <= 60, f"whole set {t_whole:.1f} s <= 60 s"),

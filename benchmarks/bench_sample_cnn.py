@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SR = 22050
 CLIPS = {"train": 442, "eval": 197 + 290}  # the fault-filtered split without jazz.00054
-HOP_SECONDS = {"train": 2, "eval": 1}      # chapter 7's hops between sample-level segments
+HOP_SECONDS = {"train": 2, "eval": 1}  # chapter 7's hops between sample-level segments
 CLIP_SAMPLES = 30 * SR
 
 
@@ -38,14 +38,36 @@ def main() -> int:
     from mgr_utils.models.lee import LEE_CHANNELS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=5, help="timed training steps (after one warm-up step)")
-    parser.add_argument("--batch-size", type=int, default=32, help="segments per step (chapter 7: BATCH_SIZE)")
-    parser.add_argument("--channels", default=",".join(map(str, LEE_CHANNELS)),
-                        help="channels per block, comma-separated (default: the paper's)")
-    parser.add_argument("--epochs", type=int, default=40, help="epochs of the full run (chapter 7: SAMPLE_EPOCHS)")
-    parser.add_argument("--predict-batch", type=int, default=32,
-                        help="segments per prediction batch (chapter 7 predicts BATCH_SIZE at a time; "
-                             "256 is training.predict_segments' default)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=5,
+        help="timed training steps (after one warm-up step)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="segments per step (chapter 7: BATCH_SIZE)",
+    )
+    parser.add_argument(
+        "--channels",
+        default=",".join(map(str, LEE_CHANNELS)),
+        help="channels per block, comma-separated (default: the paper's)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=40,
+        help="epochs of the full run (chapter 7: SAMPLE_EPOCHS)",
+    )
+    parser.add_argument(
+        "--predict-batch",
+        type=int,
+        default=32,
+        help="segments per prediction batch (chapter 7 predicts BATCH_SIZE at a time; "
+        "256 is training.predict_segments' default)",
+    )
     args = parser.parse_args()
     if args.steps < 1 or args.batch_size < 1:
         parser.error("--steps and --batch-size must be at least 1")
@@ -57,7 +79,13 @@ def main() -> int:
 
     channels = tuple(int(c) for c in args.channels.split(","))
     n_samples = 3 ** (len(channels) + 1)
-    model = sample_cnn(n_samples, first_filters=channels[0], channels=channels, last_filters=channels[-1], seed=0)
+    model = sample_cnn(
+        n_samples,
+        first_filters=channels[0],
+        channels=channels,
+        last_filters=channels[-1],
+        seed=0,
+    )
     compile_model(model, lr=1e-3)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch_size, n_samples, 1), dtype=np.float32) * 0.1
@@ -73,7 +101,9 @@ def main() -> int:
     from mgr_utils.training import predict_segments
 
     xp = rng.standard_normal((args.predict_batch, n_samples, 1), dtype=np.float32) * 0.1
-    predict_segments(model, xp, batch_size=args.predict_batch)  # traces the prediction graph
+    predict_segments(
+        model, xp, batch_size=args.predict_batch
+    )  # traces the prediction graph
     t0 = time.perf_counter()
     predict_segments(model, xp, batch_size=args.predict_batch)
     per_segment = (time.perf_counter() - t0) / args.predict_batch
@@ -82,16 +112,30 @@ def main() -> int:
     steps_per_epoch = -(-segments // args.batch_size)
     epoch_seconds = steps_per_epoch * per_step
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"cores: {os.cpu_count()}   model: {len(channels)} blocks, channels {channels}, {n_samples} samples, "
-          f"{model.count_params():,} weights")
+    print(
+        f"cores: {os.cpu_count()}   model: {len(channels)} blocks, channels {channels}, {n_samples} samples, "
+        f"{model.count_params():,} weights"
+    )
     print(f"warm-up step (tracing): {warm:.1f} s")
-    print(f"training step, batch {args.batch_size}: {per_step:.2f} s (mean of {args.steps})")
-    print(f"prediction, batch {args.predict_batch}: {per_segment * 1000:.0f} ms per segment")
-    print(f"one epoch on the filtered split: {segments} segments = {steps_per_epoch} steps = {epoch_seconds / 60:.0f} min")
-    print(f"scoring validation and test once: {eval_segments} segments = {eval_segments * per_segment / 60:.0f} min")
-    print(f"{args.epochs} epochs and the scoring: {(args.epochs * epoch_seconds + eval_segments * per_segment) / 3600:.1f} h")
-    print(f"peak memory (this process): {peak_train_mb / 1024:.2f} GB while training, "
-          f"{peak_mb / 1024:.2f} GB after the prediction")
+    print(
+        f"training step, batch {args.batch_size}: {per_step:.2f} s (mean of {args.steps})"
+    )
+    print(
+        f"prediction, batch {args.predict_batch}: {per_segment * 1000:.0f} ms per segment"
+    )
+    print(
+        f"one epoch on the filtered split: {segments} segments = {steps_per_epoch} steps = {epoch_seconds / 60:.0f} min"
+    )
+    print(
+        f"scoring validation and test once: {eval_segments} segments = {eval_segments * per_segment / 60:.0f} min"
+    )
+    print(
+        f"{args.epochs} epochs and the scoring: {(args.epochs * epoch_seconds + eval_segments * per_segment) / 3600:.1f} h"
+    )
+    print(
+        f"peak memory (this process): {peak_train_mb / 1024:.2f} GB while training, "
+        f"{peak_mb / 1024:.2f} GB after the prediction"
+    )
     return 0
 
 

@@ -27,14 +27,18 @@ from mgr_utils.splits import stratified_split
 
 def time_rendering(n_clips: int = 100, duration: float = 10.0) -> float:
     """Seconds to render ``n_clips`` clips of ``duration`` s in this process."""
-    clips = load_synthetic(n_per_genre=n_clips // len(GENRES), duration=duration, seed=0)
+    clips = load_synthetic(
+        n_per_genre=n_clips // len(GENRES), duration=duration, seed=0
+    )
     start = time.perf_counter()
     for clip in clips:
         clip.load()
     return time.perf_counter() - start
 
 
-def baseline_accuracy(n_per_genre: int = 20, duration: float = 10.0, seeds=(0, 1, 2, 3, 4)) -> list[float]:
+def baseline_accuracy(
+    n_per_genre: int = 20, duration: float = 10.0, seeds=(0, 1, 2, 3, 4)
+) -> list[float]:
     """Clip accuracy of descriptor + SVM on a seeded 60/20/20 split, once per seed."""
     clips = load_synthetic(n_per_genre=n_per_genre, duration=duration, seed=0)
     X = np.stack([descriptors(y, sr=c.sr) for c, y in clips.iter_audio()])
@@ -42,8 +46,14 @@ def baseline_accuracy(n_per_genre: int = 20, duration: float = 10.0, seeds=(0, 1
     accs = []
     for seed in seeds:
         train, _, test = stratified_split(clips, seed=seed)
-        model = descriptor_svm(seed=seed).fit(X[[row[i] for i in train.ids]], train.labels)
-        accs.append(clip_metrics(test.labels, model.predict(X[[row[i] for i in test.ids]]))["accuracy"])
+        model = descriptor_svm(seed=seed).fit(
+            X[[row[i] for i in train.ids]], train.labels
+        )
+        accs.append(
+            clip_metrics(test.labels, model.predict(X[[row[i] for i in test.ids]]))[
+                "accuracy"
+            ]
+        )
     return accs
 
 
@@ -51,7 +61,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.parse_args()
     seconds = time_rendering()
-    print(f"render 100 synthetic clips x 10 s: {seconds:.1f} s ({100 / seconds:.1f} clips/s, one process)")
+    print(
+        f"render 100 synthetic clips x 10 s: {seconds:.1f} s ({100 / seconds:.1f} clips/s, one process)"
+    )
     accs = baseline_accuracy()
     print(
         "descriptor + SVM on 200 synthetic clips (20/genre, 10 s), stratified 60/20/20 split, "

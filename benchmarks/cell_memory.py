@@ -52,11 +52,16 @@ class Sampler(threading.Thread):
                 try:
                     kernel = psutil.Process(self.pid)
                     own = kernel.memory_info().rss
-                    tree = own + sum(c.memory_info().rss for c in kernel.children(recursive=True))
+                    tree = own + sum(
+                        c.memory_info().rss for c in kernel.children(recursive=True)
+                    )
                 except psutil.Error:
                     own = tree = 0
                 self.now, self.now_tree = own / 2**20, tree / 2**20
-                self.peak, self.peak_tree = max(self.peak, self.now), max(self.peak_tree, self.now_tree)
+                self.peak, self.peak_tree = (
+                    max(self.peak, self.now),
+                    max(self.peak_tree, self.now_tree),
+                )
             time.sleep(self.interval)
 
 
@@ -70,9 +75,13 @@ def _row(i, peak, now, peak_tree, now_tree, seconds, first) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", type=Path)
-    parser.add_argument("--params", type=Path, default=ROOT / "notebooks" / "fast_params.yaml")
+    parser.add_argument(
+        "--params", type=Path, default=ROOT / "notebooks" / "fast_params.yaml"
+    )
     parser.add_argument("--max-epochs", type=int)
-    parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
+    )
     args = parser.parse_args()
     notebook = args.notebook.resolve()
     params = apply_overrides(load_params(args.params), parse_overrides(args.overrides))
@@ -86,16 +95,34 @@ def main() -> int:
         started["t"] = time.perf_counter()
 
     def on_executed(cell, cell_index, execute_reply):
-        time.sleep(2 * sampler.interval)               # one more sample after the cell
+        time.sleep(2 * sampler.interval)  # one more sample after the cell
         first = next((line for line in cell.source.splitlines() if line.strip()), "")
-        rows.append((cell_index, sampler.peak, sampler.now, sampler.peak_tree, sampler.now_tree,
-                     time.perf_counter() - started["t"], first[:70]))
+        rows.append(
+            (
+                cell_index,
+                sampler.peak,
+                sampler.now,
+                sampler.peak_tree,
+                sampler.now_tree,
+                time.perf_counter() - started["t"],
+                first[:70],
+            )
+        )
         print(_row(*rows[-1]), flush=True)
 
-    client = NotebookClient(nb, kernel_name=KERNEL_NAME, timeout=None, resources={"metadata": {"path": str(notebook.parent)}},
-                            on_cell_execute=on_start, on_cell_executed=on_executed)
+    client = NotebookClient(
+        nb,
+        kernel_name=KERNEL_NAME,
+        timeout=None,
+        resources={"metadata": {"path": str(notebook.parent)}},
+        on_cell_execute=on_start,
+        on_cell_executed=on_executed,
+    )
     print(HEADER, flush=True)
-    with tempfile.TemporaryDirectory() as tmp, kernel_environment(ROOT, Path(tmp), Path(tmp) / "deps.json"):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        kernel_environment(ROOT, Path(tmp), Path(tmp) / "deps.json"),
+    ):
         sampler.start()
         with client.setup_kernel():
             sampler.pid = client.km.provisioner.process.pid
@@ -106,7 +133,9 @@ def main() -> int:
     for row in rows:
         print(_row(*row))
     top = max(rows, key=lambda r: r[3])
-    print(f"peak: cell {top[0]}, {top[3] / 1024:.1f} GB with workers ({top[1] / 1024:.1f} GB kernel): {top[6]}")
+    print(
+        f"peak: cell {top[0]}, {top[3] / 1024:.1f} GB with workers ({top[1] / 1024:.1f} GB kernel): {top[6]}"
+    )
     return 0
 
 

@@ -28,21 +28,55 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="GTZAN-shaped folder (written if absent)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="GTZAN-shaped folder (written if absent)",
+    )
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build" / "rehearsal")
     parser.add_argument("--max-epochs", type=int, default=2)
-    parser.add_argument("--splits", type=Path, help="copy the split lists from this folder (no internet)")
-    parser.add_argument("--only", action="append", help="chapters to run (default: all)")
-    parser.add_argument("-p", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="passed to the build, e.g. -p 07_raw_audio.SAMPLE_EPOCHS=1")
+    parser.add_argument(
+        "--splits",
+        type=Path,
+        help="copy the split lists from this folder (no internet)",
+    )
+    parser.add_argument(
+        "--only", action="append", help="chapters to run (default: all)"
+    )
+    parser.add_argument(
+        "-p",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="passed to the build, e.g. -p 07_raw_audio.SAMPLE_EPOCHS=1",
+    )
     args = parser.parse_args()
     py = sys.executable
     if not (args.data / "genres").is_dir():
-        subprocess.run([py, "-m", "mgr_utils.datasets", "gtzan-like", str(args.data)], check=True)
+        subprocess.run(
+            [py, "-m", "mgr_utils.datasets", "gtzan-like", str(args.data)], check=True
+        )
     if args.splits:
-        subprocess.run([py, "-m", "mgr_utils.download", "splits", "--from", str(args.splits)], check=True)
-    cmd = [py, "-m", "bookbuild", "build", "--params", str(ROOT / "notebooks" / "full_params.yaml"),
-           "--build-dir", str(args.build_dir), "-p", f"DATA_DIR={args.data}", "--max-epochs", str(args.max_epochs)]
+        subprocess.run(
+            [py, "-m", "mgr_utils.download", "splits", "--from", str(args.splits)],
+            check=True,
+        )
+    cmd = [
+        py,
+        "-m",
+        "bookbuild",
+        "build",
+        "--params",
+        str(ROOT / "notebooks" / "full_params.yaml"),
+        "--build-dir",
+        str(args.build_dir),
+        "-p",
+        f"DATA_DIR={args.data}",
+        "--max-epochs",
+        str(args.max_epochs),
+    ]
     for only in args.only or []:
         cmd += ["--only", only]
     for pair in args.overrides:
@@ -51,17 +85,24 @@ def main() -> int:
     subprocess.run(cmd, check=True, cwd=ROOT)
     total = time.perf_counter() - t0
     manifest = json.loads((args.build_dir / "executed" / "manifest.json").read_text())
-    rows = ["| chapter | time (2-core CPU) | peak memory: kernel | worker processes |", "|---|---|---|---|"]
+    rows = [
+        "| chapter | time (2-core CPU) | peak memory: kernel | worker processes |",
+        "|---|---|---|---|",
+    ]
     for name, entry in manifest.items():
         stem = Path(name).stem
         record = args.build_dir / "results" / f"{stem}.json"
         run = json.loads(record.read_text()).get("run", {}) if record.exists() else {}
         memory = run.get("peak_memory_mb", {})
-        line = (f"| {stem} | {entry['seconds'] / 60:.1f} min | {memory.get('kernel', 0) / 1024:.1f} GB | "
-                f"{memory.get('workers', 0) / 1024:.1f} GB |")
+        line = (
+            f"| {stem} | {entry['seconds'] / 60:.1f} min | {memory.get('kernel', 0) / 1024:.1f} GB | "
+            f"{memory.get('workers', 0) / 1024:.1f} GB |"
+        )
         rows.append(line)
-        print(f"{stem}: {entry['seconds']:.0f} s; peak memory kernel {memory.get('kernel', 0):.0f} MB, "
-              f"workers {memory.get('workers', 0):.0f} MB")
+        print(
+            f"{stem}: {entry['seconds']:.0f} s; peak memory kernel {memory.get('kernel', 0):.0f} MB, "
+            f"workers {memory.get('workers', 0):.0f} MB"
+        )
     print(f"total: {total / 60:.1f} min (epochs capped at {args.max_epochs})")
     print("\n".join(rows))
     return 0

@@ -48,7 +48,9 @@ class Repository:
 
     def colab_link(self, notebook_relpath: str) -> str:
         """The Colab URL that opens ``notebook_relpath`` (relative to the book root) from GitHub."""
-        path = "/".join(p for p in (self.path_to_book.strip("/"), notebook_relpath) if p)
+        path = "/".join(
+            p for p in (self.path_to_book.strip("/"), notebook_relpath) if p
+        )
         return f"{self.colab_url}/github/{self.owner}/{self.name}/blob/{self.branch}/{path}"
 
 
@@ -63,8 +65,12 @@ def read_repository(root: Path = REPO_ROOT) -> Repository:
     url = str(repo.get("url") or "").rstrip("/")
     m = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(?:\.git)?", url)
     if not m:
-        raise BookError(f"_config.yml: repository.url must be https://github.com/<owner>/<repo>, got {url!r}")
-    colab = str((config.get("launch_buttons") or {}).get("colab_url") or Repository.colab_url).rstrip("/")
+        raise BookError(
+            f"_config.yml: repository.url must be https://github.com/<owner>/<repo>, got {url!r}"
+        )
+    colab = str(
+        (config.get("launch_buttons") or {}).get("colab_url") or Repository.colab_url
+    ).rstrip("/")
     return Repository(
         url=f"https://github.com/{m[1]}/{m[2]}",
         owner=m[1],
@@ -103,13 +109,21 @@ def _no_deps(notebook_relpath: str) -> tuple[str, ...]:
 
 
 def _tagged(nb: Any, tag: str) -> list[int]:
-    return [i for i, c in enumerate(nb.cells) if tag in c.get("metadata", {}).get("tags", [])]
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if tag in c.get("metadata", {}).get("tags", [])
+    ]
 
 
 def _new_cell(nb: Any, kind: str, source: str, tag: str) -> Any:
     import nbformat
 
-    make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
+    make = (
+        nbformat.v4.new_markdown_cell
+        if kind == "markdown"
+        else nbformat.v4.new_code_cell
+    )
     cell = make(source=source, metadata={"tags": [tag]})
     if nb.get("nbformat_minor", 5) < 5:
         cell.pop("id", None)
@@ -137,7 +151,11 @@ def sync_notebook(nb: Any, repo: Repository, notebook_relpath: str) -> Any:
             cell.source = source
         else:
             after = _tagged(nb, BADGE_TAG)
-            at = after[0] + 1 if after else (1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0)
+            at = (
+                after[0] + 1
+                if after
+                else (1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0)
+            )
             nb.cells.insert(at, _new_cell(nb, kind, source, tag))
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -165,19 +183,33 @@ def notebook_problems(nb: Any, repo: Repository, notebook_relpath: str) -> list[
         elif len(hits) > 1:
             problems.append(f"{len(hits)} cells tagged {tag!r} (need one)")
         elif nb.cells[hits[0]].cell_type != kind or nb.cells[hits[0]].source != source:
-            problems.append(f"cell {hits[0]} ({tag}) differs from the one derived from _config.yml")
+            problems.append(
+                f"cell {hits[0]} ({tag}) differs from the one derived from _config.yml"
+            )
     n_params = len(_tagged(nb, PARAMETERS_TAG))
     if n_params != 1:
         problems.append(f"{n_params} cells tagged 'parameters' (need exactly one)")
     if _tagged(nb, INJECTED_TAG):
-        problems.append("holds papermill's 'injected-parameters' cell (an executed copy?)")
-    with_outputs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("outputs")]
+        problems.append(
+            "holds papermill's 'injected-parameters' cell (an executed copy?)"
+        )
+    with_outputs = [
+        i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("outputs")
+    ]
     if with_outputs:
         problems.append(f"outputs stored in cells {with_outputs}")
-    counted = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is not None]
+    counted = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and c.get("execution_count") is not None
+    ]
     if counted:
         problems.append(f"execution counts stored in cells {counted}")
-    stale = [i for i, c in enumerate(nb.cells) if any(k in c.metadata for k in _STRIPPED_CELL_METADATA)]
+    stale = [
+        i
+        for i, c in enumerate(nb.cells)
+        if any(k in c.metadata for k in _STRIPPED_CELL_METADATA)
+    ]
     if stale or any(k in nb.metadata for k in _STRIPPED_NOTEBOOK_METADATA):
         problems.append("execution metadata stored (papermill/timing)")
     if nb.metadata.get("kernelspec", {}).get("name") != KERNEL_NAME:
@@ -194,7 +226,9 @@ def sync_notebooks(root: Path = REPO_ROOT, log: Log = print) -> list[Path]:
     changed = []
     for path in source_notebooks(root):
         before = path.read_text(encoding="utf-8")
-        nb = sync_notebook(nbformat.reads(before, as_version=4), repo, relpath(root, path))
+        nb = sync_notebook(
+            nbformat.reads(before, as_version=4), repo, relpath(root, path)
+        )
         after = nbformat.writes(nb) + "\n"
         if after != before:
             path.write_text(after, encoding="utf-8")

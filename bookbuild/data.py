@@ -34,11 +34,15 @@ def data_fingerprint(data_dir: str | os.PathLike | None) -> str:
                 st = path.stat()
             except OSError:
                 continue
-            h.update(f"{path.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(
+                f"{path.relative_to(root).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+            )
     return h.hexdigest()
 
 
-def check_gtzan(params_by_notebook: Mapping[str, Mapping[str, Any]], lists_dir: str | None = None) -> list[str]:
+def check_gtzan(
+    params_by_notebook: Mapping[str, Mapping[str, Any]], lists_dir: str | None = None
+) -> list[str]:
     """Check, before anything executes, that every notebook run on GTZAN can find its data.
 
     For each notebook whose ``DATASET`` is ``"gtzan"``: ``DATA_DIR`` must be set and hold GTZAN
@@ -53,7 +57,9 @@ def check_gtzan(params_by_notebook: Mapping[str, Mapping[str, Any]], lists_dir: 
     """
     from mgr_utils.datasets import GTZAN_MANUAL_STEPS, find_gtzan_root
 
-    gtzan = {nb: p for nb, p in params_by_notebook.items() if p.get("DATASET") == "gtzan"}
+    gtzan = {
+        nb: p for nb, p in params_by_notebook.items() if p.get("DATASET") == "gtzan"
+    }
     if not gtzan:
         return []
     how = (
@@ -62,17 +68,25 @@ def check_gtzan(params_by_notebook: Mapping[str, Mapping[str, Any]], lists_dir: 
     )
     problems, notes = [], []
     for data_dir in sorted({str(p.get("DATA_DIR")) for p in gtzan.values()}):
-        names = sorted(nb for nb, p in gtzan.items() if str(p.get("DATA_DIR")) == data_dir)
+        names = sorted(
+            nb for nb, p in gtzan.items() if str(p.get("DATA_DIR")) == data_dir
+        )
         if data_dir == "None":
-            problems.append(f"DATA_DIR is not set for {', '.join(names)}: the full run needs GTZAN.")
+            problems.append(
+                f"DATA_DIR is not set for {', '.join(names)}: the full run needs GTZAN."
+            )
             continue
         folder = Path(data_dir).expanduser()
         if not folder.is_dir():
-            problems.append(f"DATA_DIR {folder} is not a folder ({len(names)} notebooks use it).")
+            problems.append(
+                f"DATA_DIR {folder} is not a folder ({len(names)} notebooks use it)."
+            )
             continue
         root = find_gtzan_root(folder)
         if root is None:
-            problems.append(f"DATA_DIR {folder} holds no GTZAN genre folders (blues/blues.00000.wav, ...).")
+            problems.append(
+                f"DATA_DIR {folder} holds no GTZAN genre folders (blues/blues.00000.wav, ...)."
+            )
             continue
         n = sum(1 for g in root.iterdir() if g.is_dir() for _ in g.glob("*.*"))
         notes.append(f"GTZAN found in {root} ({n} files)")
@@ -85,6 +99,10 @@ def check_gtzan(params_by_notebook: Mapping[str, Mapping[str, Any]], lists_dir: 
         except DownloadError as err:
             problems.append(f"the fault-filtered split lists are not available: {err}")
     if problems:
-        raise BookError("cannot start the run on GTZAN, nothing was executed:\n  "
-                        + "\n  ".join(problems) + "\n\n" + how)
+        raise BookError(
+            "cannot start the run on GTZAN, nothing was executed:\n  "
+            + "\n  ".join(problems)
+            + "\n\n"
+            + how
+        )
     return notes

@@ -45,11 +45,21 @@ from bookbuild.layout import (
     relpath,
     select_notebooks,
 )
-from bookbuild.params import (apply_overrides, cap_epochs, declared_parameters, load_params, params_for,
-                              select_parameters)
+from bookbuild.params import (
+    apply_overrides,
+    cap_epochs,
+    declared_parameters,
+    load_params,
+    params_for,
+    select_parameters,
+)
 
 KERNEL_NAME = "python3"
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL_NAME}
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": KERNEL_NAME,
+}
 CELL_TIMEOUT = 1200
 """Seconds one cell of the fast build may run before the build fails (Jupyter Book's default is 30 s).
 
@@ -61,8 +71,21 @@ LABEL_TAG = "build-parameters-label"
 DEPS_TAG = "bookbuild-deps"
 DEPS_ENV = "BOOKBUILD_DEPS"
 
-ENVIRONMENT_PACKAGES = ("numpy", "scipy", "librosa", "soundfile", "scikit-learn", "scikit-image", "matplotlib",
-                        "tensorflow", "tensorflow-cpu", "keras", "papermill", "ipykernel", "myst-nb")
+ENVIRONMENT_PACKAGES = (
+    "numpy",
+    "scipy",
+    "librosa",
+    "soundfile",
+    "scikit-learn",
+    "scikit-image",
+    "matplotlib",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "papermill",
+    "ipykernel",
+    "myst-nb",
+)
 
 DEPS_CELL = """\
 # bookbuild: what this run depended on (removed from the page after execution)
@@ -107,7 +130,11 @@ class NotebookError(BookError):
     output: Path | None = None
 
     def __str__(self) -> str:
-        where = f"cell {self.cell_index} (0-based)" if self.cell_index is not None else "unknown cell"
+        where = (
+            f"cell {self.cell_index} (0-based)"
+            if self.cell_index is not None
+            else "unknown cell"
+        )
         if self.execution_count is not None:
             where += f", In [{self.execution_count}]"
         lines = [f"FAILED: {self.notebook}, {where}"]
@@ -143,7 +170,9 @@ class Run:
     reused: bool
     reason: str
 
-    def __iter__(self):  # unpacks as (name, seconds), like the plain timings of earlier versions
+    def __iter__(
+        self,
+    ):  # unpacks as (name, seconds), like the plain timings of earlier versions
         return iter((self.name, self.seconds))
 
 
@@ -205,8 +234,13 @@ def _module_hashes(root: Path, modules: Mapping[str, str | None]) -> dict[str, s
     return out
 
 
-def key_parts(root: Path, notebook: Path, chosen: Mapping[str, Any], deps: Mapping[str, Any] | None,
-              manifest: Mapping[str, Any]) -> dict[str, Any]:
+def key_parts(
+    root: Path,
+    notebook: Path,
+    chosen: Mapping[str, Any],
+    deps: Mapping[str, Any] | None,
+    manifest: Mapping[str, Any],
+) -> dict[str, Any]:
     """The inputs a notebook's execution depends on (see the module docstring).
 
     ``manifest`` is no longer read (records are keyed by their content); it stays
@@ -216,7 +250,9 @@ def key_parts(root: Path, notebook: Path, chosen: Mapping[str, Any], deps: Mappi
     records = {}
     for path in deps.get("records_read", []):
         stem = Path(path).stem
-        if stem == Path(notebook).stem:  # its own record (read back, or left by an earlier run): not an input
+        if (
+            stem == Path(notebook).stem
+        ):  # its own record (read back, or left by an earlier run): not an input
             continue
         # The content of what it read, not its producer's key: a producer re-run with
         # an unchanged key (--force, a lost executed copy) or a record written
@@ -236,8 +272,13 @@ def key_of(parts: Mapping[str, Any]) -> str:
     return hashlib.sha256(_canonical_json(parts).encode()).hexdigest()
 
 
-def why_execute(root: Path, build_dir: Path, notebook: Path, chosen: Mapping[str, Any],
-                manifest: Mapping[str, Any]) -> str | None:
+def why_execute(
+    root: Path,
+    build_dir: Path,
+    notebook: Path,
+    chosen: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+) -> str | None:
     """Why a notebook must be executed again, or ``None`` when its last execution can be reused."""
     name = relpath(root, notebook)
     prev = manifest.get(name)
@@ -254,13 +295,20 @@ def why_execute(root: Path, build_dir: Path, notebook: Path, chosen: Mapping[str
         return "the notebook changed"
     if now["parameters"] != old.get("parameters"):
         return "its parameters changed"
-    changed = sorted(m for m in set(now["modules"]) | set(old.get("modules", {}))
-                     if now["modules"].get(m) != old.get("modules", {}).get(m))
+    changed = sorted(
+        m
+        for m in set(now["modules"]) | set(old.get("modules", {}))
+        if now["modules"].get(m) != old.get("modules", {}).get(m)
+    )
     if changed:
         return "package source changed: " + ", ".join(changed)
     if now["data"] != old.get("data"):
         return "the data changed"
-    stale = sorted(s for s, k in now["records_read"].items() if k != old.get("records_read", {}).get(s))
+    stale = sorted(
+        s
+        for s, k in now["records_read"].items()
+        if k != old.get("records_read", {}).get(s)
+    )
     if stale:
         return "results records it read changed: " + ", ".join(stale)
     if now["environment"] != old.get("environment"):
@@ -274,8 +322,13 @@ def why_execute(root: Path, build_dir: Path, notebook: Path, chosen: Mapping[str
 @contextmanager
 def kernel_environment(root: Path, build_dir: Path, deps_file: Path):
     """Set the variables the kernels inherit (restored afterwards)."""
-    values = {name: str((Path(build_dir) / sub).resolve()) for name, sub in BUILD_SUBFOLDERS.items()}
-    values["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)
+    values = {
+        name: str((Path(build_dir) / sub).resolve())
+        for name, sub in BUILD_SUBFOLDERS.items()
+    }
+    values["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(root), os.environ.get("PYTHONPATH")) if p
+    )
     values["TQDM_DISABLE"] = "1"
     values[DEPS_ENV] = str(deps_file)
     old = {k: os.environ.get(k) for k in values}
@@ -290,8 +343,16 @@ def kernel_environment(root: Path, build_dir: Path, deps_file: Path):
                 os.environ[k] = v
 
 
-def execute_notebook(root: Path, notebook: Path, build_dir: Path, params: Mapping[str, Any], *,
-                     timeout: int = CELL_TIMEOUT, label: str = "", manifest: Mapping[str, Any] | None = None) -> float:
+def execute_notebook(
+    root: Path,
+    notebook: Path,
+    build_dir: Path,
+    params: Mapping[str, Any],
+    *,
+    timeout: int = CELL_TIMEOUT,
+    label: str = "",
+    manifest: Mapping[str, Any] | None = None,
+) -> float:
     """Execute one notebook with papermill into the build folder; return its wall time in seconds.
 
     Args:
@@ -310,7 +371,11 @@ def execute_notebook(root: Path, notebook: Path, build_dir: Path, params: Mappin
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    root, notebook, build_dir = Path(root).resolve(), Path(notebook).resolve(), Path(build_dir).resolve()
+    root, notebook, build_dir = (
+        Path(root).resolve(),
+        Path(notebook).resolve(),
+        Path(build_dir).resolve(),
+    )
     name = relpath(root, notebook)
     out = executed_path(root, build_dir, notebook)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -334,8 +399,15 @@ def execute_notebook(root: Path, notebook: Path, build_dir: Path, params: Mappin
     try:
         with kernel_environment(root, build_dir, deps_file):
             papermill.execute_notebook(
-                nb, str(out), parameters=dict(params), kernel_name=KERNEL_NAME, cwd=str(notebook.parent),
-                progress_bar=False, log_output=False, execution_timeout=timeout or None, start_timeout=120,
+                nb,
+                str(out),
+                parameters=dict(params),
+                kernel_name=KERNEL_NAME,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout or None,
+                start_timeout=120,
             )
     except PapermillExecutionError as err:
         raise _error_from_papermill(name, notebook, err, out) from None
@@ -344,10 +416,18 @@ def execute_notebook(root: Path, notebook: Path, build_dir: Path, params: Mappin
     seconds = time.perf_counter() - start
 
     _finish_executed_copy(out, params, label)
-    deps = json.loads(deps_file.read_text(encoding="utf-8")) if deps_file.exists() else {}
+    deps = (
+        json.loads(deps_file.read_text(encoding="utf-8")) if deps_file.exists() else {}
+    )
     parts = key_parts(root, notebook, params, deps, manifest)
-    manifest[name] = {"sha256": parts["source"], "seconds": round(seconds, 2), "parameters": dict(params),
-                      "key": key_of(parts), "key_parts": parts, "deps": deps}
+    manifest[name] = {
+        "sha256": parts["source"],
+        "seconds": round(seconds, 2),
+        "parameters": dict(params),
+        "key": key_of(parts),
+        "key_parts": parts,
+        "deps": deps,
+    }
     write_manifest(build_dir, manifest)
     return seconds
 
@@ -357,15 +437,23 @@ def _finish_executed_copy(out: Path, params: Mapping[str, Any], label: str) -> N
     import nbformat
 
     nb = nbformat.read(str(out), as_version=4)
-    nb.cells = [c for c in nb.cells if DEPS_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [
+        c for c in nb.cells if DEPS_TAG not in c.get("metadata", {}).get("tags", [])
+    ]
     for i, cell in enumerate(nb.cells):
         tags = cell.get("metadata", {}).get("tags", [])
         if INJECTED_TAG in tags:
-            cell.source = cell.source.replace("# Parameters", "# Parameters of this build (they replace the defaults above)", 1)
+            cell.source = cell.source.replace(
+                "# Parameters",
+                "# Parameters of this build (they replace the defaults above)",
+                1,
+            )
             cell.metadata["tags"] = list(dict.fromkeys([*tags, "hide-cell"]))
             values = ", ".join(f"`{k} = {v!r}`" for k, v in params.items()) or "none"
-            text = (f"**Parameters of this build**{' (' + label + ')' if label else ''}: {values}. "
-                    "They replace the defaults of the cell above; the cell that sets them is folded below.")
+            text = (
+                f"**Parameters of this build**{' (' + label + ')' if label else ''}: {values}. "
+                "They replace the defaults of the cell above; the cell that sets them is folded below."
+            )
             md = nbformat.v4.new_markdown_cell(text, metadata={"tags": [LABEL_TAG]})
             if nb.get("nbformat_minor", 5) < 5:
                 md.pop("id", None)
@@ -379,13 +467,19 @@ def _source_cell_index(notebook: Path, source: str, approx: int | None) -> int |
     import nbformat
 
     nb = nbformat.read(str(notebook), as_version=4)
-    hits = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source == source]
+    hits = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and c.source == source
+    ]
     if not hits:
         return approx
     return min(hits, key=lambda i: abs(i - (approx or 0)))
 
 
-def _error_from_papermill(name: str, notebook: Path, err: Any, out: Path) -> NotebookError:
+def _error_from_papermill(
+    name: str, notebook: Path, err: Any, out: Path
+) -> NotebookError:
     """Turn papermill's execution error into a :class:`NotebookError` with the source's cell index."""
     return NotebookError(
         notebook=name,
@@ -399,7 +493,9 @@ def _error_from_papermill(name: str, notebook: Path, err: Any, out: Path) -> Not
     )
 
 
-def _error_from_other(name: str, notebook: Path, err: Exception, out: Path) -> NotebookError:
+def _error_from_other(
+    name: str, notebook: Path, err: Exception, out: Path
+) -> NotebookError:
     """A timeout or a dead kernel: find the culprit cell in the copy papermill saved, if any.
 
     On a timeout nbclient interrupts the kernel, so the cell holds a ``KeyboardInterrupt`` error; a
@@ -418,7 +514,9 @@ def _error_from_other(name: str, notebook: Path, err: Exception, out: Path) -> N
                 meta = cell.get("metadata", {}).get("papermill", {})
                 if meta.get("start_time"):
                     last_started = cell
-                errored = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+                errored = any(
+                    o.get("output_type") == "error" for o in cell.get("outputs", [])
+                )
                 if errored or meta.get("status") in ("running", "failed"):
                     culprit = cell
                     break
@@ -435,7 +533,9 @@ def _error_from_other(name: str, notebook: Path, err: Exception, out: Path) -> N
         execution_count=count,
         source=source,
         ename=type(err).__name__,
-        evalue=_ANSI.sub("", str(err)).strip().splitlines()[0] if str(err).strip() else "",
+        evalue=_ANSI.sub("", str(err)).strip().splitlines()[0]
+        if str(err).strip()
+        else "",
         traceback=[],
         output=out if out.exists() else None,
     )
@@ -444,8 +544,12 @@ def _error_from_other(name: str, notebook: Path, err: Exception, out: Path) -> N
 # --------------------------------------------------------------------------- the whole book
 
 
-def plan_parameters(root: Path, notebooks: Sequence[Path], params: Mapping[str, Any],
-                    max_epochs: int | None = None) -> dict[Path, dict[str, Any]]:
+def plan_parameters(
+    root: Path,
+    notebooks: Sequence[Path],
+    params: Mapping[str, Any],
+    max_epochs: int | None = None,
+) -> dict[Path, dict[str, Any]]:
     """Each notebook's checked parameters, before anything runs.
 
     Raises:
@@ -461,7 +565,9 @@ def plan_parameters(root: Path, notebooks: Sequence[Path], params: Mapping[str, 
         except BookError as err:
             problems.append(str(err))
     if problems:
-        raise BookError("wrong parameter values, nothing was executed:\n  " + "\n  ".join(problems))
+        raise BookError(
+            "wrong parameter values, nothing was executed:\n  " + "\n  ".join(problems)
+        )
     return out
 
 
@@ -502,36 +608,67 @@ def execute_book(
     root = Path(root).resolve()
     build_dir = Path(build_dir).resolve() if build_dir else default_build_dir(root)
     params_file = Path(params_file) if params_file else root / FAST_PARAMS
-    params = apply_overrides(load_params(params_file) if params_file.exists() else {}, overrides or {})
+    params = apply_overrides(
+        load_params(params_file) if params_file.exists() else {}, overrides or {}
+    )
     notebooks = execution_order(select_notebooks(root, only, partial=partial))
-    unknown = set(params.get("chapters") or {}) - {nb.stem for nb in select_notebooks(root, None, partial=True)}
+    unknown = set(params.get("chapters") or {}) - {
+        nb.stem for nb in select_notebooks(root, None, partial=True)
+    }
     if unknown:
-        raise BookError(f"parameters for notebooks that are not in the book: {', '.join(sorted(unknown))} "
-                        "(a chapter's values are keyed by its file name without .ipynb, e.g. 07_raw_audio)")
+        raise BookError(
+            f"parameters for notebooks that are not in the book: {', '.join(sorted(unknown))} "
+            "(a chapter's values are keyed by its file name without .ipynb, e.g. 07_raw_audio)"
+        )
     plan = plan_parameters(root, notebooks, params, max_epochs)
     for line in check_gtzan({relpath(root, nb): p for nb, p in plan.items()}):
         log(f"data: {line}")
     try:
-        label = f"from `{relpath(root, params_file)}`" + (" and the command line" if overrides else "")
+        label = f"from `{relpath(root, params_file)}`" + (
+            " and the command line" if overrides else ""
+        )
     except ValueError:
         label = f"from `{params_file.name}`"
     runs = []
     for nb in notebooks:
         manifest = read_manifest(build_dir)
-        reason = "forced (--force)" if force else why_execute(root, build_dir, nb, plan[nb], manifest)
+        reason = (
+            "forced (--force)"
+            if force
+            else why_execute(root, build_dir, nb, plan[nb], manifest)
+        )
         if reason is None:
             seconds = float(manifest[relpath(root, nb)].get("seconds", 0.0))
-            runs.append(Run(nb.name, seconds, True, "unchanged: notebook, parameters, package modules, data"))
-            log(f"reused {nb.name} (unchanged: notebook, parameters, package modules, data, libraries)")
+            runs.append(
+                Run(
+                    nb.name,
+                    seconds,
+                    True,
+                    "unchanged: notebook, parameters, package modules, data",
+                )
+            )
+            log(
+                f"reused {nb.name} (unchanged: notebook, parameters, package modules, data, libraries)"
+            )
             continue
         log(f"executing {nb.name}: {reason}")
-        seconds = execute_notebook(root, nb, build_dir, plan[nb], timeout=timeout, label=label, manifest=manifest)
+        seconds = execute_notebook(
+            root,
+            nb,
+            build_dir,
+            plan[nb],
+            timeout=timeout,
+            label=label,
+            manifest=manifest,
+        )
         log(f"executed {nb.name} in {seconds:.1f} s")
         runs.append(Run(nb.name, seconds, False, reason))
     return runs
 
 
-def unexecuted_notebooks(root: Path, build_dir: Path, notebooks: Sequence[Path]) -> list[str]:
+def unexecuted_notebooks(
+    root: Path, build_dir: Path, notebooks: Sequence[Path]
+) -> list[str]:
     """Notebooks without a finished executed copy of their current source, with the reason."""
     root, build_dir = Path(root).resolve(), Path(build_dir).resolve()
     manifest = read_manifest(build_dir)

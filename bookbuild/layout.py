@@ -95,7 +95,11 @@ def prune_toc(node: Any, keep: set[str]) -> Any:
                 if not value:
                     continue
             out[key] = value
-        if "file" not in node and "root" not in node and not any(k in out for k in _TOC_KEYS):
+        if (
+            "file" not in node
+            and "root" not in node
+            and not any(k in out for k in _TOC_KEYS)
+        ):
             return None
         return out
     return node

@@ -40,16 +40,26 @@ def load_params(path: Path) -> dict[str, Any]:
     """
     params = load_yaml(path)
     if not isinstance(params, dict):
-        raise BookError(f"{path}: expected a mapping NAME: value, got {type(params).__name__}")
+        raise BookError(
+            f"{path}: expected a mapping NAME: value, got {type(params).__name__}"
+        )
     chapters = params.pop("chapters", None) or {}
-    if not isinstance(chapters, dict) or not all(isinstance(v, dict) for v in chapters.values()):
-        raise BookError(f"{path}: 'chapters' must map notebook names to mappings of NAME: value")
-    for scope, mapping in [("", params)] + [(f"chapters.{k}.", v) for k, v in chapters.items()]:
+    if not isinstance(chapters, dict) or not all(
+        isinstance(v, dict) for v in chapters.values()
+    ):
+        raise BookError(
+            f"{path}: 'chapters' must map notebook names to mappings of NAME: value"
+        )
+    for scope, mapping in [("", params)] + [
+        (f"chapters.{k}.", v) for k, v in chapters.items()
+    ]:
         for key, value in mapping.items():
             if not isinstance(key, str) or not key.isidentifier():
                 raise BookError(f"{path}: {scope}{key!r} is not a valid parameter name")
             if isinstance(value, dict):
-                raise BookError(f"{path}: {scope}{key} must be a plain value, got a mapping")
+                raise BookError(
+                    f"{path}: {scope}{key} must be a plain value, got a mapping"
+                )
     if chapters:
         params["chapters"] = chapters
     return params
@@ -72,20 +82,28 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         stem, _, name = key.strip().rpartition(".")
-        if not sep or not name.isidentifier() or (stem and not re.fullmatch(r"[\w-]+", stem)):
+        if (
+            not sep
+            or not name.isidentifier()
+            or (stem and not re.fullmatch(r"[\w-]+", stem))
+        ):
             raise BookError(f"-p expects KEY=VALUE or NOTEBOOK.KEY=VALUE, got {pair!r}")
         out[key.strip()] = parse_value(value)
     return out
 
 
-def apply_overrides(params: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+def apply_overrides(
+    params: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
     """``params`` with the command line's values on top, at every level.
 
     A plain ``NAME`` replaces the shared value and every chapter's own value of that name (the
     command line wins over the file); ``stem.NAME`` sets that notebook's value only.
     """
     out = {k: v for k, v in params.items() if k != "chapters"}
-    chapters = {stem: dict(values) for stem, values in (params.get("chapters") or {}).items()}
+    chapters = {
+        stem: dict(values) for stem, values in (params.get("chapters") or {}).items()
+    }
     for key, value in overrides.items():
         stem, _, name = key.rpartition(".")
         if stem:
@@ -105,8 +123,11 @@ def params_for(params: Mapping[str, Any], stem: str) -> dict[str, Any]:
     return {**shared, **(params.get("chapters") or {}).get(stem, {})}
 
 
-def cap_epochs(params: Mapping[str, Any], max_epochs: int | None,
-               defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def cap_epochs(
+    params: Mapping[str, Any],
+    max_epochs: int | None,
+    defaults: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """``params`` with every epoch count above ``max_epochs`` lowered to it (a dress rehearsal).
 
     ``defaults`` (a notebook's own values, ``{name: default}``) are capped too when ``params`` does
@@ -117,7 +138,11 @@ def cap_epochs(params: Mapping[str, Any], max_epochs: int | None,
     if max_epochs is None:
         return out
     for key, value in {**(defaults or {}), **params}.items():
-        if (key in EPOCH_NAMES or key.endswith("_EPOCHS")) and isinstance(value, int) and value > max_epochs:
+        if (
+            (key in EPOCH_NAMES or key.endswith("_EPOCHS"))
+            and isinstance(value, int)
+            and value > max_epochs
+        ):
             out[key] = int(max_epochs)
     return out
 
@@ -149,9 +174,18 @@ class Declared:
             names = {"tuple"}
         else:  # None or an expression: anything goes
             names = {"any"}
-        words = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
-                 "tuple": "a list", "None": "None", "any": "any value"}
-        return names, " or ".join(words[n] for n in sorted(names, key=list(words).index))
+        words = {
+            "int": "an integer",
+            "float": "a number",
+            "str": "a string",
+            "bool": "true or false",
+            "tuple": "a list",
+            "None": "None",
+            "any": "any value",
+        }
+        return names, " or ".join(
+            words[n] for n in sorted(names, key=list(words).index)
+        )
 
     def check(self, value: Any, where: str) -> None:
         """Raise a :class:`BookError` naming the parameter when ``value`` is of a type it does not take."""
@@ -166,13 +200,20 @@ class Declared:
 
 
 def _annotation_types(annotation: str) -> set[str]:
-    text = annotation.replace("Optional[", "None|").replace("]", "").replace("Union[", "").replace(",", "|")
+    text = (
+        annotation.replace("Optional[", "None|")
+        .replace("]", "")
+        .replace("Union[", "")
+        .replace(",", "|")
+    )
     names = set()
     for part in (p.strip() for p in text.split("|")):
         part = {"NoneType": "None", "list": "tuple", "Path": "str"}.get(part, part)
         if part.startswith("tuple") or part.startswith("list"):
             part = "tuple"
-        names.add(part if part in ("int", "float", "str", "bool", "None", "tuple") else "any")
+        names.add(
+            part if part in ("int", "float", "str", "bool", "None", "tuple") else "any"
+        )
     return names
 
 
@@ -195,7 +236,9 @@ def _matches(value: Any, names: set[str]) -> bool:
 def parameters_cell_source(nb: Any) -> str | None:
     """Source of the cell tagged ``parameters``, or ``None``."""
     for cell in nb.cells:
-        if cell.cell_type == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
+        if cell.cell_type == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get(
+            "tags", []
+        ):
             return cell.source
     return None
 
@@ -215,13 +258,19 @@ def declared_parameters(notebook: Path) -> dict[str, Declared]:
     try:
         tree = ast.parse(source)
     except SyntaxError as err:
-        raise BookError(f"{notebook.name}: its parameters cell is not valid Python: {err}") from err
+        raise BookError(
+            f"{notebook.name}: its parameters cell is not valid Python: {err}"
+        ) from err
     out = {}
     for node in tree.body:
         targets, annotation = [], None
         if isinstance(node, ast.Assign):
             targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.value is not None
+        ):
             targets, annotation = [node.target.id], ast.unparse(node.annotation)
         else:
             continue
@@ -234,7 +283,9 @@ def declared_parameters(notebook: Path) -> dict[str, Declared]:
     return out
 
 
-def select_parameters(declared: Mapping[str, Declared], params: Mapping[str, Any], where: str) -> dict[str, Any]:
+def select_parameters(
+    declared: Mapping[str, Declared], params: Mapping[str, Any], where: str
+) -> dict[str, Any]:
     """The declared subset of ``params``, each value checked against its declaration.
 
     Raises:

@@ -35,7 +35,18 @@ from bookbuild.layout import (
     toc_notebooks,
 )
 
-ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".wav", ".mp3", ".ogg", ".csv"}
+ASSET_SUFFIXES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".webp",
+    ".wav",
+    ".mp3",
+    ".ogg",
+    ".csv",
+}
 """Files beside the notebooks that are staged with them (figures or sounds linked from markdown)."""
 
 RENDER_STAMP = ".bookbuild-render.json"
@@ -44,7 +55,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 Log = Callable[[str], None]
 
 
-def stage_site(root: Path, build_dir: Path, *, partial: bool = False, keep: set[str] | None = None) -> Path:
+def stage_site(
+    root: Path, build_dir: Path, *, partial: bool = False, keep: set[str] | None = None
+) -> Path:
     """Copy the book into ``<build>/site_src`` with the executed notebooks in place of the sources.
 
     With ``partial``, the staged ``_toc.yml`` leaves out the entries that have no file yet; with
@@ -61,7 +74,9 @@ def stage_site(root: Path, build_dir: Path, *, partial: bool = False, keep: set[
         existing = {e for e in toc_entries(root) if resolve_doc(root, e) is not None}
         keep = existing if keep is None else existing & keep
         toc = prune_toc(load_yaml(root / "_toc.yml"), keep)
-        (site / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+        (site / "_toc.yml").write_text(
+            yaml.safe_dump(toc, sort_keys=False), encoding="utf-8"
+        )
     else:
         shutil.copy2(root / "_toc.yml", site / "_toc.yml")
     if (root / "book").is_dir():
@@ -92,10 +107,22 @@ def _copy_into(src: Path, dst: Path) -> None:
 
 def _copy_assets(src_dir: Path, dst_dir: Path) -> None:
     """Copy figure and sound files found under a notebook folder (not data, results or caches)."""
-    skip = {"data", "results", "cache", ".cache", ".ipynb_checkpoints", "__pycache__", "_build"}
+    skip = {
+        "data",
+        "results",
+        "cache",
+        ".cache",
+        ".ipynb_checkpoints",
+        "__pycache__",
+        "_build",
+    }
     for path in src_dir.rglob("*"):
         parts = path.relative_to(src_dir).parts
-        if path.is_file() and path.suffix.lower() in ASSET_SUFFIXES and not skip.intersection(parts):
+        if (
+            path.is_file()
+            and path.suffix.lower() in ASSET_SUFFIXES
+            and not skip.intersection(parts)
+        ):
             target = dst_dir / path.relative_to(src_dir)
             if not target.exists():
                 _copy_into(path, target)
@@ -125,8 +152,16 @@ def tree_sha256(folder: Path) -> str:
     return h.hexdigest()
 
 
-def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = False, quiet: bool = True,
-                force: bool = False, only=None, log: Log = print) -> Path:
+def render_book(
+    root: Path,
+    build_dir: Path | None = None,
+    *,
+    partial: bool = False,
+    quiet: bool = True,
+    force: bool = False,
+    only=None,
+    log: Log = print,
+) -> Path:
     """Render the executed notebooks and the prose into ``<build>/html``; return ``index.html``.
 
     Runs ``jupyter-book build --warningiserror --keep-going --all`` on the staged copy, so any Sphinx
@@ -145,14 +180,27 @@ def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = Fa
     if only:  # a preview of some chapters: the prose pages and the selected notebooks
         notebooks = select_notebooks(root, only, partial=True)
         chosen = {relpath(root, nb)[: -len(".ipynb")] for nb in notebooks}
-        keep = {e for e in toc_entries(root) if e in chosen or (resolve_doc(root, e) or Path()).suffix != ".ipynb"}
+        keep = {
+            e
+            for e in toc_entries(root)
+            if e in chosen or (resolve_doc(root, e) or Path()).suffix != ".ipynb"
+        }
         partial = True
-    problems = [] if partial else [f"{e}: listed in _toc.yml but no such file" for e in missing]
+    problems = (
+        []
+        if partial
+        else [f"{e}: listed in _toc.yml but no such file" for e in missing]
+    )
     problems += unexecuted_notebooks(root, build_dir, notebooks)
     if problems:
         raise BookError("cannot render:\n  " + "\n  ".join(problems))
     if missing or keep is not None:
-        log("partial site, without: " + ", ".join(e for e in toc_entries(root) if e in missing or (keep and e not in keep)))
+        log(
+            "partial site, without: "
+            + ", ".join(
+                e for e in toc_entries(root) if e in missing or (keep and e not in keep)
+            )
+        )
     site = stage_site(root, build_dir, partial=partial, keep=keep)
     html = build_dir / "html"
     digest = tree_sha256(site)
@@ -161,8 +209,18 @@ def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = Fa
         if json.loads(stamp.read_text(encoding="utf-8")).get("site_src") == digest:
             log("render: nothing changed since the last render, site kept")
             return html / "index.html"
-    cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
-           "build", str(site), "--builder", "html", "--all", "--warningiserror", "--keep-going"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
+        "build",
+        str(site),
+        "--builder",
+        "html",
+        "--all",
+        "--warningiserror",
+        "--keep-going",
+    ]
     if quiet:
         cmd.append("--quiet")
     result = subprocess.run(cmd, cwd=site, capture_output=True, text=True)
@@ -172,7 +230,11 @@ def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = Fa
         log(result.stdout + result.stderr)
     if failed:
         lines = _ANSI.sub("", result.stdout + result.stderr).splitlines()
-        warnings = [line for line in lines if "WARNING" in line or "ERROR" in line or "Error" in line]
+        warnings = [
+            line
+            for line in lines
+            if "WARNING" in line or "ERROR" in line or "Error" in line
+        ]
         raise BookError(
             f"jupyter-book build failed (exit {result.returncode}; Sphinx warnings are errors):\n  "
             + "\n  ".join(warnings or ["see the log above"])
@@ -181,10 +243,14 @@ def render_book(root: Path, build_dir: Path | None = None, *, partial: bool = Fa
         shutil.rmtree(html)
     shutil.move(str(html_src), str(html))
     _copy_staged_assets(root, site, html)
-    absent = [e for e in toc_entries(root)
-              if e not in missing and (keep is None or e in keep) and not (html / f"{e}.html").exists()]
+    absent = [
+        e
+        for e in toc_entries(root)
+        if e not in missing
+        and (keep is None or e in keep)
+        and not (html / f"{e}.html").exists()
+    ]
     if absent:
         raise BookError("pages missing from the HTML: " + ", ".join(absent))
     (html / RENDER_STAMP).write_text(json.dumps({"site_src": digest}), encoding="utf-8")
     return html / "index.html"
-

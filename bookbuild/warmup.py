@@ -28,7 +28,9 @@ def main() -> None:
     S = np.abs(librosa.stft(y=y, n_fft=2048, hop_length=512))
     librosa.istft(librosa.stft(y=y, n_fft=512, hop_length=256), hop_length=256)
     librosa.griffinlim(S=S, n_iter=2, hop_length=512, n_fft=2048)
-    librosa.feature.inverse.mel_to_audio(M=librosa.feature.melspectrogram(S=S**2, sr=sr), sr=sr, n_iter=2)
+    librosa.feature.inverse.mel_to_audio(
+        M=librosa.feature.melspectrogram(S=S**2, sr=sr), sr=sr, n_iter=2
+    )
     onset = librosa.onset.onset_strength(y=y, sr=sr)
     librosa.feature.tempo(onset_envelope=onset, sr=sr)
     librosa.beat.beat_track(onset_envelope=onset, sr=sr)
@@ -36,12 +38,16 @@ def main() -> None:
     librosa.feature.chroma_stft(S=S, sr=sr)
     librosa.feature.mfcc(y=y, sr=sr)
     librosa.effects.hpss(y)
-    librosa.util.peak_pick(onset, pre_max=3, post_max=3, pre_avg=3, post_avg=3, delta=0.1, wait=1)
+    librosa.util.peak_pick(
+        onset, pre_max=3, post_max=3, pre_avg=3, post_avg=3, delta=0.1, wait=1
+    )
     fig, ax = plt.subplots()
     ax.set_title("warm-up")
     fig.canvas.draw()
     plt.close(fig)
-    print(f"warm-up: librosa's numba kernels and matplotlib's font cache ready in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"warm-up: librosa's numba kernels and matplotlib's font cache ready in {time.perf_counter() - t0:.1f} s"
+    )
 
 
 if __name__ == "__main__":

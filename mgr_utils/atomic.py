@@ -17,7 +17,9 @@ from typing import IO
 
 
 @contextmanager
-def atomic_write(path: str | Path, mode: str = "wb", fsync: bool = False, **open_kwargs) -> Iterator[IO]:
+def atomic_write(
+    path: str | Path, mode: str = "wb", fsync: bool = False, **open_kwargs
+) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success rename it over ``path``, on error delete it.
 
     Notebook: ``02_spectrograms.ipynb``.

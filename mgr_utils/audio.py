@@ -46,7 +46,9 @@ def load_audio(
     """
     path = Path(path)
     if not path.is_file():
-        raise AudioLoadError(f"{path}: no such audio file. Check the path or the DATA_DIR parameter.")
+        raise AudioLoadError(
+            f"{path}: no such audio file. Check the path or the DATA_DIR parameter."
+        )
     try:
         with sf.SoundFile(str(path)) as f:
             sr_orig = f.samplerate
@@ -58,7 +60,9 @@ def load_audio(
     except (sf.LibsndfileError, RuntimeError, ValueError) as err:
         y, sr_orig = _load_with_librosa(path, offset, duration, err)
     if y.shape[-1] == 0:
-        raise AudioLoadError(f"{path}: the file holds no audio samples (empty or truncated).")
+        raise AudioLoadError(
+            f"{path}: the file holds no audio samples (empty or truncated)."
+        )
     if mono:
         y = y.mean(axis=0)
     if sr_orig != sr:
@@ -68,7 +72,9 @@ def load_audio(
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
-def _load_with_librosa(path: Path, offset: float, duration: float | None, first_error: Exception):
+def _load_with_librosa(
+    path: Path, offset: float, duration: float | None, first_error: Exception
+):
     """Decode a format libsndfile does not read (e.g. MP3) with librosa; re-raise a clear error."""
     import warnings
 
@@ -77,7 +83,9 @@ def _load_with_librosa(path: Path, offset: float, duration: float | None, first_
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            y, sr_orig = librosa.load(str(path), sr=None, mono=False, offset=offset, duration=duration)
+            y, sr_orig = librosa.load(
+                str(path), sr=None, mono=False, offset=offset, duration=duration
+            )
     except Exception as err:  # audioread raises many unrelated types
         raise AudioLoadError(
             f"{path}: cannot decode this audio file ({first_error}); it is corrupt or truncated. "

@@ -40,7 +40,9 @@ import numpy as np
 # --------------------------------------------------------------------------------------------
 
 
-def conv_kernels(model, depth: int | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def conv_kernels(
+    model, depth: int | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The kernels and biases of a model's layers ``conv1``, ``conv2``, ... (``depth`` of them).
 
     Notebook: ``09_auralisation.ipynb``.
@@ -61,7 +63,9 @@ def conv_kernels(model, depth: int | None = None) -> tuple[list[np.ndarray], lis
         n += 1
     depth = n if depth is None else depth
     if depth < 1 or depth > n:
-        raise ValueError(f"depth must be between 1 and {n} (the model's conv layers conv1..conv{n}), got {depth}")
+        raise ValueError(
+            f"depth must be between 1 and {n} (the model's conv layers conv1..conv{n}), got {depth}"
+        )
     kernels, biases = [], []
     for i in range(1, depth + 1):
         W, b = model.get_layer(f"conv{i}").get_weights()
@@ -109,7 +113,9 @@ class Forward:
     shapes: list
 
 
-def forward_with_switches(x, kernels: Sequence, biases: Sequence | None = None) -> Forward:
+def forward_with_switches(
+    x, kernels: Sequence, biases: Sequence | None = None
+) -> Forward:
     """The forward pass through the conv blocks (conv 3×3 "same", ReLU, max-pool 2×2), with switches.
 
     ``len(kernels)`` blocks are run; the dense layers are not needed. With the model's ``biases``
@@ -139,11 +145,15 @@ def forward_with_switches(x, kernels: Sequence, biases: Sequence | None = None) 
         out.shapes.append(tuple(int(s) for s in x.shape[1:]))
         x, s = max_pool_with_switches(x)
         out.maps.append(np.asarray(x))
-        out.switches.append(np.asarray(s, dtype=np.int32))     # positions within one example fit in 32 bits
+        out.switches.append(
+            np.asarray(s, dtype=np.int32)
+        )  # positions within one example fit in 32 bits
     return out
 
 
-def forward_in_batches(x, kernels: Sequence, biases: Sequence | None = None, batch_size: int = 32) -> Forward:
+def forward_in_batches(
+    x, kernels: Sequence, biases: Sequence | None = None, batch_size: int = 32
+) -> Forward:
     """:func:`forward_with_switches` over ``batch_size`` examples at a time, joined: the same record.
 
     The first block's maps before pooling are the largest tensor of the pass (all 257 × 173
@@ -153,9 +163,15 @@ def forward_in_batches(x, kernels: Sequence, biases: Sequence | None = None, bat
     """
     x = np.asarray(x, dtype=np.float32)
     step = max(1, int(batch_size))
-    parts = [forward_with_switches(x[i : i + step], kernels, biases) for i in range(0, len(x), step)]
-    return Forward([np.concatenate([p.maps[d] for p in parts]) for d in range(len(kernels))],
-                   [np.concatenate([p.switches[d] for p in parts]) for d in range(len(kernels))], parts[0].shapes)
+    parts = [
+        forward_with_switches(x[i : i + step], kernels, biases)
+        for i in range(0, len(x), step)
+    ]
+    return Forward(
+        [np.concatenate([p.maps[d] for p in parts]) for d in range(len(kernels))],
+        [np.concatenate([p.switches[d] for p in parts]) for d in range(len(kernels))],
+        parts[0].shapes,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,7 +199,9 @@ def unpool(y: np.ndarray, switches: np.ndarray, shape: Sequence[int]) -> np.ndar
     y = np.asarray(y, dtype=np.float32)
     batch = y.shape[0]
     out = np.zeros((batch, int(np.prod(shape))), dtype=np.float32)
-    positions = np.asarray(switches, dtype=np.int64).reshape(batch, -1)   # where, within one example
+    positions = np.asarray(switches, dtype=np.int64).reshape(
+        batch, -1
+    )  # where, within one example
     np.put_along_axis(out, positions, y.reshape(batch, -1), axis=1)
     return out.reshape(batch, *shape)
 
@@ -208,8 +226,8 @@ def transposed_conv(y, W):
     """
     import tensorflow as tf
 
-    W_flipped = np.asarray(W)[::-1, ::-1]                  # flip rows and columns
-    W_swapped = np.transpose(W_flipped, (0, 1, 3, 2))       # c_in <-> c_out
+    W_flipped = np.asarray(W)[::-1, ::-1]  # flip rows and columns
+    W_swapped = np.transpose(W_flipped, (0, 1, 3, 2))  # c_in <-> c_out
     return tf.nn.conv2d(y, np.ascontiguousarray(W_swapped), strides=1, padding="SAME")
 
 
@@ -234,25 +252,34 @@ def deconvolve(top: np.ndarray, forward: Forward, kernels: Sequence) -> np.ndarr
     x = np.asarray(top, dtype=np.float32)
     for i in reversed(range(len(kernels))):
         x = unpool(x, forward.switches[i], forward.shapes[i])
-        x = np.maximum(x, 0.0)                                   # ReLU
+        x = np.maximum(x, 0.0)  # ReLU
         x = np.asarray(transposed_conv(x, kernels[i]))
     return x[..., 0]
 
 
-def _select_maps(forward: Forward, depth: int, example: Sequence[int], maps: Sequence[int]) -> Forward:
+def _select_maps(
+    forward: Forward, depth: int, example: Sequence[int], maps: Sequence[int]
+) -> Forward:
     """The forward record of the listed examples (repeats allowed), with all maps but one zeroed at ``depth``."""
     example = np.asarray(example, dtype=np.int64)
-    fw = Forward([m[example] for m in forward.maps[:depth]],
-                 [s[example] for s in forward.switches[:depth]], forward.shapes[:depth])
+    fw = Forward(
+        [m[example] for m in forward.maps[:depth]],
+        [s[example] for s in forward.switches[:depth]],
+        forward.shapes[:depth],
+    )
     top = fw.maps[depth - 1]
     keep = np.zeros((len(example), top.shape[-1]), dtype=top.dtype)
     keep[np.arange(len(example)), np.asarray(maps, dtype=np.int64)] = 1.0
-    fw.maps[depth - 1] = top * keep[:, None, None, :]            # keep one map, zero the others
+    fw.maps[depth - 1] = top * keep[:, None, None, :]  # keep one map, zero the others
     return fw
 
 
 def deconvolve_maps(
-    forward: Forward, kernels: Sequence, depth: int, maps: Sequence[int], batch_size: int = 32
+    forward: Forward,
+    kernels: Sequence,
+    depth: int,
+    maps: Sequence[int],
+    batch_size: int = 32,
 ) -> np.ndarray:
     """Deconvolve feature maps ``maps`` of depth ``depth`` for every example of a forward pass.
 
@@ -272,11 +299,15 @@ def deconvolve_maps(
         ValueError: ``depth`` outside the forward pass, or a map index outside the block.
     """
     if not 1 <= depth <= len(forward.maps):
-        raise ValueError(f"depth must be between 1 and {len(forward.maps)}, got {depth}")
+        raise ValueError(
+            f"depth must be between 1 and {len(forward.maps)}, got {depth}"
+        )
     n_maps = int(forward.maps[depth - 1].shape[-1])
     maps = [int(m) for m in maps]
     if not maps or min(maps) < 0 or max(maps) >= n_maps:
-        raise ValueError(f"maps must be indices between 0 and {n_maps - 1} (depth {depth}), got {maps}")
+        raise ValueError(
+            f"maps must be indices between 0 and {n_maps - 1} (depth {depth}), got {maps}"
+        )
     n = int(forward.maps[0].shape[0])
     pairs = [(e, m) for e in range(n) for m in maps]
     out = []
@@ -288,7 +319,9 @@ def deconvolve_maps(
     return D.reshape(n, len(maps), *D.shape[1:])
 
 
-def most_active_maps(forward: Forward, depth: int, k: int = 1, example: int | None = None) -> np.ndarray:
+def most_active_maps(
+    forward: Forward, depth: int, k: int = 1, example: int | None = None
+) -> np.ndarray:
     """The ``k`` maps of block ``depth`` with the largest mean activation, most active first.
 
     The mean is over the pooled map's positions, of one ``example`` or (``None``) of all examples.
@@ -305,17 +338,23 @@ def most_active_maps(forward: Forward, depth: int, k: int = 1, example: int | No
 # --------------------------------------------------------------------------------------------
 
 
-def inverse_stft(S: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256) -> np.ndarray:
+def inverse_stft(
+    S: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256
+) -> np.ndarray:
     """The signal of a complex STFT (librosa's overlap-add with the Hann window), ``length`` samples.
 
     Notebook: ``09_auralisation.ipynb``.
     """
     import librosa
 
-    return librosa.istft(stft_matrix=S, n_fft=n_fft, hop_length=hop_length, length=int(length)).astype(np.float32)
+    return librosa.istft(
+        stft_matrix=S, n_fft=n_fft, hop_length=hop_length, length=int(length)
+    ).astype(np.float32)
 
 
-def auralise_mask(S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256) -> np.ndarray:
+def auralise_mask(
+    S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256
+) -> np.ndarray:
     """Hear a deconvolved spectrogram as a **mask** on the original complex STFT (Choi's released code).
 
     ``istft(S · D)``: each time-frequency cell of the original keeps its phase and is weighted by
@@ -331,11 +370,15 @@ def auralise_mask(S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, h
         n_fft, hop_length: The STFT's size and hop.
     """
     if np.shape(S) != np.shape(D):
-        raise ValueError(f"S and D must have the same shape, got {np.shape(S)} and {np.shape(D)}")
+        raise ValueError(
+            f"S and D must have the same shape, got {np.shape(S)} and {np.shape(D)}"
+        )
     return inverse_stft(S * D, length, n_fft=n_fft, hop_length=hop_length)
 
 
-def auralise_magnitude(S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256) -> np.ndarray:
+def auralise_magnitude(
+    S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 512, hop_length: int = 256
+) -> np.ndarray:
     """Hear a deconvolved spectrogram as a **magnitude** with the original phase (the paper's listing).
 
     ``istft(D · exp(i ∠S))``: the deconvolved values themselves are the magnitudes; only the phase
@@ -345,8 +388,12 @@ def auralise_magnitude(S: np.ndarray, D: np.ndarray, length: int, n_fft: int = 5
     Notebook: ``09_auralisation.ipynb``.
     """
     if np.shape(S) != np.shape(D):
-        raise ValueError(f"S and D must have the same shape, got {np.shape(S)} and {np.shape(D)}")
-    return inverse_stft(D * np.exp(1j * np.angle(S)), length, n_fft=n_fft, hop_length=hop_length)
+        raise ValueError(
+            f"S and D must have the same shape, got {np.shape(S)} and {np.shape(D)}"
+        )
+    return inverse_stft(
+        D * np.exp(1j * np.angle(S)), length, n_fft=n_fft, hop_length=hop_length
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,8 +413,12 @@ def _standardised_rows(Z: np.ndarray) -> np.ndarray:
 def _pairs(factors: np.ndarray, f: int) -> list[tuple[int, int]]:
     """Pairs of signals that differ in factor ``f`` and agree in every other factor."""
     others = [g for g in range(factors.shape[1]) if g != f]
-    return [(i, j) for i, j in combinations(range(len(factors)), 2)
-            if factors[i, f] != factors[j, f] and np.array_equal(factors[i, others], factors[j, others])]
+    return [
+        (i, j)
+        for i, j in combinations(range(len(factors)), 2)
+        if factors[i, f] != factors[j, f]
+        and np.array_equal(factors[i, others], factors[j, others])
+    ]
 
 
 def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]], chunk: int = 128):
@@ -380,8 +431,10 @@ def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]], chunk: int = 128):
     """
     U = _standardised_rows(Z.reshape(Z.shape[0], Z.shape[1], -1))
     i, j = np.array(pairs).T
-    parts = [np.einsum("pmk,pmk->pm", U[i[s : s + chunk]], U[j[s : s + chunk]])
-             for s in range(0, len(i), chunk)]
+    parts = [
+        np.einsum("pmk,pmk->pm", U[i[s : s + chunk]], U[j[s : s + chunk]])
+        for s in range(0, len(i), chunk)
+    ]
     return np.concatenate(parts)
 
 
@@ -389,19 +442,30 @@ def _summarise(r: np.ndarray) -> dict:
     """Mean and spread over pairs of each pair's mean over its maps; how many were undefined."""
     defined = ~np.all(np.isnan(r), axis=1)
     per_pair = np.nanmean(r[defined], axis=1) if defined.any() else np.array([np.nan])
-    return {"mean": float(np.mean(per_pair)), "std": float(np.std(per_pair)), "n_pairs": int(defined.sum()),
-            "n_undefined": int(np.isnan(r).sum())}
+    return {
+        "mean": float(np.mean(per_pair)),
+        "std": float(np.std(per_pair)),
+        "n_pairs": int(defined.sum()),
+        "n_undefined": int(np.isnan(r).sum()),
+    }
 
 
 def _pairs_all_differ(factors: np.ndarray) -> list[tuple[int, int]]:
     """Pairs of signals that differ in every factor (the invariance baseline)."""
-    return [(i, j) for i, j in combinations(range(len(factors)), 2)
-            if np.all(factors[i] != factors[j])]
+    return [
+        (i, j)
+        for i, j in combinations(range(len(factors)), 2)
+        if np.all(factors[i] != factors[j])
+    ]
 
 
-def _check_factors(n_signals: int, factors: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
+def _check_factors(
+    n_signals: int, factors: np.ndarray, names: Sequence[str]
+) -> list[list[tuple[int, int]]]:
     if factors.ndim != 2 or factors.shape != (n_signals, len(names)):
-        raise ValueError(f"factors must be (n_signals, n_factors) = ({n_signals}, {len(names)}), got {factors.shape}")
+        raise ValueError(
+            f"factors must be (n_signals, n_factors) = ({n_signals}, {len(names)}), got {factors.shape}"
+        )
     pairs = [_pairs(factors, f) for f in range(len(names))]
     for name, p in zip(names, pairs):
         if not p:
@@ -512,8 +576,13 @@ class ModelSignals:
         return " ".join(self.levels[n][k] for n, k in zip(self.names, self.factors[i]))
 
 
-def model_signals(n_instruments: int = 7, n_chords: int = 8, n_keys: int = 4, seconds: float = 4.0,
-                  sr: int = 11025) -> ModelSignals:
+def model_signals(
+    n_instruments: int = 7,
+    n_chords: int = 8,
+    n_keys: int = 4,
+    seconds: float = 4.0,
+    sr: int = 11025,
+) -> ModelSignals:
     """Render the first ``n_instruments`` × ``n_chords`` × ``n_keys`` model signals (Choi: 7 × 8 × 4 = 224).
 
     Instruments, chord types and keys are taken in the order of
@@ -529,24 +598,41 @@ def model_signals(n_instruments: int = 7, n_chords: int = 8, n_keys: int = 4, se
     """
     from mgr_utils import synthetic
 
-    lists = {"instrument": list(synthetic.CHORD_INSTRUMENTS), "chord": list(synthetic.CHORD_TYPES),
-             "key": list(synthetic.CHORD_KEYS)}
+    lists = {
+        "instrument": list(synthetic.CHORD_INSTRUMENTS),
+        "chord": list(synthetic.CHORD_TYPES),
+        "key": list(synthetic.CHORD_KEYS),
+    }
     counts = {"instrument": n_instruments, "chord": n_chords, "key": n_keys}
     params = {"instrument": "INV_INSTRUMENTS", "chord": "INV_CHORDS", "key": "INV_KEYS"}
     for name, n in counts.items():
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= len(lists[name]):
-            raise ValueError(f"{params[name]} (n_{name}s) must be a whole number from 2 to {len(lists[name])}, got {n!r}")
+        if (
+            isinstance(n, bool)
+            or not isinstance(n, (int, np.integer))
+            or not 2 <= n <= len(lists[name])
+        ):
+            raise ValueError(
+                f"{params[name]} (n_{name}s) must be a whole number from 2 to {len(lists[name])}, got {n!r}"
+            )
     levels = {name: lists[name][: counts[name]] for name in lists}
     factors, audio = [], []
     for i, instrument in enumerate(levels["instrument"]):
         for c, chord in enumerate(levels["chord"]):
             for k, key in enumerate(levels["key"]):
                 factors.append((i, c, k))
-                audio.append(synthetic.render_chord(instrument, key, chord, duration=seconds, sr=sr))
-    return ModelSignals(np.stack(audio), sr, np.array(factors), ("instrument", "chord", "key"), levels)
+                audio.append(
+                    synthetic.render_chord(
+                        instrument, key, chord, duration=seconds, sr=sr
+                    )
+                )
+    return ModelSignals(
+        np.stack(audio), sr, np.array(factors), ("instrument", "chord", "key"), levels
+    )
 
 
-def picture_measures(A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: float = 30.0) -> dict[str, float]:
+def picture_measures(
+    A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: float = 30.0
+) -> dict[str, float]:
     """Three crude numbers that describe a magnitude picture (a spectrogram, a deconvolved one), for reading it.
 
     * ``centroid_hz``: the frequency centroid of the energy ``A²``, in Hz (low: bass notes);
@@ -571,13 +657,21 @@ def picture_measures(A: np.ndarray, sr: int = 11025, n_fft: int = 512, top_db: f
     A = np.abs(np.asarray(A, dtype=np.float64))
     E = A**2
     if not np.any(E > 0):
-        return {"centroid_hz": float("nan"), "edge_ratio": float("nan"), "fill": float("nan")}
+        return {
+            "centroid_hz": float("nan"),
+            "edge_ratio": float("nan"),
+            "fill": float("nan"),
+        }
     f = np.arange(A.shape[0]) * sr / n_fft
     centroid = float((f[:, None] * E).sum() / E.sum())
     along_time = np.abs(np.diff(A, axis=1)).sum()
     along_frequency = np.abs(np.diff(A, axis=0)).sum()
     fill = float(np.mean(A >= A.max() * 10 ** (-top_db / 20)))
-    return {"centroid_hz": centroid, "edge_ratio": float(along_time / max(along_frequency, 1e-30)), "fill": fill}
+    return {
+        "centroid_hz": centroid,
+        "edge_ratio": float(along_time / max(along_frequency, 1e-30)),
+        "fill": fill,
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -600,8 +694,13 @@ def map_reading(m: dict[str, float], ref: dict[str, float]) -> str:
         return "silent"
     c, e = m["centroid_hz"] / ref["centroid_hz"], m["edge_ratio"] / ref["edge_ratio"]
     f = m["fill"] / ref["fill"]
-    parts = (["onsets, vertical lines"] if e > 1.25
-             else ["sustained partials, horizontal lines"] if e < 0.8 else [])
+    parts = (
+        ["onsets, vertical lines"]
+        if e > 1.25
+        else ["sustained partials, horizontal lines"]
+        if e < 0.8
+        else []
+    )
     parts += ["low register"] if c < 0.6 else ["high register"] if c > 1.6 else []
     parts += ["smeared, texture-like"] if f > 2 else ["sparse"] if f < 0.5 else []
     return ", ".join(parts) or "close to the original's balance"
@@ -634,14 +733,20 @@ def invariance_record(
         return [round(invariance[d][name][key], 4) for d in layers]
 
     out = {"layers": layers, **{n: per_layer(n, "mean") for n in names}}
-    out["input"] = ({n: round(invariance[0][n]["mean"], 4) for n in names}
-                    if 0 in invariance else None)
+    out["input"] = (
+        {n: round(invariance[0][n]["mean"], 4) for n in names}
+        if 0 in invariance
+        else None
+    )
     out["std"] = {n: per_layer(n, "std") for n in names}
     out["n_pairs"] = {n: first[n]["n_pairs"] for n in names}
     out["baseline"] = per_layer(baseline, "mean") if has_base else None
     out["baseline_std"] = per_layer(baseline, "std") if has_base else None
-    out["baseline_input"] = (round(invariance[0][baseline]["mean"], 4)
-                             if has_base and 0 in invariance else None)
+    out["baseline_input"] = (
+        round(invariance[0][baseline]["mean"], 4)
+        if has_base and 0 in invariance
+        else None
+    )
     out["baseline_pairs"] = first[baseline]["n_pairs"] if has_base else None
     return out
 
@@ -649,39 +754,56 @@ def invariance_record(
 def _key_clause(layers, key_least, key_most) -> str:
     n = len(layers)
     if len(key_least) == n:
-        return ("A change of key changes the deconvolved outputs least at every layer, "
-                "as in the paper. ")
+        return (
+            "A change of key changes the deconvolved outputs least at every layer, "
+            "as in the paper. "
+        )
     if key_least:
         listed = ", ".join(map(str, key_least))
-        return ("A change of key changes the deconvolved outputs least at "
-                f"{len(key_least)} of the {n} layers (layer {listed}); the paper found "
-                "it so at every depth. ")
-    return ("At no layer does a change of key change the deconvolved outputs least "
-            f"(the paper: at every depth); it changes them most at {len(key_most)} of "
-            f"the {n} layers. ")
+        return (
+            "A change of key changes the deconvolved outputs least at "
+            f"{len(key_least)} of the {n} layers (layer {listed}); the paper found "
+            "it so at every depth. "
+        )
+    return (
+        "At no layer does a change of key change the deconvolved outputs least "
+        f"(the paper: at every depth); it changes them most at {len(key_most)} of "
+        f"the {n} layers. "
+    )
 
 
 def _depth_clause(mean, names, first, last) -> str:
     spread = {d: max(mean[d].values()) - min(mean[d].values()) for d in (first, last)}
-    text = (f"The spread between the one-factor curves is {spread[first]:.3f} at layer "
-            f"{first} and {spread[last]:.3f} at layer {last} "
-            + ("(they draw together with depth, as in the paper). "
-               if spread[last] < spread[first]
-               else "(they do not draw together with depth, unlike the paper). "))
-    rise = {f: mean[last][f] > mean[first][f]
-            for f in ("chord", "instrument") if f in names}
+    text = (
+        f"The spread between the one-factor curves is {spread[first]:.3f} at layer "
+        f"{first} and {spread[last]:.3f} at layer {last} "
+        + (
+            "(they draw together with depth, as in the paper). "
+            if spread[last] < spread[first]
+            else "(they do not draw together with depth, unlike the paper). "
+        )
+    )
+    rise = {
+        f: mean[last][f] > mean[first][f] for f in ("chord", "instrument") if f in names
+    }
     if all(rise.values()):
-        return text + ("Chord and instrument changes matter less at layer "
-                       f"{last} than at layer {first} (their correlations rise), as "
-                       "the paper found. ")
+        return text + (
+            "Chord and instrument changes matter less at layer "
+            f"{last} than at layer {first} (their correlations rise), as "
+            "the paper found. "
+        )
     if not any(rise.values()):
-        return text + ("Chord and instrument changes matter more at layer "
-                       f"{last} than at layer {first} (their correlations fall), "
-                       "unlike the paper, where they mattered less with depth. ")
+        return text + (
+            "Chord and instrument changes matter more at layer "
+            f"{last} than at layer {first} (their correlations fall), "
+            "unlike the paper, where they mattered less with depth. "
+        )
     up = [f for f, r in rise.items() if r][0]
     down = [f for f, r in rise.items() if not r][0]
-    return text + (f"With depth, {up} changes matter less and {down} changes more; the "
-                   "paper found both mattering less. ")
+    return text + (
+        f"With depth, {up} changes matter less and {down} changes more; the "
+        "paper found both mattering less. "
+    )
 
 
 def _baseline_clause(mean, names, layers, base) -> str:
@@ -690,17 +812,24 @@ def _baseline_clause(mean, names, layers, base) -> str:
     for f in names:
         above = [d for d in layers if mean[d][f] > base[d]]
         if not above:
-            parts.append(f"the {f} curve lies at or below it at every layer, so a {f} "
-                         "change alone alters the outputs as much as a change of "
-                         "everything")
+            parts.append(
+                f"the {f} curve lies at or below it at every layer, so a {f} "
+                "change alone alters the outputs as much as a change of "
+                "everything"
+            )
             continue
         gap = [mean[d][f] - base[d] for d in above]
         where = "every layer" if len(above) == n else f"{len(above)} of {n} layers"
-        parts.append(f"the {f} curve lies above it at {where} (by {min(gap):.3f} to "
-                     f"{max(gap):.3f})")
-    return ("Against the baseline, pairs that differ in all three factors (correlation "
-            f"{base[first]:.3f} at layer {first}, {base[last]:.3f} at layer {last}): "
-            + "; ".join(parts) + ". ")
+        parts.append(
+            f"the {f} curve lies above it at {where} (by {min(gap):.3f} to "
+            f"{max(gap):.3f})"
+        )
+    return (
+        "Against the baseline, pairs that differ in all three factors (correlation "
+        f"{base[first]:.3f} at layer {first}, {base[last]:.3f} at layer {last}): "
+        + "; ".join(parts)
+        + ". "
+    )
 
 
 def invariance_sentence(
@@ -739,17 +868,24 @@ def invariance_sentence(
         base = {d: invariance[d][baseline]["mean"] for d in layers}
         text += _baseline_clause(mean, names, layers, base)
     if 0 in invariance:
-        text += ("On the input spectrograms themselves the least change comes from the "
-                 f"{most_invariant[0]}")
-        text += (": a change of key moves every partial of a linear-frequency "
-                 "spectrogram, which a correlation of pictures punishes."
-                 if most_invariant[0] != "key" else " as well.")
+        text += (
+            "On the input spectrograms themselves the least change comes from the "
+            f"{most_invariant[0]}"
+        )
+        text += (
+            ": a change of key moves every partial of a linear-frequency "
+            "spectrogram, which a correlation of pictures punishes."
+            if most_invariant[0] != "key"
+            else " as well."
+        )
     if chord_notes:
         notes = [set(c) for c in chord_notes]
         shared = np.mean([len(a & b) for a, b in combinations(notes, 2)])
         size = np.mean([len(c) for c in notes])
-        text += (" Our chord types differ little from one another: two of them share "
-                 f"{shared:.1f} notes on average (of {size:.1f}).")
+        text += (
+            " Our chord types differ little from one another: two of them share "
+            f"{shared:.1f} notes on average (of {size:.1f})."
+        )
     return "**What ours shows.** " + text.strip()
 
 
@@ -781,19 +917,25 @@ def layer_readings(
     def heard(layers):
         return sum(d in layers for d, _, _ in readings)
 
-    rows = ["| layer | maps heard | onset-like | partial-like | low register "
-            "| high register | texture-like | sparse | active positions (all maps) |",
-            "|---" * 9 + "|"]
+    rows = [
+        "| layer | maps heard | onset-like | partial-like | low register "
+        "| high register | texture-like | sparse | active positions (all maps) |",
+        "|---" * 9 + "|",
+    ]
     for d in depths:
         counts = " | ".join(str(count([d], w)) for w in READING_WORDS)
         rows.append(f"| {d} | {heard([d])} | {counts} | {active[d]:.0%} |")
     sparser = all(active[b] <= active[a] for a, b in zip(depths, depths[1:]))
     if sparser:
-        sparsity = ("the share of active positions falls at every layer, as the "
-                    "paper's sparser deep layers.")
+        sparsity = (
+            "the share of active positions falls at every layer, as the "
+            "paper's sparser deep layers."
+        )
     else:
-        sparsity = ("the share of active positions does not fall at every layer; the "
-                    "paper saw activations grow sparser in the deep layers.")
+        sparsity = (
+            "the share of active positions does not fall at every layer; the "
+            "paper saw activations grow sparser in the deep layers."
+        )
     bullets = [
         "- **Layer 1** (the paper: onset detectors and suppressors): "
         f"{count([1], 'onsets')} of {heard([1])} maps heard read as onset-like, "

@@ -74,7 +74,10 @@ def cache_location(cache_dir: str | Path | None = None) -> str:
 def _canonical(obj: Any) -> Any:
     """A JSON-able, order-independent form of a parameter value (for hashing)."""
     if isinstance(obj, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+        return {
+            str(k): _canonical(v)
+            for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))
+        }
     if isinstance(obj, (list, tuple)):
         return [_canonical(v) for v in obj]
     if isinstance(obj, np.ndarray):
@@ -92,14 +95,22 @@ def _canonical(obj: Any) -> Any:
     raise TypeError(f"cannot use a {type(obj).__name__} as a cache parameter: {obj!r}")
 
 
-def cache_key(clip_key: str, name: str, params: Mapping[str, Any], version: str = CODE_VERSION) -> str:
+def cache_key(
+    clip_key: str, name: str, params: Mapping[str, Any], version: str = CODE_VERSION
+) -> str:
     """SHA-256 (hex) of the clip key, feature name, parameters (canonical JSON, sorted) and code version.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
     blob = json.dumps(
-        {"clip": clip_key, "feature": name, "params": _canonical(dict(params)), "version": version},
-        sort_keys=True, separators=(",", ":"),
+        {
+            "clip": clip_key,
+            "feature": name,
+            "params": _canonical(dict(params)),
+            "version": version,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -119,8 +130,17 @@ class FeatureCache:
             atomicity against crashes and kills holds without it).
     """
 
-    def __init__(self, cache_dir: str | Path | None = None, version: str = CODE_VERSION, fsync: bool = False):
-        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    def __init__(
+        self,
+        cache_dir: str | Path | None = None,
+        version: str = CODE_VERSION,
+        fsync: bool = False,
+    ):
+        self.cache_dir = (
+            Path(cache_dir).expanduser()
+            if cache_dir is not None
+            else default_cache_dir()
+        )
         self.version = version
         self.fsync = fsync
         self.hits = 0
@@ -128,8 +148,10 @@ class FeatureCache:
         self.corrupt = 0
 
     def __repr__(self) -> str:
-        return (f"FeatureCache({str(self.cache_dir)!r}, hits={self.hits}, misses={self.misses}, "
-                f"corrupt={self.corrupt})")
+        return (
+            f"FeatureCache({str(self.cache_dir)!r}, hits={self.hits}, misses={self.misses}, "
+            f"corrupt={self.corrupt})"
+        )
 
     def key(self, clip_key: str, name: str, params: Mapping[str, Any]) -> str:
         """The entry key: see :func:`cache_key`."""
@@ -185,7 +207,11 @@ class FeatureCache:
         root = self.cache_dir / _safe(name) if name else self.cache_dir
         if not root.exists():
             return []
-        return sorted(p for p in root.rglob("*") if p.suffix in (".npy", ".npz") and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in root.rglob("*")
+            if p.suffix in (".npy", ".npz") and not p.name.startswith(".")
+        )
 
     def clear(self, name: str | None = None) -> int:
         """Delete the entries (of one feature, or all) and any temporary leftovers; return how many files."""
@@ -193,7 +219,9 @@ class FeatureCache:
         n = 0
         if root.exists():
             for p in root.rglob("*"):
-                if p.is_file() and (p.suffix in (".npy", ".npz") or p.name.endswith(".tmp")):
+                if p.is_file() and (
+                    p.suffix in (".npy", ".npz") or p.name.endswith(".tmp")
+                ):
                     p.unlink(missing_ok=True)
                     n += 1
         return n
@@ -310,7 +338,11 @@ def extract(
     cache = FeatureCache(cache_dir, version=version)
     values: list = [None] * len(clips)
     status = ["miss"] * len(clips)
-    bar = tqdm(total=len(clips), desc=f"features {name.rsplit('.', 1)[-1]}", disable=not progress)
+    bar = tqdm(
+        total=len(clips),
+        desc=f"features {name.rsplit('.', 1)[-1]}",
+        disable=not progress,
+    )
     todo = []
     for i, clip in enumerate(clips):
         try:
@@ -325,12 +357,18 @@ def extract(
     skipped: list[tuple[str, str]] = []
     if todo:
         n_workers = min(len(todo), _n_workers(n_jobs))
-        jobs = (delayed(_compute_one)(clips[i], fn, params, cache.cache_dir, name, version, use_cache)
-                for i in todo)
+        jobs = (
+            delayed(_compute_one)(
+                clips[i], fn, params, cache.cache_dir, name, version, use_cache
+            )
+            for i in todo
+        )
         if n_workers <= 1:
             results = (job[0](*job[1], **job[2]) for job in jobs)
         else:
-            results = Parallel(n_jobs=n_workers, backend=backend, return_as="generator")(jobs)
+            results = Parallel(
+                n_jobs=n_workers, backend=backend, return_as="generator"
+            )(jobs)
         for i, (kind, v) in zip(todo, results):
             if kind == "skip":
                 status[i] = "skip"
@@ -390,5 +428,7 @@ def cached_synthetic_audio(clip, cache_dir: str | Path | None = None) -> np.ndar
         try:
             cache.put(clip.key, AUDIO_FEATURE, {}, y)
         except OSError as err:  # a read-only or full disk: the audio is still good
-            warnings.warn(f"could not cache the audio of {clip.clip_id}: {err}", stacklevel=2)
+            warnings.warn(
+                f"could not cache the audio of {clip.clip_id}: {err}", stacklevel=2
+            )
     return y

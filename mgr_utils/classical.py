@@ -35,7 +35,9 @@ GAMMA_GRID = ("scale", 0.1, 0.01, 0.001)
 
 REPORTED = {
     "lbp_zone_svm": {
-        "value": 0.874, "metric": "accuracy", "sureness": "paper",
+        "value": 0.874,
+        "metric": "accuracy",
+        "sureness": "paper",
         "dataset": "LMD, artist-filtered subset (900 tracks, 10 Latin genres)",
         "protocol": "3-fold CV with artist filter; robust LBP, one SVM per mel zone "
         "(15), fused",
@@ -46,6 +48,7 @@ REPORTED = {
 
 Notebook: ``03_texture_features.ipynb``.
 """
+
 
 def _scaler(scaling: str):
     if scaling == "standard":
@@ -103,23 +106,32 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y)
         if X.ndim != 2 or X.shape[0] != y.shape[0]:
-            raise ValueError(f"X must be (n_items, n_features) matching y, got {X.shape} and {y.shape}")
+            raise ValueError(
+                f"X must be (n_items, n_features) matching y, got {X.shape} and {y.shape}"
+            )
         self.classes_, counts = np.unique(y, return_counts=True)
         if len(self.classes_) < 2:
             raise ValueError("need at least two classes to train an SVM")
         smallest = int(counts.min())
         if smallest < 2:
-            raise ValueError(f"every class needs at least 2 training items, one has {smallest}")
+            raise ValueError(
+                f"every class needs at least 2 training items, one has {smallest}"
+            )
         k = min(int(self.cv), smallest)
         grid = {"svc__C": list(self.C_grid), "svc__gamma": list(self.gamma_grid)}
         if k >= 2 and len(grid["svc__C"]) * len(grid["svc__gamma"]) > 1:
             search = GridSearchCV(
-                Pipeline([("scale", _scaler(self.scaling)), ("svc", SVC(kernel="rbf"))]),
+                Pipeline(
+                    [("scale", _scaler(self.scaling)), ("svc", SVC(kernel="rbf"))]
+                ),
                 grid,
                 cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=self.seed),
                 n_jobs=self.n_jobs,
             ).fit(X, y)
-            self.best_params_ = {"C": search.best_params_["svc__C"], "gamma": search.best_params_["svc__gamma"]}
+            self.best_params_ = {
+                "C": search.best_params_["svc__C"],
+                "gamma": search.best_params_["svc__gamma"],
+            }
             self.cv_score_ = float(search.best_score_)
         else:
             self.best_params_ = {"C": 10.0, "gamma": "scale"}
@@ -130,7 +142,9 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
             cv=StratifiedKFold(n_splits=k, shuffle=True, random_state=self.seed),
             ensemble=False,
         )
-        self.model_ = Pipeline([("scale", _scaler(self.scaling)), ("svc", calibrated)]).fit(X, y)
+        self.model_ = Pipeline(
+            [("scale", _scaler(self.scaling)), ("svc", calibrated)]
+        ).fit(X, y)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -197,15 +211,23 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
     def _check(X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 3:
-            raise ValueError(f"X must be (n_clips, n_zones, n_bins), got shape {X.shape}")
+            raise ValueError(
+                f"X must be (n_clips, n_zones, n_bins), got shape {X.shape}"
+            )
         return X
 
     def fit(self, X, y):
         """Fit one SVM per zone on ``X[:, zone, :]``."""
         X = self._check(X)
         self.zone_models_ = [
-            SVMClassifier(scaling="minmax", C_grid=self.C_grid, gamma_grid=self.gamma_grid,
-                          cv=self.cv, seed=self.seed, n_jobs=self.n_jobs).fit(X[:, z, :], y)
+            SVMClassifier(
+                scaling="minmax",
+                C_grid=self.C_grid,
+                gamma_grid=self.gamma_grid,
+                cv=self.cv,
+                seed=self.seed,
+                n_jobs=self.n_jobs,
+            ).fit(X[:, z, :], y)
             for z in range(X.shape[1])
         ]
         self.classes_ = self.zone_models_[0].classes_
@@ -215,7 +237,9 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
         """Each zone's class probabilities: a list of ``n_zones`` arrays ``(n_clips, n_classes)``."""
         X = self._check(X)
         if X.shape[1] != len(self.zone_models_):
-            raise ValueError(f"fitted on {len(self.zone_models_)} zones, got {X.shape[1]}")
+            raise ValueError(
+                f"fitted on {len(self.zone_models_)} zones, got {X.shape[1]}"
+            )
         return [m.predict_proba(X[:, z, :]) for z, m in enumerate(self.zone_models_)]
 
     def predict_proba(self, X, rule: str | None = None) -> np.ndarray:
@@ -246,8 +270,9 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
             ``{rule: validation clip accuracy}``.
         """
         y_valid = np.asarray(y_valid)
-        scores = {r: float(np.mean(self.predict(X_valid, rule=r) == y_valid))
-                  for r in rules}
+        scores = {
+            r: float(np.mean(self.predict(X_valid, rule=r) == y_valid)) for r in rules
+        }
         self.rule = select_on_validation(scores, preference)
         return scores
 

@@ -205,7 +205,9 @@ def _format_p(p: float | None) -> str:
     return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
 
-def sentence(c: Mapping[str, Any], a_label: str | None = None, b_label: str | None = None) -> str:
+def sentence(
+    c: Mapping[str, Any], a_label: str | None = None, b_label: str | None = None
+) -> str:
     """One Markdown sentence for a comparison: the verdict, then the test, n and p.
 
     Notebook: ``04_costa_cnn.ipynb``.
@@ -244,8 +246,15 @@ def not_compared(a: str, b: str, reason: str) -> dict[str, Any]:
 
     Notebook: ``04_costa_cnn.ipynb``.
     """
-    return {"a": a, "b": b, "test": "not compared", "n": 0, "p": None, "verdict": CANNOT_TELL,
-            "reason": reason}
+    return {
+        "a": a,
+        "b": b,
+        "test": "not compared",
+        "n": 0,
+        "p": None,
+        "verdict": CANNOT_TELL,
+        "reason": reason,
+    }
 
 
 def compare_results(
@@ -272,23 +281,33 @@ def compare_results(
     Returns:
         A comparison (:func:`mcnemar`), or :func:`not_compared` with the reason.
     """
-    n_classes = n_classes or len(result_a.get("genres") or result_b.get("genres") or []) or 10
+    n_classes = (
+        n_classes or len(result_a.get("genres") or result_b.get("genres") or []) or 10
+    )
     for name, r in ((a, result_a), (b, result_b)):
         if not learned(r.get("train_accuracy"), n_classes):
             return not_compared(
-                a, b, f"`{name}` did not learn in this build (training accuracy "
-                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"
+                a,
+                b,
+                f"`{name}` did not learn in this build (training accuracy "
+                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})",
             )
         if not r.get("y_pred") or not r.get("clip_ids"):
-            return not_compared(a, b, f"`{name}` has no per-clip predictions in its record")
+            return not_compared(
+                a, b, f"`{name}` has no per-clip predictions in its record"
+            )
     pred_a = dict(zip(result_a["clip_ids"], result_a["y_pred"]))
     pred_b = dict(zip(result_b["clip_ids"], result_b["y_pred"]))
     truth = dict(zip(result_a["clip_ids"], result_a["y_true"]))
     common = [c for c in result_a["clip_ids"] if c in pred_b]
     if len(common) < max(len(pred_a), len(pred_b)):
         return not_compared(
-            a, b, f"they were scored on different test clips ({len(pred_a)} and {len(pred_b)}, "
-            f"{len(common)} in common)"
+            a,
+            b,
+            f"they were scored on different test clips ({len(pred_a)} and {len(pred_b)}, "
+            f"{len(common)} in common)",
         )
     y = [truth[c] for c in common]
-    return mcnemar(y, [pred_a[c] for c in common], [pred_b[c] for c in common], a, b, alpha)
+    return mcnemar(
+        y, [pred_a[c] for c in common], [pred_b[c] for c in common], a, b, alpha
+    )

@@ -96,7 +96,9 @@ class ClipSet(Sequence):
         skipped: ``(file, reason)`` for each file left out because it could not be read.
     """
 
-    def __init__(self, clips: Sequence[Clip], name: str, skipped: Sequence[tuple[str, str]] = ()):
+    def __init__(
+        self, clips: Sequence[Clip], name: str, skipped: Sequence[tuple[str, str]] = ()
+    ):
         self.clips = list(clips)
         self.name = name
         self.skipped = list(skipped)
@@ -111,7 +113,9 @@ class ClipSet(Sequence):
 
     def __add__(self, other: ClipSet) -> ClipSet:
         """The clips of both sets, ``self``'s first (e.g. ``train + valid``)."""
-        return ClipSet(self.clips + other.clips, self.name, self.skipped + other.skipped)
+        return ClipSet(
+            self.clips + other.clips, self.name, self.skipped + other.skipped
+        )
 
     def __repr__(self) -> str:
         return f"ClipSet({self.name!r}, {len(self)} clips, {len(self.genres)} genres)"
@@ -171,7 +175,9 @@ class ClipSet(Sequence):
                 info = sf.info(str(c.path))
             except Exception:  # unreadable: left as nan, reported when loaded
                 continue
-            out[i] = info.duration if c.duration is None else min(info.duration, c.duration)
+            out[i] = (
+                info.duration if c.duration is None else min(info.duration, c.duration)
+            )
         return out
 
     def iter_audio(self, progress: bool = False) -> Iterator[tuple[Clip, np.ndarray]]:
@@ -199,13 +205,19 @@ def check_duration(duration, allow_none: bool) -> None:
         duration: The value to check.
         allow_none: ``None`` (the whole clip) is accepted (GTZAN), or not (the synthetic set).
     """
-    ok = isinstance(duration, (int, float, np.integer, np.floating)) and not isinstance(duration, bool)
+    ok = isinstance(duration, (int, float, np.integer, np.floating)) and not isinstance(
+        duration, bool
+    )
     if duration is None and allow_none:
         return
     if not ok or not np.isfinite(duration) or duration <= 0:
-        accepted = "a positive number of seconds" + (" or None (the whole clip)" if allow_none else "")
-        raise ValueError(f"duration (the DURATION parameter) takes {accepted}, got {duration!r} "
-                         f"({type(duration).__name__}); on a command line write None, not 'None'")
+        accepted = "a positive number of seconds" + (
+            " or None (the whole clip)" if allow_none else ""
+        )
+        raise ValueError(
+            f"duration (the DURATION parameter) takes {accepted}, got {duration!r} "
+            f"({type(duration).__name__}); on a command line write None, not 'None'"
+        )
 
 
 def clip_id(genre: str, index: int) -> str:
@@ -241,8 +253,14 @@ def load_synthetic(
     Raises:
         ValueError: A count or duration that is not positive, or an unknown genre.
     """
-    if isinstance(n_per_genre, bool) or not isinstance(n_per_genre, (int, np.integer)) or n_per_genre < 1:
-        raise ValueError(f"n_per_genre (N_PER_GENRE) must be a whole number of at least 1, got {n_per_genre!r}")
+    if (
+        isinstance(n_per_genre, bool)
+        or not isinstance(n_per_genre, (int, np.integer))
+        or n_per_genre < 1
+    ):
+        raise ValueError(
+            f"n_per_genre (N_PER_GENRE) must be a whole number of at least 1, got {n_per_genre!r}"
+        )
     check_duration(duration, allow_none=False)
     unknown = [g for g in genres if g not in GENRES]
     if unknown:
@@ -250,8 +268,12 @@ def load_synthetic(
     clips = []
     for g in genres:
         for i in range(int(start), int(start) + int(n_per_genre)):
-            clip_seed = int(np.random.SeedSequence([seed, GENRES.index(g), i]).generate_state(1)[0])
-            clips.append(Clip(clip_id(g, i), g, seed=clip_seed, duration=float(duration), sr=sr))
+            clip_seed = int(
+                np.random.SeedSequence([seed, GENRES.index(g), i]).generate_state(1)[0]
+            )
+            clips.append(
+                Clip(clip_id(g, i), g, seed=clip_seed, duration=float(duration), sr=sr)
+            )
     return ClipSet(clips, "synthetic")
 
 
@@ -274,7 +296,9 @@ class GTZANNotFoundError(FileNotFoundError):
     """GTZAN is not where ``DATA_DIR`` points; the message says how to get it."""
 
 
-_GTZAN_FILE = re.compile(r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})\.(?:wav|au)$", re.IGNORECASE)
+_GTZAN_FILE = re.compile(
+    r"^(?P<genre>[a-z]+)\.(?P<number>\d{5})\.(?:wav|au)$", re.IGNORECASE
+)
 
 
 def _gtzan_files(genre_dir: Path) -> list[Path]:
@@ -295,7 +319,9 @@ def _is_gtzan_root(folder: Path) -> bool:
 
 def _subfolders(folder: Path) -> list[Path]:
     try:
-        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
     except OSError:  # unreadable folder: nothing to find there
         return []
 
@@ -368,7 +394,9 @@ def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> Cl
         )
     data_dir = Path(data_dir).expanduser()
     if not data_dir.is_dir():
-        raise GTZANNotFoundError(f"{data_dir}: no such folder (DATA_DIR).\n" + _how_to_get_gtzan())
+        raise GTZANNotFoundError(
+            f"{data_dir}: no such folder (DATA_DIR).\n" + _how_to_get_gtzan()
+        )
     root = find_gtzan_root(data_dir)
     if root is None:
         raise GTZANNotFoundError(
@@ -378,7 +406,10 @@ def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> Cl
         )
     absent = [g for g in GENRES if not (root / g).is_dir()]
     if absent:
-        warnings.warn(f"{root} has no folder for genre(s) {absent}; loading the others.", stacklevel=2)
+        warnings.warn(
+            f"{root} has no folder for genre(s) {absent}; loading the others.",
+            stacklevel=2,
+        )
     clips, skipped = [], []
     for g in GENRES:
         if g in absent:
@@ -399,7 +430,9 @@ def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> Cl
                 skipped.append((str(path), reason))
                 continue
             clip_id_ = path.name.rsplit(".", 1)[0].lower()
-            if clip_id_ not in seen:  # both an .au and a .wav of one clip: keep the first
+            if (
+                clip_id_ not in seen
+            ):  # both an .au and a .wav of one clip: keep the first
                 seen.add(clip_id_)
                 clips.append(Clip(clip_id_, g, path=path, duration=duration))
         if not seen:
@@ -411,7 +444,9 @@ def load_gtzan(data_dir: str | Path | None, duration: float | None = None) -> Cl
     return ClipSet(clips, "gtzan", skipped)
 
 
-def load_dataset(dataset: str = "synthetic", data_dir: str | Path | None = None, **kwargs) -> ClipSet:
+def load_dataset(
+    dataset: str = "synthetic", data_dir: str | Path | None = None, **kwargs
+) -> ClipSet:
     """Load a dataset by the name a notebook's ``DATASET`` parameter holds.
 
     Notebook: ``01_datasets.ipynb``.
@@ -428,7 +463,9 @@ def load_dataset(dataset: str = "synthetic", data_dir: str | Path | None = None,
     if dataset == "synthetic":
         return load_synthetic(**kwargs)
     if dataset == "gtzan":
-        return load_gtzan(data_dir, **{k: v for k, v in kwargs.items() if k == "duration"})
+        return load_gtzan(
+            data_dir, **{k: v for k, v in kwargs.items() if k == "duration"}
+        )
     raise ValueError(f"unknown dataset {dataset!r}; DATASET must be one of {DATASETS}")
 
 
@@ -447,7 +484,9 @@ def _write_clip_wav(clip: Clip, path: Path) -> str:
     from mgr_utils.atomic import atomic_write
     from mgr_utils.synthetic import render
 
-    y = render(clip.genre, seed=clip.seed, duration=clip.duration, sr=clip.sr)  # not cached: the WAV is the copy
+    y = render(
+        clip.genre, seed=clip.seed, duration=clip.duration, sr=clip.sr
+    )  # not cached: the WAV is the copy
     with atomic_write(path, "wb") as f:
         sf.write(f, y, clip.sr, format="WAV", subtype="PCM_16")
     return clip.clip_id
@@ -522,10 +561,16 @@ def write_gtzan_like(
         path = dest / layout / clip_id.split(".")[0] / f"{clip_id}.wav"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"This is not a WAV file: like jazz.00054 in the common copies of GTZAN.\n")
+            path.write_bytes(
+                b"This is not a WAV file: like jazz.00054 in the common copies of GTZAN.\n"
+            )
     jobs = (delayed(_write_clip_wav)(clip, path) for clip, path in todo)
-    for _ in tqdm(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), total=len(todo), disable=not progress,
-                  desc="writing clips"):
+    for _ in tqdm(
+        Parallel(n_jobs=n_jobs, return_as="generator")(jobs),
+        total=len(todo),
+        disable=not progress,
+        desc="writing clips",
+    ):
         pass
     return dest
 
@@ -537,15 +582,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mgr_utils.datasets",
-                                     description="Write a GTZAN-shaped folder of synthetic clips.")
+    parser = argparse.ArgumentParser(
+        prog="python -m mgr_utils.datasets",
+        description="Write a GTZAN-shaped folder of synthetic clips.",
+    )
     parser.add_argument("command", choices=("gtzan-like",))
     parser.add_argument("dest", help="the folder to write (then DATA_DIR=dest)")
     parser.add_argument("--n-per-genre", type=int, default=100)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    folder = write_gtzan_like(args.dest, n_per_genre=args.n_per_genre, duration=args.duration, seed=args.seed)
+    folder = write_gtzan_like(
+        args.dest, n_per_genre=args.n_per_genre, duration=args.duration, seed=args.seed
+    )
     print(f"GTZAN-shaped synthetic clips in {folder}; use DATA_DIR={folder}")
     return 0
 

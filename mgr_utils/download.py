@@ -39,8 +39,14 @@ ARCHIVE = "genres.tar.gz"
 #   the one torchaudio publishes (torchaudio/datasets/gtzan.py); mirdata publishes the md5
 #   5b3d6dddb579ab49814ab86dba69e7c7 for the same URL.
 MIRRORS: tuple[tuple[str, str | None], ...] = (
-    ("https://huggingface.co/datasets/marsyas/gtzan/resolve/main/data/genres.tar.gz", None),
-    ("https://huggingface.co/datasets/qiuqiangkong/gtzan/resolve/main/genres.tar.gz", None),
+    (
+        "https://huggingface.co/datasets/marsyas/gtzan/resolve/main/data/genres.tar.gz",
+        None,
+    ),
+    (
+        "https://huggingface.co/datasets/qiuqiangkong/gtzan/resolve/main/genres.tar.gz",
+        None,
+    ),
     (
         "http://opihi.cs.uvic.ca/sound/genres.tar.gz",
         "sha256:24347e0223d2ba798e0a558c4c172d9d4a19c00bb7963fe055d183dadb4ef2c6",
@@ -81,9 +87,13 @@ def _gtzan_problem(folder: Path) -> str | None:
     root = find_gtzan_root(folder) if folder.is_dir() else None
     if root is None:
         return f"no GTZAN genre folders found in {folder}"
-    counts = {g: len(_gtzan_files(root / g)) if (root / g).is_dir() else 0 for g in GENRES}
+    counts = {
+        g: len(_gtzan_files(root / g)) if (root / g).is_dir() else 0 for g in GENRES
+    }
     wrong = {g: n for g, n in counts.items() if n != 100}
-    return f"incomplete GTZAN (clips per genre, 100 expected: {wrong})" if wrong else None
+    return (
+        f"incomplete GTZAN (clips per genre, 100 expected: {wrong})" if wrong else None
+    )
 
 
 def fetch_gtzan(
@@ -123,7 +133,9 @@ def fetch_gtzan(
             )
         problem = _gtzan_problem(target)
         if problem:
-            warnings.warn(f"{target}: {problem}; using it as it is (delete it to download again).")
+            warnings.warn(
+                f"{target}: {problem}; using it as it is (delete it to download again)."
+            )
         return target
     dest.mkdir(parents=True, exist_ok=True)
     downloader = downloader or pooch.HTTPDownloader(progressbar=True)
@@ -143,7 +155,9 @@ def fetch_gtzan(
             problem = _gtzan_problem(partial)
         except tarfile.TarError as err:
             problem = f"not a valid tar.gz archive ({err})"
-        except Exception as err:  # network errors, checksum mismatch (ValueError), disk errors
+        except (
+            Exception
+        ) as err:  # network errors, checksum mismatch (ValueError), disk errors
             errors.append(f"  {url}: {type(err).__name__}: {err}")
             continue
         if problem:  # the archive downloaded but is not GTZAN: never keep it
@@ -154,7 +168,10 @@ def fetch_gtzan(
         partial.rename(target)
         return target
     raise DownloadError(
-        "Could not download GTZAN from any mirror:\n" + "\n".join(errors) + "\n\n" + GTZAN_MANUAL_STEPS
+        "Could not download GTZAN from any mirror:\n"
+        + "\n".join(errors)
+        + "\n\n"
+        + GTZAN_MANUAL_STEPS
     )
 
 
@@ -194,7 +211,11 @@ def fetch_split_lists(
     Raises:
         DownloadError: A file could not be fetched or has the wrong checksum; the message names it.
     """
-    dest = Path(dest_dir).expanduser() if dest_dir is not None else default_data_dir() / "gtzan_splits"
+    dest = (
+        Path(dest_dir).expanduser()
+        if dest_dir is not None
+        else default_data_dir() / "gtzan_splits"
+    )
     if source is not None:
         downloader = _CopyFrom(source)
     lists = pooch.create(
@@ -230,22 +251,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Fetch GTZAN (about 1.2 GB) or the Kereliuk/Sturm split lists, with checksums.",
     )
     parser.add_argument(
-        "what", nargs="?", choices=("gtzan", "splits"), default="gtzan",
+        "what",
+        nargs="?",
+        choices=("gtzan", "splits"),
+        default="gtzan",
         help="what to fetch (default: gtzan)",
     )
     parser.add_argument("--dest", help=f"target folder (default: {default_data_dir()})")
-    parser.add_argument("--from", dest="source", metavar="DIR",
-                        help="splits only: copy the six lists from a local folder (checksums still verified)")
+    parser.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR",
+        help="splits only: copy the six lists from a local folder (checksums still verified)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.what == "gtzan":
             folder = fetch_gtzan(args.dest)
             print(f"GTZAN is in {folder}")
-            print(f'In a notebook\'s parameters cell set DATASET = "gtzan" and DATA_DIR = "{folder}"')
+            print(
+                f'In a notebook\'s parameters cell set DATASET = "gtzan" and DATA_DIR = "{folder}"'
+            )
         else:
             folder = fetch_split_lists(args.dest, source=args.source)
             print(f"The split lists are in {folder}")
-            print(f'Pass lists_dir="{folder}" to mgr_utils.splits.filtered_split or split_dataset')
+            print(
+                f'Pass lists_dir="{folder}" to mgr_utils.splits.filtered_split or split_dataset'
+            )
     except DownloadError as err:
         print(err, file=sys.stderr)
         return 1

@@ -58,15 +58,20 @@ def clip_metrics(
     if clip_ids is not None:
         if len(clip_ids) != y_true.size:
             raise ValueError(f"{len(clip_ids)} clip ids for {y_true.size} clips")
-        metrics |= {"clip_ids": [str(c) for c in clip_ids], "y_true": y_true.tolist(),
-                    "y_pred": y_pred.tolist()}
+        metrics |= {
+            "clip_ids": [str(c) for c in clip_ids],
+            "y_true": y_true.tolist(),
+            "y_pred": y_pred.tolist(),
+        }
     return metrics
 
 
 RULES = ("sum", "product", "max", "min")
 
 
-def combine_probabilities(probs: Sequence[np.ndarray], rule: str = "product", eps: float = 1e-12) -> np.ndarray:
+def combine_probabilities(
+    probs: Sequence[np.ndarray], rule: str = "product", eps: float = 1e-12
+) -> np.ndarray:
     """Combine several classifiers' class probabilities with one of Kittler's fixed rules.
 
     Each input has shape ``(n_items, n_classes)``; the output has the same shape, rows summing to 1.
@@ -87,9 +92,13 @@ def combine_probabilities(probs: Sequence[np.ndarray], rule: str = "product", ep
         raise ValueError(f"unknown rule {rule!r}; choose one of {RULES}")
     if len(probs) == 0:
         raise ValueError("need at least one probability matrix to combine")
-    P = np.stack([np.asarray(p, dtype=np.float64) for p in probs])  # (n_classifiers, n, k)
+    P = np.stack(
+        [np.asarray(p, dtype=np.float64) for p in probs]
+    )  # (n_classifiers, n, k)
     if P.ndim != 3:
-        raise ValueError(f"each probability matrix must be 2-D (items x classes), got shape {P.shape[1:]}")
+        raise ValueError(
+            f"each probability matrix must be 2-D (items x classes), got shape {P.shape[1:]}"
+        )
     if rule == "product":
         logp = np.log(np.clip(P, eps, None)).sum(axis=0)
         S = np.exp(logp - logp.max(axis=1, keepdims=True))
@@ -133,7 +142,9 @@ def aggregate_segments(
     for row, c in enumerate(clips):
         P = segment_probs[clip_index == c]
         if rule == "vote":
-            votes = np.bincount(P.argmax(axis=1), minlength=n_classes).astype(np.float64)
+            votes = np.bincount(P.argmax(axis=1), minlength=n_classes).astype(
+                np.float64
+            )
             # Break ties by the summed probability, scaled below one vote.
             tiebreak = P.sum(axis=0) / (P.sum() + 1.0) * 1e-3
             out[row] = (votes + tiebreak) / (votes + tiebreak).sum()
@@ -142,7 +153,9 @@ def aggregate_segments(
     return clips, out
 
 
-def clip_labels(y_segments: Sequence[int], clip_index: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+def clip_labels(
+    y_segments: Sequence[int], clip_index: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Each clip's label from its segments' labels, in the order of :func:`aggregate_segments`.
 
     Notebook: ``04_costa_cnn.ipynb``.
@@ -155,13 +168,17 @@ def clip_labels(y_segments: Sequence[int], clip_index: Sequence[int]) -> tuple[n
     """
     y_segments, clip_index = np.asarray(y_segments), np.asarray(clip_index)
     if y_segments.shape[0] != clip_index.shape[0]:
-        raise ValueError(f"{y_segments.shape[0]} segment labels but {clip_index.shape[0]} clip indices")
+        raise ValueError(
+            f"{y_segments.shape[0]} segment labels but {clip_index.shape[0]} clip indices"
+        )
     clips, first = np.unique(clip_index, return_index=True)
     labels = y_segments[first]
     per_segment = labels[np.searchsorted(clips, clip_index)]
     if np.any(per_segment != y_segments):
         bad = np.unique(clip_index[per_segment != y_segments])
-        raise ValueError(f"clip(s) {bad[:5].tolist()} have segments with different labels")
+        raise ValueError(
+            f"clip(s) {bad[:5].tolist()} have segments with different labels"
+        )
     return clips, labels
 
 
@@ -193,21 +210,30 @@ def fuse(
     Raises:
         ValueError: Shapes that differ, only one clip list, or a clip of ``a`` missing from ``b``.
     """
-    probs_a, probs_b = np.asarray(probs_a, dtype=np.float64), np.asarray(probs_b, dtype=np.float64)
+    probs_a, probs_b = (
+        np.asarray(probs_a, dtype=np.float64),
+        np.asarray(probs_b, dtype=np.float64),
+    )
     if (clips_a is None) != (clips_b is None):
         raise ValueError("give both clip lists or neither")
     if clips_a is not None:
         where = {c: i for i, c in enumerate(np.asarray(clips_b).tolist())}
         missing = [c for c in np.asarray(clips_a).tolist() if c not in where]
         if missing:
-            raise ValueError(f"{len(missing)} clip(s) of the first system missing from the second, e.g. {missing[:5]}")
+            raise ValueError(
+                f"{len(missing)} clip(s) of the first system missing from the second, e.g. {missing[:5]}"
+            )
         probs_b = probs_b[[where[c] for c in np.asarray(clips_a).tolist()]]
     if probs_a.shape != probs_b.shape:
-        raise ValueError(f"probability matrices differ in shape: {probs_a.shape} vs {probs_b.shape}")
+        raise ValueError(
+            f"probability matrices differ in shape: {probs_a.shape} vs {probs_b.shape}"
+        )
     return combine_probabilities([probs_a, probs_b], rule=rule)
 
 
-def select_on_validation(valid_scores: Mapping[str, float], preference: Sequence[str] | None = None) -> str:
+def select_on_validation(
+    valid_scores: Mapping[str, float], preference: Sequence[str] | None = None
+) -> str:
     """The candidate with the best validation score: how every choice in this book is made.
 
     The test clips never pick anything: a rule, a variant or a baseline is chosen here, on the
@@ -225,13 +251,17 @@ def select_on_validation(valid_scores: Mapping[str, float], preference: Sequence
     """
     if not valid_scores:
         raise ValueError("no candidate to choose from")
-    order = list(preference or []) + [c for c in valid_scores if c not in (preference or [])]
+    order = list(preference or []) + [
+        c for c in valid_scores if c not in (preference or [])
+    ]
     order = [c for c in order if c in valid_scores]
     best = max(valid_scores[c] for c in order)
     return next(c for c in order if valid_scores[c] == best)
 
 
-def wilson_interval(accuracy: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(
+    accuracy: float, n: int, confidence: float = 0.95
+) -> tuple[float, float]:
     """Wilson score interval of an accuracy measured on ``n`` clips (scipy's ``binomtest``).
 
     Notebook: ``10_results.ipynb``.
@@ -277,7 +307,10 @@ def recorded_baseline(
 
     from mgr_utils.results import default_results_dir, load_record
 
-    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    path = (
+        Path(results_dir if results_dir is not None else default_results_dir())
+        / f"{chapter}.json"
+    )
     if not path.exists():
         return None
     systems = load_record(path).get("systems", {})

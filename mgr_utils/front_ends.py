@@ -257,14 +257,12 @@ def scaling_reading(extra: Mapping[str, Any]) -> str:
             trend = head + ": **no trend that these seeds can tell from noise**."
         elif change > 0:
             trend = (
-                head
-                + ": the raw front end **gains on the mel front end** with more "
+                head + ": the raw front end **gains on the mel front end** with more "
                 "data, the direction of Pons et al.'s ISMIR 2018 result."
             )
         else:
             trend = (
-                head
-                + ": the raw front end **loses ground to the mel front end** with "
+                head + ": the raw front end **loses ground to the mel front end** with "
                 "more data, the opposite of the direction of Pons et al.'s ISMIR 2018 "
                 "result."
             )

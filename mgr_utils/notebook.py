@@ -15,7 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-_REPORTED = ("numpy", "librosa", "scikit-learn", "scikit-image", "matplotlib", "tensorflow", "keras")
+_REPORTED = (
+    "numpy",
+    "librosa",
+    "scikit-learn",
+    "scikit-image",
+    "matplotlib",
+    "tensorflow",
+    "keras",
+)
 _IMPORTED_AT = time.time()
 
 GLUE_PREFIX = "application/papermill.record/"
@@ -61,7 +69,9 @@ hears) for most music; for the book's mono 22,050 Hz clips it is 55-75 kbit/s, a
 """
 
 
-def encode_mp3(y: np.ndarray, sr: int, quality: float = AUDIO_QUALITY, normalize: bool = True) -> bytes:
+def encode_mp3(
+    y: np.ndarray, sr: int, quality: float = AUDIO_QUALITY, normalize: bool = True
+) -> bytes:
     """``y`` as MP3 bytes (mono, variable bit rate; libsndfile's LAME encoder through soundfile).
 
     Notebook: ``01_datasets.ipynb``.
@@ -82,8 +92,15 @@ def encode_mp3(y: np.ndarray, sr: int, quality: float = AUDIO_QUALITY, normalize
         y = y * (0.99 / peak)
     y = np.clip(y, -1.0, 1.0)
     buf = io.BytesIO()
-    sf.write(buf, y, int(sr), format="MP3", subtype="MPEG_LAYER_III",
-             compression_level=float(quality), bitrate_mode="VARIABLE")
+    sf.write(
+        buf,
+        y,
+        int(sr),
+        format="MP3",
+        subtype="MPEG_LAYER_III",
+        compression_level=float(quality),
+        bitrate_mode="VARIABLE",
+    )
     return buf.getvalue()
 
 
@@ -205,7 +222,11 @@ def peak_memory_mb() -> dict[str, float]:
             workers += value
     except Exception:
         pass
-    return {"kernel": round(kernel, 1), "workers": round(workers, 1), "total": round(kernel + workers, 1)}
+    return {
+        "kernel": round(kernel, 1),
+        "workers": round(workers, 1),
+        "total": round(kernel + workers, 1),
+    }
 
 
 def machine() -> str:
@@ -241,11 +262,15 @@ def run_sentence(run: dict) -> str:
     Notebook: ``01_datasets.ipynb`` (the last cell of every chapter).
     """
     memory = run["peak_memory_mb"]
-    text = (f"This page ran in {run['seconds']:.1f} s on a {run['machine']}, "
-            f"peak memory {_memory_text(memory['total'])}")
+    text = (
+        f"This page ran in {run['seconds']:.1f} s on a {run['machine']}, "
+        f"peak memory {_memory_text(memory['total'])}"
+    )
     if memory.get("workers"):
-        text += (f" (kernel {_memory_text(memory['kernel'])}, "
-                 f"worker processes {_memory_text(memory['workers'])})")
+        text += (
+            f" (kernel {_memory_text(memory['kernel'])}, "
+            f"worker processes {_memory_text(memory['workers'])})"
+        )
     return text + "."
 
 
@@ -266,7 +291,9 @@ def report_run(chapter: str, results_dir=None) -> None:
     memory = peak_memory_mb()
     run = {"seconds": round(seconds, 1), "peak_memory_mb": memory, "machine": machine()}
     record_run(chapter, run, results_dir=results_dir)
-    text = (f"{seconds:.0f} s on a {run['machine']}, "
-            f"peak memory {_memory_text(memory['total'])}")
+    text = (
+        f"{seconds:.0f} s on a {run['machine']}, "
+        f"peak memory {_memory_text(memory['total'])}"
+    )
     glue_text("runtime", text)
     print(run_sentence(run))

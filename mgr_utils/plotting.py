@@ -92,7 +92,9 @@ def use_palette_png(shell=None) -> bool:
     return True
 
 
-def show_logmel(ax, y: np.ndarray, sr: int, n_mels: int = 96, hop_length: int = 512, title: str = ""):
+def show_logmel(
+    ax, y: np.ndarray, sr: int, n_mels: int = 96, hop_length: int = 512, title: str = ""
+):
     """Draw the log-mel spectrogram of ``y`` on ``ax``; return the image.
 
     Notebook: ``01_datasets.ipynb``.
@@ -100,16 +102,26 @@ def show_logmel(ax, y: np.ndarray, sr: int, n_mels: int = 96, hop_length: int = 
     import librosa
     import librosa.display
 
-    S = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=2048, hop_length=hop_length, n_mels=n_mels)
+    S = librosa.feature.melspectrogram(
+        y=y, sr=sr, n_fft=2048, hop_length=hop_length, n_mels=n_mels
+    )
     S_db = librosa.power_to_db(S, ref=np.max)
     img = librosa.display.specshow(
-        S_db, sr=sr, hop_length=hop_length, x_axis="time", y_axis="mel", ax=ax, cmap="magma"
+        S_db,
+        sr=sr,
+        hop_length=hop_length,
+        x_axis="time",
+        y_axis="mel",
+        ax=ax,
+        cmap="magma",
     )
     ax.set_title(title)
     return img
 
 
-def plot_confusion(confusion: Sequence[Sequence[int]], genres: Sequence[str], ax=None, title: str = ""):
+def plot_confusion(
+    confusion: Sequence[Sequence[int]], genres: Sequence[str], ax=None, title: str = ""
+):
     """Draw a confusion matrix (rows: true genre, columns: predicted) with counts in the cells.
 
     Notebook: ``03_texture_features.ipynb``.
@@ -126,8 +138,15 @@ def plot_confusion(confusion: Sequence[Sequence[int]], genres: Sequence[str], ax
     ax.set_ylabel("true")
     for i, j in np.ndindex(C.shape):
         if C[i, j]:
-            ax.text(j, i, int(C[i, j]), ha="center", va="center",
-                    color="white" if C[i, j] > C.max() / 2 else "black", fontsize=8)
+            ax.text(
+                j,
+                i,
+                int(C[i, j]),
+                ha="center",
+                va="center",
+                color="white" if C[i, j] > C.max() / 2 else "black",
+                fontsize=8,
+            )
     ax.set_title(title)
     return ax
 
@@ -151,15 +170,20 @@ def plot_history(history: dict[str, Sequence[float]], ax=None, title: str = ""):
     return ax
 
 
-def plot_histories(histories: dict[str, dict[str, Sequence[float]]], metrics: Sequence[str] = ("val_loss", "val_accuracy"),
-                   title: str = ""):
+def plot_histories(
+    histories: dict[str, dict[str, Sequence[float]]],
+    metrics: Sequence[str] = ("val_loss", "val_accuracy"),
+    title: str = "",
+):
     """Compare several runs' training curves: one panel per metric, one line per run.
 
     Notebook: ``06_zhang_cnn.ipynb`` (the ablation).
     """
     import matplotlib.pyplot as plt
 
-    _, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.2), squeeze=False)
+    _, axes = plt.subplots(
+        1, len(metrics), figsize=(4.6 * len(metrics), 3.2), squeeze=False
+    )
     for ax, metric in zip(axes[0], metrics):
         for name, h in histories.items():
             if metric in h:

@@ -84,17 +84,32 @@ class ConvRBM:
 
 
 def _check_int(name: str, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
+        raise ValueError(
+            f"{name} must be a whole number of at least {minimum}, got {value!r}"
+        )
 
 
 def _check_positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value > 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not value > 0
+    ):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
 
 
 def init_rbm(
-    n_visible: int, n_hidden: int, width: int, visible: str = "gaussian", scale: float = 0.01, seed: int = 0
+    n_visible: int,
+    n_hidden: int,
+    width: int,
+    visible: str = "gaussian",
+    scale: float = 0.01,
+    seed: int = 0,
 ) -> ConvRBM:
     """A convolutional RBM with small random filters and zero biases.
 
@@ -111,14 +126,20 @@ def init_rbm(
     Raises:
         ValueError: A size below 1, a scale that is not positive, or an unknown ``visible``.
     """
-    for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden), ("width", width)):
+    for name, value in (
+        ("n_visible", n_visible),
+        ("n_hidden", n_hidden),
+        ("width", width),
+    ):
         _check_int(name, value)
     _check_positive("scale", scale)
     if visible not in VISIBLE_UNITS:
         raise ValueError(f"visible must be one of {VISIBLE_UNITS}, got {visible!r}")
     rng = np.random.default_rng(seed)
     W = (scale * rng.standard_normal((width, n_visible, n_hidden))).astype(DTYPE)
-    return ConvRBM(W=W, b=np.zeros(n_hidden, DTYPE), c=np.zeros(n_visible, DTYPE), visible=visible)
+    return ConvRBM(
+        W=W, b=np.zeros(n_hidden, DTYPE), c=np.zeros(n_visible, DTYPE), visible=visible
+    )
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -147,7 +168,9 @@ def windows(V: np.ndarray, width: int) -> np.ndarray:
         raise ValueError(f"V must be (examples, frames, features), got shape {V.shape}")
     n, T, D = V.shape
     if T < width:
-        raise ValueError(f"sequences of {T} frames are shorter than the filters' {width}")
+        raise ValueError(
+            f"sequences of {T} frames are shorter than the filters' {width}"
+        )
     X = np.lib.stride_tricks.sliding_window_view(V, width, axis=1)  # (n, T', D, width)
     return X.transpose(0, 1, 3, 2).reshape(n, T - width + 1, width * D)
 
@@ -188,7 +211,7 @@ def visible_means(rbm: ConvRBM, H: np.ndarray) -> np.ndarray:
     w, D = rbm.width, rbm.n_visible
     C = (H @ rbm.W.reshape(w * D, rbm.n_hidden).T).reshape(n, T_h, w, D)
     A = np.zeros((n, T_h + w - 1, D), DTYPE) + rbm.c
-    for tau in range(w):                      # overlap-add: frame t + tau gets filter row tau
+    for tau in range(w):  # overlap-add: frame t + tau gets filter row tau
         A[:, tau : tau + T_h, :] += C[:, :, tau, :]
     return A if rbm.visible == "gaussian" else sigmoid(A)
 
@@ -235,18 +258,22 @@ def cd1_step(
     H1 = hidden_probabilities(rbm, V1)
 
     K = rbm.n_hidden
-    X0 = windows(V0, rbm.width).reshape(-1, rbm.W[:, :, 0].size)   # one row per example and position
+    X0 = windows(V0, rbm.width).reshape(
+        -1, rbm.W[:, :, 0].size
+    )  # one row per example and position
     X1 = windows(V1, rbm.width).reshape(X0.shape)
-    positive = X0.T @ H0.reshape(-1, K)                          # sums of v h over rows: data
-    negative = X1.T @ H1.reshape(-1, K)                          # ... and reconstruction
-    d = {"W": ((positive - negative) / len(X0)).reshape(rbm.W.shape),
-         "b": H0.mean(axis=(0, 1)) - H1.mean(axis=(0, 1)),
-         "c": V0.mean(axis=(0, 1)) - V1.mean(axis=(0, 1))}
+    positive = X0.T @ H0.reshape(-1, K)  # sums of v h over rows: data
+    negative = X1.T @ H1.reshape(-1, K)  # ... and reconstruction
+    d = {
+        "W": ((positive - negative) / len(X0)).reshape(rbm.W.shape),
+        "b": H0.mean(axis=(0, 1)) - H1.mean(axis=(0, 1)),
+        "c": V0.mean(axis=(0, 1)) - V1.mean(axis=(0, 1)),
+    }
     if sparsity is not None:
         d["b"] += sparsity - H0.mean(axis=(0, 1))
     for name, grad in d.items():
         u = rbm.velocity[name] = momentum * rbm.velocity.get(name, 0.0) + lr * grad
-        getattr(rbm, name)[...] += u                              # W, b, c updated in place
+        getattr(rbm, name)[...] += u  # W, b, c updated in place
     return float(np.mean((V0 - V1) ** 2))
 
 
@@ -292,15 +319,21 @@ def train_rbm(
     if not 0.0 <= momentum < 1.0:
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     if sparsity is not None and not 0.0 < sparsity < 1.0:
-        raise ValueError(f"sparsity must be None or a target activity in (0, 1), got {sparsity!r}")
+        raise ValueError(
+            f"sparsity must be None or a target activity in (0, 1), got {sparsity!r}"
+        )
     V = np.asarray(V, dtype=DTYPE)
     if V.ndim != 3 or V.shape[2] != rbm.n_visible:
-        raise ValueError(f"V must be (examples, frames, {rbm.n_visible}), got shape {V.shape}")
+        raise ValueError(
+            f"V must be (examples, frames, {rbm.n_visible}), got shape {V.shape}"
+        )
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         order = rng.permutation(len(V))
-        errors = [cd1_step(rbm, V[order[i : i + batch_size]], lr, rng, momentum, sparsity)
-                  for i in range(0, len(V), batch_size)]
+        errors = [
+            cd1_step(rbm, V[order[i : i + batch_size]], lr, rng, momentum, sparsity)
+            for i in range(0, len(V), batch_size)
+        ]
         rbm.errors.append(float(np.mean(errors)))
     return rbm
 
@@ -341,10 +374,14 @@ def train_autoencoder(
     _check_int("batch_size", batch_size)
     _check_positive("lr", lr)
     if sparsity is not None and not 0.0 < sparsity < 1.0:
-        raise ValueError(f"sparsity must be None or a target activity in (0, 1), got {sparsity!r}")
+        raise ValueError(
+            f"sparsity must be None or a target activity in (0, 1), got {sparsity!r}"
+        )
     V = np.asarray(V, dtype=DTYPE)
     if V.ndim != 3 or V.shape[2] != rbm.n_visible:
-        raise ValueError(f"V must be (examples, frames, {rbm.n_visible}), got shape {V.shape}")
+        raise ValueError(
+            f"V must be (examples, frames, {rbm.n_visible}), got shape {V.shape}"
+        )
     import keras
     import tensorflow as tf
 
@@ -355,19 +392,31 @@ def train_autoencoder(
     @tf.function(reduce_retracing=True)
     def step(V0):
         with tf.GradientTape() as tape:
-            H = tf.sigmoid(tf.nn.conv1d(V0, W, stride=1, padding="VALID") + b)             # up
-            A = tf.nn.conv1d_transpose(H, W, output_shape=tf.shape(V0), strides=1, padding="VALID") + c
-            V1 = A if gaussian else tf.sigmoid(A)                                          # down
+            H = tf.sigmoid(tf.nn.conv1d(V0, W, stride=1, padding="VALID") + b)  # up
+            A = (
+                tf.nn.conv1d_transpose(
+                    H, W, output_shape=tf.shape(V0), strides=1, padding="VALID"
+                )
+                + c
+            )
+            V1 = A if gaussian else tf.sigmoid(A)  # down
             error = tf.reduce_mean(tf.square(V0 - V1))
-            loss = error if sparsity is None else error + tf.reduce_sum(
-                tf.square(sparsity - tf.reduce_mean(H, axis=(0, 1))))
+            loss = (
+                error
+                if sparsity is None
+                else error
+                + tf.reduce_sum(tf.square(sparsity - tf.reduce_mean(H, axis=(0, 1))))
+            )
         optimizer.apply_gradients(zip(tape.gradient(loss, [W, b, c]), [W, b, c]))
         return error
 
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         order = rng.permutation(len(V))
-        errors = [float(step(V[order[i : i + batch_size]])) for i in range(0, len(V), batch_size)]
+        errors = [
+            float(step(V[order[i : i + batch_size]]))
+            for i in range(0, len(V), batch_size)
+        ]
         rbm.errors.append(float(np.mean(errors)))
     rbm.W[...], rbm.b[...], rbm.c[...] = W.numpy(), b.numpy(), c.numpy()
     return rbm
@@ -431,23 +480,50 @@ def pretrain_stack(
     if method not in PRETRAINING_METHODS:
         raise ValueError(f"method must be one of {PRETRAINING_METHODS}, got {method!r}")
     if len(filters) != len(widths) or not filters:
-        raise ValueError(f"filters and widths must be non-empty and of one length, got {filters!r} and {widths!r}")
+        raise ValueError(
+            f"filters and widths must be non-empty and of one length, got {filters!r} and {widths!r}"
+        )
     rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * len(filters)
     if len(rates) != len(filters):
-        raise ValueError(f"lr must be one number or one per layer ({len(filters)}), got {lr!r}")
+        raise ValueError(
+            f"lr must be one number or one per layer ({len(filters)}), got {lr!r}"
+        )
     _check_int("pool", pool)
     X = np.asarray(V, dtype=DTYPE)
     stack = []
     for layer, (K, w, rate) in enumerate(zip(filters, widths, rates)):
         if X.shape[1] < w:
-            raise ValueError(f"layer {layer + 1}: {X.shape[1]} frames left, fewer than its filters' {w}")
-        rbm = init_rbm(X.shape[2], K, w, visible="gaussian" if layer == 0 else "binary", seed=seed + layer)
+            raise ValueError(
+                f"layer {layer + 1}: {X.shape[1]} frames left, fewer than its filters' {w}"
+            )
+        rbm = init_rbm(
+            X.shape[2],
+            K,
+            w,
+            visible="gaussian" if layer == 0 else "binary",
+            seed=seed + layer,
+        )
         if method == "cd1":
-            train_rbm(rbm, X, epochs=epochs, lr=rate, batch_size=batch_size, seed=seed + layer, momentum=momentum,
-                      sparsity=sparsity)
+            train_rbm(
+                rbm,
+                X,
+                epochs=epochs,
+                lr=rate,
+                batch_size=batch_size,
+                seed=seed + layer,
+                momentum=momentum,
+                sparsity=sparsity,
+            )
         else:
-            train_autoencoder(rbm, X, epochs=epochs, lr=rate, batch_size=batch_size, seed=seed + layer,
-                              sparsity=sparsity)
+            train_autoencoder(
+                rbm,
+                X,
+                epochs=epochs,
+                lr=rate,
+                batch_size=batch_size,
+                seed=seed + layer,
+                sparsity=sparsity,
+            )
         stack.append(rbm)
         X = max_pool(hidden_probabilities(rbm, X), pool)
     return stack
@@ -481,7 +557,9 @@ def to_keras(model, stack: Sequence[ConvRBM], layer_names: Sequence[str] | None 
         layer = model.get_layer(name)
         kernel, bias = layer.get_weights()
         if kernel.shape != rbm.W.shape:
-            raise ValueError(f"layer {name!r} has kernels {kernel.shape}, the RBM's filters are {rbm.W.shape}")
+            raise ValueError(
+                f"layer {name!r} has kernels {kernel.shape}, the RBM's filters are {rbm.W.shape}"
+            )
         layer.set_weights([rbm.W.astype(kernel.dtype), rbm.b.astype(bias.dtype)])
     return model
 
@@ -502,12 +580,18 @@ def compile_for_finetuning(model, lr: float = 1e-3, steps_per_execution: int = 1
 
     _check_positive("lr", lr)
     _check_int("steps_per_execution", steps_per_execution)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], steps_per_execution=int(steps_per_execution))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=lr),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=int(steps_per_execution),
+    )
     return model
 
 
-def reset_for_finetuning(model, weights: Sequence[np.ndarray], stack: Sequence[ConvRBM] | None = None):
+def reset_for_finetuning(
+    model, weights: Sequence[np.ndarray], stack: Sequence[ConvRBM] | None = None
+):
     """Put a compiled network back to a starting point: ``weights``, then the pretrained layers, fresh optimiser.
 
     One network is compiled once and reused for every fine-tuning of chapter 8's experiment
@@ -555,8 +639,14 @@ def draw_labelled(labels: Sequence[int], fraction: float, seed: int = 0) -> np.n
     Raises:
         ValueError: ``fraction`` outside (0, 1].
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) or not 0 < fraction <= 1:
-        raise ValueError(f"a labelled fraction must be a number in (0, 1], got {fraction!r}")
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, (int, float, np.number))
+        or not 0 < fraction <= 1
+    ):
+        raise ValueError(
+            f"a labelled fraction must be a number in (0, 1], got {fraction!r}"
+        )
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
     chosen = []
@@ -571,8 +661,14 @@ SYNTHETIC_UNLABELLED_PER_GENRE = 10
 """Extra clips per genre that :func:`unlabelled_pool` renders on the synthetic set."""
 
 
-def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int | None,
-                    n_per_genre: int, duration: float | None, seed: int = 0):
+def unlabelled_pool(
+    train_clips,
+    dataset: str,
+    n_extra_per_genre: int | None,
+    n_per_genre: int,
+    duration: float | None,
+    seed: int = 0,
+):
     """The clips pretraining learns from: the training clips (their labels unused) and, on the synthetic set, more.
 
     The synthetic generator can render as many clips as we like: ``n_extra_per_genre`` further
@@ -606,12 +702,22 @@ def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int | None,
     if n_extra_per_genre == 0:
         return train_clips
     if dataset != "synthetic":
-        raise ValueError(f"extra unlabelled clips exist only for the synthetic set, not {dataset!r}: "
-                         "leave N_UNLABELLED_PER_GENRE = None or set 0 (the pool is "
-                         "then the training clips)")
-    every = load_synthetic(n_per_genre=n_per_genre + n_extra_per_genre,
-                           duration=duration, seed=seed, genres=train_clips.genres)
-    extra = [i for i, c in enumerate(every) if int(c.clip_id.rsplit(".", 1)[1]) >= n_per_genre]
+        raise ValueError(
+            f"extra unlabelled clips exist only for the synthetic set, not {dataset!r}: "
+            "leave N_UNLABELLED_PER_GENRE = None or set 0 (the pool is "
+            "then the training clips)"
+        )
+    every = load_synthetic(
+        n_per_genre=n_per_genre + n_extra_per_genre,
+        duration=duration,
+        seed=seed,
+        genres=train_clips.genres,
+    )
+    extra = [
+        i
+        for i, c in enumerate(every)
+        if int(c.clip_id.rsplit(".", 1)[1]) >= n_per_genre
+    ]
     return train_clips + every.subset(extra)
 
 
@@ -619,8 +725,11 @@ def unlabelled_pool(train_clips, dataset: str, n_extra_per_genre: int | None,
 # Reading the experiment: paired verdicts per labelled fraction, what stopped each run
 # --------------------------------------------------------------------------------------
 
-SYSTEM_KEYS = {"random": "random_init", "CD-1 RBMs": "pretrained_crbm",
-               "autoencoders": "pretrained_autoencoder"}
+SYSTEM_KEYS = {
+    "random": "random_init",
+    "CD-1 RBMs": "pretrained_crbm",
+    "autoencoders": "pretrained_autoencoder",
+}
 """The record's system name of each starting point (``<key>_<percent>pct_labels``)."""
 
 
@@ -635,8 +744,11 @@ def system_name(init: str, fraction: float) -> str:
 
 
 def _seed_scores(runs, init: str, fraction: float) -> tuple[list[int], list[float]]:
-    rows = sorted((r["seed"], r["test"]["accuracy"]) for r in runs
-                  if r["init"] == init and r["fraction"] == fraction)
+    rows = sorted(
+        (r["seed"], r["test"]["accuracy"])
+        for r in runs
+        if r["init"] == init and r["fraction"] == fraction
+    )
     return [s for s, _ in rows], [a for _, a in rows]
 
 
@@ -676,20 +788,31 @@ def fraction_comparisons(
             seeds_a, a = _seed_scores(runs, init, f)
             seeds_b, b = _seed_scores(runs, baseline, f)
             if seeds_a != seeds_b:
-                raise ValueError(f"{init!r} and {baseline!r} at fraction {f} ran "
-                                 f"seeds {seeds_a} and {seeds_b}: a paired test needs "
-                                 "the same seeds")
+                raise ValueError(
+                    f"{init!r} and {baseline!r} at fraction {f} ran "
+                    f"seeds {seeds_a} and {seeds_b}: a paired test needs "
+                    "the same seeds"
+                )
             c = paired_seeds(a, b, system_name(init, f), system_name(baseline, f))
-            idle = [r for r in runs
-                    if r["fraction"] == f and r["init"] in (init, baseline)
-                    and not learned(r.get("train_accuracy"), n_classes)]
+            idle = [
+                r
+                for r in runs
+                if r["fraction"] == f
+                and r["init"] in (init, baseline)
+                and not learned(r.get("train_accuracy"), n_classes)
+            ]
             if idle:
                 r = idle[0]
-                why = (f"the {r['init']} start, seed {r['seed']}, did not learn in "
-                       "this build (training accuracy "
-                       f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})")
-                c = {**not_compared(c["a"], c["b"], why), "alpha": c["alpha"],
-                     "mean_difference": c["mean_difference"]}
+                why = (
+                    f"the {r['init']} start, seed {r['seed']}, did not learn in "
+                    "this build (training accuracy "
+                    f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"
+                )
+                c = {
+                    **not_compared(c["a"], c["b"], why),
+                    "alpha": c["alpha"],
+                    "mean_difference": c["mean_difference"],
+                }
             n_labelled = next(r["n_labelled"] for r in runs if r["fraction"] == f)
             out.append({**c, "init": init, "fraction": f, "n_labelled": n_labelled})
     return out
@@ -709,8 +832,11 @@ def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> 
     inits = list(dict.fromkeys(r["init"] for r in runs))
     fractions = list(dict.fromkeys(r["fraction"] for r in runs))
     others = [i for i in inits if i != baseline]
-    head = (["labelled clips"] + [f"{i} start" for i in inits]
-            + [f"{i} − {baseline}: mean difference, paired t-test" for i in others])
+    head = (
+        ["labelled clips"]
+        + [f"{i} start" for i in inits]
+        + [f"{i} − {baseline}: mean difference, paired t-test" for i in others]
+    )
     rows = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for f in fractions:
         cells = []
@@ -723,11 +849,15 @@ def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> 
             if c["test"] == "not compared":
                 cells.append(f"not compared: {c['reason']}")
                 continue
-            names = {f"{c['a']} ahead": f"{i} ahead",
-                     f"{c['b']} ahead": f"{baseline} ahead"}
+            names = {
+                f"{c['a']} ahead": f"{i} ahead",
+                f"{c['b']} ahead": f"{baseline} ahead",
+            }
             verdict = names.get(c["verdict"], c["verdict"])
-            cells.append(f"{c['mean_difference'] * 100:+.1f} points, p {_p(c['p'])} "
-                         f"(n = {c['n']} seeds): **{verdict}**")
+            cells.append(
+                f"{c['mean_difference'] * 100:+.1f} points, p {_p(c['p'])} "
+                f"(n = {c['n']} seeds): **{verdict}**"
+            )
         n_lab = next(r["n_labelled"] for r in runs if r["fraction"] == f)
         rows.append(f"| {n_lab} ({f:.0%}) | " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -746,8 +876,9 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
         comparisons: :func:`fraction_comparisons`.
         init: The pretrained start the sentence is about.
     """
-    mine = sorted((c for c in comparisons if c["init"] == init),
-                  key=lambda c: c["fraction"])
+    mine = sorted(
+        (c for c in comparisons if c["init"] == init), key=lambda c: c["fraction"]
+    )
     if not mine:
         return f"No run started from {init}."
     ahead = [c for c in mine if c["verdict"] == f"{c['a']} ahead"]
@@ -765,24 +896,32 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
     if fewest["test"] == "not compared":
         few += f"the starts are not compared: {fewest['reason']}"
     else:
-        few += (f"the difference is {fewest['mean_difference'] * 100:+.1f} points, "
-                f"p {p_few} over {fewest['n']} seeds")
+        few += (
+            f"the difference is {fewest['mean_difference'] * 100:+.1f} points, "
+            f"p {p_few} over {fewest['n']} seeds"
+        )
     if not ahead and not behind:
-        return (f"The paired tests cannot tell the {init} start from the random one at "
-                f"any labelled fraction compared (α = {fewest['alpha']}): {few}. With "
-                f"{n_seeds} seeds, these runs do not show that pretraining helps, nor "
-                "that it helps most when labels are few.")
+        return (
+            f"The paired tests cannot tell the {init} start from the random one at "
+            f"any labelled fraction compared (α = {fewest['alpha']}): {few}. With "
+            f"{n_seeds} seeds, these runs do not show that pretraining helps, nor "
+            "that it helps most when labels are few."
+        )
     parts = []
     if ahead:
-        parts.append(f"the {init} start is **ahead** of the random one with "
-                     f"{clips(ahead)} labelled clips")
+        parts.append(
+            f"the {init} start is **ahead** of the random one with "
+            f"{clips(ahead)} labelled clips"
+        )
     if behind:
         parts.append(f"**behind** it with {clips(behind)} labelled clips")
     text = "By the paired tests, " + " and ".join(parts) + "; "
     if fewest in ahead:
         return text + few + ": pretraining helps with the fewest labels here."
-    return (text + few + ", so these runs do **not** show it helping most where labels "
-            "are fewest.")
+    return (
+        text + few + ", so these runs do **not** show it helping most where labels "
+        "are fewest."
+    )
 
 
 def stoppers_sentence(runs, max_epochs: int) -> str:
@@ -796,17 +935,22 @@ def stoppers_sentence(runs, max_epochs: int) -> str:
         max_epochs: The cap.
     """
     capped = [r for r in runs if r["stopped_by"] == "epoch cap"]
-    text = (f"Early stopping ended {len(runs) - len(capped)} of the {len(runs)} "
-            f"fine-tunings; the cap of {max_epochs} epochs ended {len(capped)}")
+    text = (
+        f"Early stopping ended {len(runs) - len(capped)} of the {len(runs)} "
+        f"fine-tunings; the cap of {max_epochs} epochs ended {len(capped)}"
+    )
     if not capped:
         return text + "."
     where = {}
     for r in capped:
         where.setdefault(r["fraction"], []).append(r)
-    detail = ", ".join(f"{len(rs)} at {f:.0%} of the labels"
-                       for f, rs in sorted(where.items()))
-    return (text + f" ({detail}): those runs might have improved with more epochs, so "
-            "their comparison is one of budgets as much as of starting points.")
+    detail = ", ".join(
+        f"{len(rs)} at {f:.0%} of the labels" for f, rs in sorted(where.items())
+    )
+    return (
+        text + f" ({detail}): those runs might have improved with more epochs, so "
+        "their comparison is one of budgets as much as of starting points."
+    )
 
 
 def filter_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
@@ -825,8 +969,10 @@ def filter_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
     norm_b, norm_a = np.linalg.norm(before), np.linalg.norm(after)
     if norm_b == 0 or norm_a == 0:
         raise ValueError("the filters before and after must not be all zero")
-    return {"relative_change": float(np.linalg.norm(after - before) / norm_b),
-            "cosine": float(np.sum(before * after) / (norm_b * norm_a))}
+    return {
+        "relative_change": float(np.linalg.norm(after - before) / norm_b),
+        "cosine": float(np.sum(before * after) / (norm_b * norm_a)),
+    }
 
 
 def filter_change_reading(
@@ -844,27 +990,42 @@ def filter_change_reading(
     """
     c, cos = pretrained["relative_change"], pretrained["cosine"]
     c_r = random["relative_change"]
-    head = (f"Fine-tuning moved the pretrained filters by {c:.0%} of their norm "
-            f"(cosine similarity before/after {cos:.2f}); the randomly started filters "
-            f"moved by {c_r:.0%} of theirs. ")
+    head = (
+        f"Fine-tuning moved the pretrained filters by {c:.0%} of their norm "
+        f"(cosine similarity before/after {cos:.2f}); the randomly started filters "
+        f"moved by {c_r:.0%} of theirs. "
+    )
     if c < 0.1:
-        reading = ("The pretrained filters **barely moved**: the labelled clips "
-                   "changed little of what the unlabelled pool taught them.")
+        reading = (
+            "The pretrained filters **barely moved**: the labelled clips "
+            "changed little of what the unlabelled pool taught them."
+        )
     elif c >= 1.0:
-        reading = ("The pretrained filters **did not survive fine-tuning as they "
-                   "were**: they moved by more than their own size, so what the pool "
-                   "taught them is a starting point that the labelled clips rewrote, "
-                   "not the filters the network ends with.")
+        reading = (
+            "The pretrained filters **did not survive fine-tuning as they "
+            "were**: they moved by more than their own size, so what the pool "
+            "taught them is a starting point that the labelled clips rewrote, "
+            "not the filters the network ends with."
+        )
     elif cos >= 0.9:
-        reading = ("The pretrained filters moved but **kept their direction**: "
-                   "fine-tuning adjusted what the pool taught rather than replacing "
-                   "it.")
+        reading = (
+            "The pretrained filters moved but **kept their direction**: "
+            "fine-tuning adjusted what the pool taught rather than replacing "
+            "it."
+        )
     else:
-        reading = ("The pretrained filters **changed substantially** and turned away "
-                   "from where they started: fine-tuning reshaped what the pool "
-                   "taught.")
-    relative = ("less than" if c < 0.8 * c_r
-                else "more than" if c > 1.25 * c_r else "about as much as")
+        reading = (
+            "The pretrained filters **changed substantially** and turned away "
+            "from where they started: fine-tuning reshaped what the pool "
+            "taught."
+        )
+    relative = (
+        "less than"
+        if c < 0.8 * c_r
+        else "more than"
+        if c > 1.25 * c_r
+        else "about as much as"
+    )
     return head + reading + f" They moved {relative} the randomly started ones."
 
 
@@ -883,25 +1044,32 @@ def fractions_extra(
         of the autoencoders' (``"comparisons_autoencoder"``).
     """
     fractions = list(dict.fromkeys(r["fraction"] for r in runs))
-    n_lab = [next(r["n_labelled"] for r in runs if r["fraction"] == f)
-             for f in fractions]
+    n_lab = [
+        next(r["n_labelled"] for r in runs if r["fraction"] == f) for f in fractions
+    ]
 
     def curve(init):
         a = [np.asarray(_seed_scores(runs, init, f)[1]) for f in fractions]
-        return {"mean": [float(x.mean()) for x in a],
-                "std": [float(x.std(ddof=1)) if len(x) > 1 else 0.0 for x in a],
-                "seeds": [[float(v) for v in x] for x in a]}
+        return {
+            "mean": [float(x.mean()) for x in a],
+            "std": [float(x.std(ddof=1)) if len(x) > 1 else 0.0 for x in a],
+            "seeds": [[float(v) for v in x] for x in a],
+        }
 
     inits = set(r["init"] for r in runs)
-    out = {"labelled": n_lab,
-           "labels": [f"{n} labelled clips ({f:.0%})"
-                      for n, f in zip(n_lab, fractions)],
-           "fractions": fractions, "seeds": len(set(r["seed"] for r in runs)),
-           "n_test": int(n_test), "random": curve(baseline),
-           "pretrained": curve("CD-1 RBMs"),
-           "comparisons": [c for c in comparisons if c["init"] == "CD-1 RBMs"]}
+    out = {
+        "labelled": n_lab,
+        "labels": [f"{n} labelled clips ({f:.0%})" for n, f in zip(n_lab, fractions)],
+        "fractions": fractions,
+        "seeds": len(set(r["seed"] for r in runs)),
+        "n_test": int(n_test),
+        "random": curve(baseline),
+        "pretrained": curve("CD-1 RBMs"),
+        "comparisons": [c for c in comparisons if c["init"] == "CD-1 RBMs"],
+    }
     if "autoencoders" in inits:
         out["autoencoder"] = curve("autoencoders")
-        out["comparisons_autoencoder"] = [c for c in comparisons
-                                          if c["init"] == "autoencoders"]
+        out["comparisons_autoencoder"] = [
+            c for c in comparisons if c["init"] == "autoencoders"
+        ]
     return out

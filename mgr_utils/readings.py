@@ -40,8 +40,12 @@ def most_confused(
     n = len(genres)
     if C.ndim != 2 or C.shape != (n, n):
         raise ValueError(f"confusion must be {n} x {n}, got {C.shape}")
-    cells = [(int(C[i, j]), i, j) for i in range(n) for j in range(n)
-             if i != j and C[i, j] > 0]
+    cells = [
+        (int(C[i, j]), i, j)
+        for i in range(n)
+        for j in range(n)
+        if i != j and C[i, j] > 0
+    ]
     cells.sort(key=lambda t: (-t[0], t[1], t[2]))
     return [(genres[i], genres[j], c) for c, i, j in cells[:k]]
 
@@ -59,8 +63,9 @@ def confusion_sentence(
     pairs = most_confused(confusion, genres, k)
     if not pairs:
         return "No test clip was taken for another genre."
-    parts = [f"{t} taken for {p} ({c} clip{'s' if c != 1 else ''})"
-             for t, p, c in pairs]
+    parts = [
+        f"{t} taken for {p} ({c} clip{'s' if c != 1 else ''})" for t, p, c in pairs
+    ]
     head = "The most frequent confusions on these test clips: "
     return head + ", ".join(parts) + "."
 
@@ -73,8 +78,10 @@ def interval_text(accuracy: float, n: int, confidence: float = 0.95) -> str:
     Notebook: ``01_datasets.ipynb``.
     """
     low, high = wilson_interval(accuracy, n, confidence)
-    return (f"{100 * accuracy:.1f} % ({100 * confidence:.0f} % Wilson interval "
-            f"{100 * low:.0f}-{100 * high:.0f} %, n = {n})")
+    return (
+        f"{100 * accuracy:.1f} % ({100 * confidence:.0f} % Wilson interval "
+        f"{100 * low:.0f}-{100 * high:.0f} %, n = {n})"
+    )
 
 
 def half_width_points(accuracy: float, n: int, confidence: float = 0.95) -> float:
@@ -107,7 +114,7 @@ def capitalised(text: str) -> str:
     """
     for k, ch in enumerate(text):
         if ch.isalpha():
-            return text[:k] + ch.upper() + text[k + 1:]
+            return text[:k] + ch.upper() + text[k + 1 :]
         if ch not in "*_ ":
             return text
     return text
@@ -129,8 +136,10 @@ def cnn_vs_baseline(
         baseline_label: How to name the baseline.
     """
     if comparison is None:
-        return ("Chapter 3's record for these clips is not in the results folder: run "
-                "`03_texture_features` with the same parameters to compare.")
+        return (
+            "Chapter 3's record for these clips is not in the results folder: run "
+            "`03_texture_features` with the same parameters to compare."
+        )
     return capitalised(sentence(comparison, cnn_label, baseline_label))
 
 
@@ -154,10 +163,14 @@ def fresh_test_note(
     own = {c.clip_id for c in clips}
     fresh = sum(c.clip_id not in own for c in test)
     if not fresh:
-        return (f"{what} were fixed during the book's development, with these test "
-                "clips' scores in view")
-    return (f"{what} were fixed during the book's development; the {fresh} fresh test "
-            f"clips (of {len(test)}) were never seen then")
+        return (
+            f"{what} were fixed during the book's development, with these test "
+            "clips' scores in view"
+        )
+    return (
+        f"{what} were fixed during the book's development; the {fresh} fresh test "
+        f"clips (of {len(test)}) were never seen then"
+    )
 
 
 def stopping_sentence(run: Any, what: str = "The training") -> str:
@@ -174,17 +187,23 @@ def stopping_sentence(run: Any, what: str = "The training") -> str:
     if run.stopped_by == "fixed epochs":
         return f"{what} ran a fixed {ran} epochs, with no early stopping."
     if run.stopped_by == "early stopping":
-        return (f"{what} was ended by **early stopping** after {ran} of at most "
-                f"{cap} epochs: the validation loss had not improved for {ran - best} "
-                f"epochs, and the weights of epoch {best}, the best on the validation "
-                "clips, are kept.")
+        return (
+            f"{what} was ended by **early stopping** after {ran} of at most "
+            f"{cap} epochs: the validation loss had not improved for {ran - best} "
+            f"epochs, and the weights of epoch {best}, the best on the validation "
+            "clips, are kept."
+        )
     if best == ran:
-        return (f"{what} was ended by the **epoch cap** ({cap} epochs) with the "
-                "validation loss still at its lowest in the last epoch: more epochs "
-                "might have helped, and the number of epochs was set by the cap, not "
-                "chosen on the validation clips.")
-    return (f"{what} was ended by the **epoch cap** ({cap} epochs); the best epoch on "
-            f"the validation clips was epoch {best}, whose weights are kept.")
+        return (
+            f"{what} was ended by the **epoch cap** ({cap} epochs) with the "
+            "validation loss still at its lowest in the last epoch: more epochs "
+            "might have helped, and the number of epochs was set by the cap, not "
+            "chosen on the validation clips."
+        )
+    return (
+        f"{what} was ended by the **epoch cap** ({cap} epochs); the best epoch on "
+        f"the validation clips was epoch {best}, whose weights are kept."
+    )
 
 
 def paired_test_floor(n: int) -> dict[str, Any]:

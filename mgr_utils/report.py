@@ -72,8 +72,13 @@ _SYSTEM_ANCHORS = {
 }
 """Chapters with systems from several papers: the system's name prefix picks the section."""
 
-SURENESS_WORDS = {"paper": "read in the paper", "code": "read in public code", "secondary": "secondary source",
-                  "reproduction": "a reproduction's", "unverified": "not verified"}
+SURENESS_WORDS = {
+    "paper": "read in the paper",
+    "code": "read in public code",
+    "secondary": "secondary source",
+    "reproduction": "a reproduction's",
+    "unverified": "not verified",
+}
 
 
 @dataclass
@@ -160,18 +165,33 @@ def collect(
     for chapter in chapters:
         for system, r in (records.get(chapter) or {}).get("systems", {}).items():
             low, high = wilson_interval(r["accuracy"], r["n_clips"])
-            rows.append(Row(
-                chapter, system, family_of(chapter, system, r), r["accuracy"],
-                r["n_clips"], low, high, r["dataset"], r.get("split", "?"),
-                r.get("selected_on", "?"), _choices(r), r.get("protocol", ""),
-                r.get("reported"), anchor_of(chapter, system),
-                r.get("scored_on", "test clips"),
-                r.get("train_accuracy"), len(r.get("genres") or ()) or 10,
-            ))
+            rows.append(
+                Row(
+                    chapter,
+                    system,
+                    family_of(chapter, system, r),
+                    r["accuracy"],
+                    r["n_clips"],
+                    low,
+                    high,
+                    r["dataset"],
+                    r.get("split", "?"),
+                    r.get("selected_on", "?"),
+                    _choices(r),
+                    r.get("protocol", ""),
+                    r.get("reported"),
+                    anchor_of(chapter, system),
+                    r.get("scored_on", "test clips"),
+                    r.get("train_accuracy"),
+                    len(r.get("genres") or ()) or 10,
+                )
+            )
     return rows
 
 
-def missing_chapters(records: Mapping[str, Any], chapters: Sequence[str] = SYSTEM_CHAPTERS) -> list[str]:
+def missing_chapters(
+    records: Mapping[str, Any], chapters: Sequence[str] = SYSTEM_CHAPTERS
+) -> list[str]:
     """The chapters of ``chapters`` that left no results record (a partial build).
 
     Notebook: ``10_results.ipynb``.
@@ -188,9 +208,11 @@ def missing_message(missing: Sequence[str]) -> str:
         return ""
     names = ", ".join(f"{CHAPTERS.get(c, c)} (`{c}`)" for c in missing)
     only = " ".join(f"--only {c}" for c in missing)
-    return (f"**Missing from this build:** {names}. Their systems are not in the table below. Run them with "
-            f"`python -m bookbuild build {only}` (or `make book` for the whole book), then this page again; or "
-            "run their notebooks yourself with the same `RESULTS_DIR`.")
+    return (
+        f"**Missing from this build:** {names}. Their systems are not in the table below. Run them with "
+        f"`python -m bookbuild build {only}` (or `make book` for the whole book), then this page again; or "
+        "run their notebooks yourself with the same `RESULTS_DIR`."
+    )
 
 
 def datasets_note(rows: Sequence[Row]) -> str:
@@ -203,10 +225,14 @@ def datasets_note(rows: Sequence[Row]) -> str:
         return "No system has been recorded yet."
     if len(kinds) == 1:
         dataset, split = kinds[0]
-        return f"Every number of ours below was measured on **{dataset}**, {split} split."
+        return (
+            f"Every number of ours below was measured on **{dataset}**, {split} split."
+        )
     listed = "; ".join(f"{d}, {s} split" for d, s in kinds)
-    return (f"**Our numbers come from different datasets or splits** ({listed}): each row says which, and "
-            "numbers of different rows are not comparable.")
+    return (
+        f"**Our numbers come from different datasets or splits** ({listed}): each row says which, and "
+        "numbers of different rows are not comparable."
+    )
 
 
 DATASET_CLASSES = (
@@ -288,8 +314,10 @@ def _reported(r: Row) -> tuple[str, str]:
 
 
 def _not_learned_note(r: Row) -> str:
-    return (f" **did not learn in this build** (training accuracy "
-            f"{r.train_accuracy:.0%}, chance {1 / r.n_classes:.0%})")
+    return (
+        f" **did not learn in this build** (training accuracy "
+        f"{r.train_accuracy:.0%}, chance {1 / r.n_classes:.0%})"
+    )
 
 
 def table_markdown(rows: Sequence[Row]) -> str:
@@ -299,8 +327,11 @@ def table_markdown(rows: Sequence[Row]) -> str:
 
     Notebook: ``10_results.ipynb``.
     """
-    lines = ["| system (chapter) | ours: accuracy [95 % CI] | test clips "
-             "| our dataset, split | choices made on |", "|---|---|---|---|---|"]
+    lines = [
+        "| system (chapter) | ours: accuracy [95 % CI] | test clips "
+        "| our dataset, split | choices made on |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         held_out = r.scored_on == "test clips"
         accuracy = f"{r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}]"
@@ -308,8 +339,10 @@ def table_markdown(rows: Sequence[Row]) -> str:
             accuracy += f" **on {r.scored_on}**"
         if not r.learned:
             accuracy += _not_learned_note(r)
-        lines.append(f"| {_label(r)} | {accuracy} | {r.n_clips if held_out else '—'} | "
-                     f"{r.dataset}, {r.split} | {r.selected_on} |")
+        lines.append(
+            f"| {_label(r)} | {accuracy} | {r.n_clips if held_out else '—'} | "
+            f"{r.dataset}, {r.split} | {r.selected_on} |"
+        )
     return "\n".join(lines)
 
 
@@ -321,8 +354,11 @@ def reported_markdown(rows: Sequence[Row]) -> str:
 
     Notebook: ``10_results.ipynb``.
     """
-    lines = ["| system (chapter) | the paper's number | its dataset | its chance level "
-             "| its protocol |", "|---|---|---|---|---|"]
+    lines = [
+        "| system (chapter) | the paper's number | its dataset | its chance level "
+        "| its protocol |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         if not r.reported:
             continue
@@ -332,8 +368,10 @@ def reported_markdown(rows: Sequence[Row]) -> str:
             chance = f"{1 / k:.0%} ({k} classes)"
         else:
             chance = "not known" if _is_accuracy(r.reported) else "— (not an accuracy)"
-        lines.append(f"| {_label(r)} | {number} | {dataset} | {chance} | "
-                     f"{r.reported.get('protocol', '—')} |")
+        lines.append(
+            f"| {_label(r)} | {number} | {dataset} | {chance} | "
+            f"{r.reported.get('protocol', '—')} |"
+        )
     return "\n".join(lines)
 
 
@@ -379,30 +417,69 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
 
     for i, r in enumerate(rows):
         y = len(rows) - 1 - i
-        ax.errorbar(r.accuracy, y, xerr=[[r.accuracy - r.low], [r.high - r.accuracy]],
-                    fmt="o", color="C0", ms=5, capsize=2,
-                    mfc="C0" if r.learned else "white",
-                    label=once("ours (95 % interval)") if r.learned
-                    else once("ours: did not learn in this build"))
+        ax.errorbar(
+            r.accuracy,
+            y,
+            xerr=[[r.accuracy - r.low], [r.high - r.accuracy]],
+            fmt="o",
+            color="C0",
+            ms=5,
+            capsize=2,
+            mfc="C0" if r.learned else "white",
+            label=once("ours (95 % interval)")
+            if r.learned
+            else once("ours: did not learn in this build"),
+        )
         rep = r.reported
         if rep and _is_accuracy(rep):
             if is_upper_bound(rep):
                 ax.plot([0, rep["value"]], [y, y], color="C3", lw=1.5, alpha=0.6)
-                ax.plot(rep["value"], y, "<", color="C3", ms=7,
-                        label=once("the paper's upper bound (below ...)"))
+                ax.plot(
+                    rep["value"],
+                    y,
+                    "<",
+                    color="C3",
+                    ms=7,
+                    label=once("the paper's upper bound (below ...)"),
+                )
             else:
-                ax.plot(rep["value"], y, "D", color="C3", ms=6,
-                        label=once("the paper's accuracy (its own dataset)"))
+                ax.plot(
+                    rep["value"],
+                    y,
+                    "D",
+                    color="C3",
+                    ms=6,
+                    label=once("the paper's accuracy (its own dataset)"),
+                )
             k = paper_classes(rep)
             if k:
-                ax.plot([1 / k] * 2, [y - 0.3, y + 0.3], color="0.3", lw=2,
-                        label=once("the paper's chance level (1 / its classes)"))
-            ax.text(1.01, y, f"{k} classes" if k else "classes not known", va="center",
-                    fontsize=8, color="0.3", transform=ax.get_yaxis_transform())
+                ax.plot(
+                    [1 / k] * 2,
+                    [y - 0.3, y + 0.3],
+                    color="0.3",
+                    lw=2,
+                    label=once("the paper's chance level (1 / its classes)"),
+                )
+            ax.text(
+                1.01,
+                y,
+                f"{k} classes" if k else "classes not known",
+                va="center",
+                fontsize=8,
+                color="0.3",
+                transform=ax.get_yaxis_transform(),
+            )
         elif rep:
             metric = str(rep.get("metric", "")).split("(")[0].strip()
-            ax.text(1.01, y, f"{metric} {rep['value']}", va="center", fontsize=8,
-                    color="C3", transform=ax.get_yaxis_transform())
+            ax.text(
+                1.01,
+                y,
+                f"{metric} {rep['value']}",
+                va="center",
+                fontsize=8,
+                color="C3",
+                transform=ax.get_yaxis_transform(),
+            )
         labels.append(f"{r.system} ({r.chapter[:2]})")
     ax.set_yticks(range(len(rows)), labels[::-1], fontsize=9)
     previous = None
@@ -410,19 +487,38 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
         if r.family != previous:
             y = len(rows) - 1 - i
             ax.axhline(y + 0.5, color="gray", lw=0.5)
-            ax.text(0.005, y + 0.22, r.family, fontsize=9, color="0.35", style="italic",
-                    transform=ax.get_yaxis_transform(), zorder=5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+            ax.text(
+                0.005,
+                y + 0.22,
+                r.family,
+                fontsize=9,
+                color="0.35",
+                style="italic",
+                transform=ax.get_yaxis_transform(),
+                zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+            )
             previous = r.family
     if rows:
         ours = 1 / rows[0].n_classes
-        ax.axvline(ours, color="C0", lw=0.8, ls="--",
-                   label=f"our chance level ({rows[0].n_classes} genres)")
+        ax.axvline(
+            ours,
+            color="C0",
+            lw=0.8,
+            ls="--",
+            label=f"our chance level ({rows[0].n_classes} genres)",
+        )
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    ax.set(xlim=(0, 1), xlabel="clip accuracy",
-           title="reported vs reproduced, by family")
-    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=2,
-              frameon=False)
+    ax.set(
+        xlim=(0, 1), xlabel="clip accuracy", title="reported vs reproduced, by family"
+    )
+    ax.legend(
+        fontsize=8,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.06),
+        ncol=2,
+        frameon=False,
+    )
     return ax
 
 
@@ -438,8 +534,12 @@ def _oriented(c: Mapping[str, Any], a: str, b: str) -> dict[str, Any]:
     c = dict(c)
     if c["a"] == a:
         return c
-    swap = (("a", "b"), ("a_only", "b_only"), ("accuracy_a", "accuracy_b"),
-            ("mean_a", "mean_b"))
+    swap = (
+        ("a", "b"),
+        ("a_only", "b_only"),
+        ("accuracy_a", "accuracy_b"),
+        ("mean_a", "mean_b"),
+    )
     for x, y in swap:
         if x in c or y in c:
             c[x], c[y] = c.get(y), c.get(x)
@@ -487,8 +587,11 @@ def compare_systems(
     for name, r in ((a[1], ra), (b[1], rb)):
         if not learned(r.get("train_accuracy"), n_classes):
             return not_compared(
-                a[1], b[1], f"`{name}` did not learn in this build (training accuracy "
-                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})")
+                a[1],
+                b[1],
+                f"`{name}` did not learn in this build (training accuracy "
+                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})",
+            )
     has_clips = all(r.get("y_pred") and r.get("clip_ids") for r in (ra, rb))
     if not has_clips:
         stored = stored_comparison(records, (a[0], b[0]), a[1], b[1])
@@ -507,8 +610,11 @@ def _chapter_label(chapter: str) -> str:
 
 
 def _cnns_vs_classical(records) -> list[str]:
-    classical = {n: r for n, r in _systems(records, "03_texture_features").items()
-                 if r.get("valid_accuracy") is not None}
+    classical = {
+        n: r
+        for n, r in _systems(records, "03_texture_features").items()
+        if r.get("valid_accuracy") is not None
+    }
     if not classical:
         return []
     from mgr_utils.evaluation import select_on_validation
@@ -525,11 +631,18 @@ def _cnns_vs_classical(records) -> list[str]:
     parts = []
     for chapter, system, note in found:
         c = compare_systems(records, (chapter, system), ("03_texture_features", name))
-        parts.append(sentence(c, f"`{system}` ({_chapter_label(chapter)}{note})",
-                              f"the classical `{name}`"))
-    return ["**Spectrogram CNNs against the classical baseline** (chapters 3-6; the "
-            "baseline chosen on validation; each pair on the test clips both scored): "
-            + " ".join(parts)]
+        parts.append(
+            sentence(
+                c,
+                f"`{system}` ({_chapter_label(chapter)}{note})",
+                f"the classical `{name}`",
+            )
+        )
+    return [
+        "**Spectrogram CNNs against the classical baseline** (chapters 3-6; the "
+        "baseline chosen on validation; each pair on the test clips both scored): "
+        + " ".join(parts)
+    ]
 
 
 def _mean(v) -> float:
@@ -550,8 +663,10 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
         points = (f"{_mean(v):.0%} at {n}" for n, v in zip(sizes, curve))
         lines.append(f"{front}: " + ", ".join(points))
     over = f", mean over {seeds} seeds" if seeds else ""
-    text = (f"**With more training clips** (accuracy by training clips per "
-            f"genre{over}; " + "; ".join(lines) + ").")
+    text = (
+        f"**With more training clips** (accuracy by training clips per "
+        f"genre{over}; " + "; ".join(lines) + ")."
+    )
     comparisons = scaling.get("comparisons")
     if comparisons:
         parts = []
@@ -564,9 +679,11 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
         text += " " + " ".join(parts)
     else:
         text += " No paired test recorded for these sizes, so no verdict is drawn."
-    return (text + " Pons et al. found waveform models ahead only at the scale of a "
-            "million tracks {cite}`pons2018`; this book's largest size is far from "
-            "that.")
+    return (
+        text + " Pons et al. found waveform models ahead only at the scale of a "
+        "million tracks {cite}`pons2018`; this book's largest size is far from "
+        "that."
+    )
 
 
 def _learned_note(r: Mapping[str, Any]) -> str:
@@ -574,8 +691,10 @@ def _learned_note(r: Mapping[str, Any]) -> str:
     n_classes = len(r.get("genres") or ()) or 10
     if learned(r.get("train_accuracy"), n_classes):
         return ""
-    return (f" (did not learn in this build: training accuracy "
-            f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})")
+    return (
+        f" (did not learn in this build: training accuracy "
+        f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"
+    )
 
 
 def _spectrogram_vs_raw(records) -> list[str]:
@@ -583,28 +702,40 @@ def _spectrogram_vs_raw(records) -> list[str]:
     systems = _systems(records, chapter)
     family = {n: family_of(chapter, n, r) for n, r in systems.items()}
     mel = [n for n in systems if family[n] == "spectrogram CNN"]
-    raw = [n for n, r in systems.items() if family[n] == "raw audio"
-           and r.get("scored_on", "test clips") == "test clips"]
+    raw = [
+        n
+        for n, r in systems.items()
+        if family[n] == "raw audio" and r.get("scored_on", "test clips") == "test clips"
+    ]
     out = []
     if mel and raw:
         m = next((n for n in mel if "mel" in n), mel[0])
-        parts = [sentence(compare_systems(records, (chapter, n), (chapter, m)))
-                 for n in raw]
-        out.append("**Spectrograms or raw audio, at this book's scale** (chapter 7, "
-                   "the same back end, clips and split): " + " ".join(parts)
-                   + " Dieleman and Schrauwen found the mel front end ahead on "
-                   "MagnaTagATune's tags {cite}`dieleman2014`.")
+        parts = [
+            sentence(compare_systems(records, (chapter, n), (chapter, m))) for n in raw
+        ]
+        out.append(
+            "**Spectrograms or raw audio, at this book's scale** (chapter 7, "
+            "the same back end, clips and split): "
+            + " ".join(parts)
+            + " Dieleman and Schrauwen found the mel front end ahead on "
+            "MagnaTagATune's tags {cite}`dieleman2014`."
+        )
     scaling = ((records.get(chapter) or {}).get("extras") or {}).get("scaling")
     if scaling:
         out.append(_scaling(scaling))
     li = {n: r for n, r in systems.items() if family[n] == "MFCC input"}
     if li:
-        parts = ", ".join(f"{r['accuracy']:.1%} on {r.get('scored_on', 'test clips')}"
-                          + _learned_note(r) for r in li.values())
-        out.append(f"**Li et al.'s MFCC network** (its input is MFCCs, so it is "
-                   f"compared with neither front end): {parts}; the paper's held-out "
-                   "figure was below 30 % and its 84 % was on the training songs "
-                   "{cite}`li2010`.")
+        parts = ", ".join(
+            f"{r['accuracy']:.1%} on {r.get('scored_on', 'test clips')}"
+            + _learned_note(r)
+            for r in li.values()
+        )
+        out.append(
+            f"**Li et al.'s MFCC network** (its input is MFCCs, so it is "
+            f"compared with neither front end): {parts}; the paper's held-out "
+            "figure was below 30 % and its 84 % was on the training songs "
+            "{cite}`li2010`."
+        )
     return out
 
 
@@ -634,8 +765,11 @@ def _pretraining(records) -> list[str]:
     record = records.get("08_pretraining") or {}
     fr = (record.get("extras") or {}).get("fractions") or {}
     stored = list(record.get("comparisons") or []) + list(fr.get("comparisons") or [])
-    seeded = [c for c in stored
-              if c.get("test") in ("paired t-test across seeds", "not compared")]
+    seeded = [
+        c
+        for c in stored
+        if c.get("test") in ("paired t-test across seeds", "not compared")
+    ]
     unique = {json.dumps(c, sort_keys=True, default=str): c for c in seeded}
     head = "**Pretraining without labels** (chapter 8"
     if unique:
@@ -643,17 +777,27 @@ def _pretraining(records) -> list[str]:
         for c in unique.values():
             label = _seed_label(record, c)
             parts.append((f"With {label}: " if label else "") + sentence(c))
-        return [head + ", the same seeds paired, by labelled share of the training "
-                "clips): " + " ".join(parts)
-                + " The paper's gain is not verified {cite}`dieleman2011`."]
+        return [
+            head + ", the same seeds paired, by labelled share of the training "
+            "clips): "
+            + " ".join(parts)
+            + " The paper's gain is not verified {cite}`dieleman2011`."
+        ]
     if not fr:
         return []
     labels = fr.get("labels") or [str(x) for x in fr["labelled"]]
-    parts = [f"{label}: pretrained {_mean(fr['pretrained']['mean'][i]):.0%} vs random "
-             f"{_mean(fr['random']['mean'][i]):.0%}" for i, label in enumerate(labels)]
-    return [head + f", mean test accuracy over {fr.get('seeds', '?')} seeds): "
-            + "; ".join(parts) + ". No paired test recorded, so no verdict is drawn. "
-            "The paper's gain is not verified {cite}`dieleman2011`."]
+    parts = [
+        f"{label}: pretrained {_mean(fr['pretrained']['mean'][i]):.0%} vs random "
+        f"{_mean(fr['random']['mean'][i]):.0%}"
+        for i, label in enumerate(labels)
+    ]
+    return [
+        head
+        + f", mean test accuracy over {fr.get('seeds', '?')} seeds): "
+        + "; ".join(parts)
+        + ". No paired test recorded, so no verdict is drawn. "
+        "The paper's gain is not verified {cite}`dieleman2011`."
+    ]
 
 
 def _invariance(records) -> list[str]:
@@ -667,11 +811,13 @@ def _invariance(records) -> list[str]:
     best = [max(factors, key=lambda f: _mean(inv[f][i])) for i in range(len(layers))]
     most = [f"layer {layer}: {b}" for layer, b in zip(layers, best)]
     key_least = sum(b == "key" for b in best)
-    return ["**What the auralised layers keep** (chapter 9): the change whose "
-            "deconvolved outputs stay most correlated (the one the layer cares least "
-            "about) is, by depth, " + ", ".join(most) + ". A key change matters least "
-            f"at {key_least} of {len(layers)} depths here; Choi et al. found it "
-            "mattered least at every depth {cite}`choi2016explaining`."]
+    return [
+        "**What the auralised layers keep** (chapter 9): the change whose "
+        "deconvolved outputs stay most correlated (the one the layer cares least "
+        "about) is, by depth, " + ", ".join(most) + ". A key change matters least "
+        f"at {key_least} of {len(layers)} depths here; Choi et al. found it "
+        "mattered least at every depth {cite}`choi2016explaining`."
+    ]
 
 
 def conclusions(records: Mapping[str, Mapping[str, Any]]) -> str:
@@ -683,23 +829,37 @@ def conclusions(records: Mapping[str, Mapping[str, Any]]) -> str:
 
     Notebook: ``10_results.ipynb``.
     """
-    paragraphs = (_cnns_vs_classical(records) + _spectrogram_vs_raw(records)
-                  + _pretraining(records) + _invariance(records))
+    paragraphs = (
+        _cnns_vs_classical(records)
+        + _spectrogram_vs_raw(records)
+        + _pretraining(records)
+        + _invariance(records)
+    )
     if not paragraphs:
-        return ("No chapter of this build has recorded the measurements these "
-                "conclusions are drawn from.")
-    dataset = sorted({r["dataset"] for c in records.values()
-                      for r in c.get("systems", {}).values()})
-    return (f"*Measured on {', '.join(dataset)}.*\n\n"
-            + "\n\n".join(f"- {p}" for p in paragraphs))
+        return (
+            "No chapter of this build has recorded the measurements these "
+            "conclusions are drawn from."
+        )
+    dataset = sorted(
+        {r["dataset"] for c in records.values() for r in c.get("systems", {}).values()}
+    )
+    return f"*Measured on {', '.join(dataset)}.*\n\n" + "\n\n".join(
+        f"- {p}" for p in paragraphs
+    )
 
 
 # --- What the data can tell; which clips; how long --------------------------------
 
 
 def _datasets(records) -> list[str]:
-    return sorted({r["dataset"] for c in records.values()
-                   for r in (c.get("systems") or {}).values() if r.get("dataset")})
+    return sorted(
+        {
+            r["dataset"]
+            for c in records.values()
+            for r in (c.get("systems") or {}).values()
+            if r.get("dataset")
+        }
+    )
 
 
 SYNTHETIC_CAVEAT = """```{admonition} What the synthetic set can and cannot tell
@@ -718,10 +878,10 @@ labelled as such.
 
 _SPLIT_WORDS = {
     "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (no artist on "
-                "two sides; on the whole of GTZAN 443 training, 197 validation and 290 "
-                "test excerpts)",
+    "two sides; on the whole of GTZAN 443 training, 197 validation and 290 "
+    "test excerpts)",
     "stratified": "a stratified random split (the same share of each genre on each "
-                  "side; an artist may be on two sides)",
+    "side; an artist may be on two sides)",
 }
 
 
@@ -766,14 +926,21 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
             held_out = r.get("scored_on", "test clips") == "test clips"
             if r.get("dataset") in real and held_out:
                 params = r.get("params") or {}
-                key = (r["dataset"], params.get("DATA_DIR"), params.get("N_PER_GENRE"),
-                       params.get("DURATION"), r.get("split", "?"), r["n_clips"],
-                       _per_genre(r.get("clip_ids")))
+                key = (
+                    r["dataset"],
+                    params.get("DATA_DIR"),
+                    params.get("N_PER_GENRE"),
+                    params.get("DURATION"),
+                    r.get("split", "?"),
+                    r["n_clips"],
+                    _per_genre(r.get("clip_ids")),
+                )
                 if chapter not in seen.setdefault(key, []):
                     seen[key].append(chapter)
     lines = []
     for (dataset, folder, per_genre, duration, split, n, counts), chapters in sorted(
-            seen.items(), key=lambda kv: kv[1]):
+        seen.items(), key=lambda kv: kv[1]
+    ):
         clips = f"the clips in `{folder}`" if folder else "the clips of its data folder"
         if per_genre:
             clips += f", at most {per_genre} per genre"
@@ -784,8 +951,10 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
         name = _DATASET_NAMES.get(dataset, dataset)
         lines.append(f"- {names}: {name}, {clips}; {split_words}; {tested}.")
     title = "**What these numbers measured.** Real recordings"
-    parts.append(title + ", so the conclusions speak of this music, within the limits "
-                 "of its clips and split:\n\n" + "\n".join(lines))
+    parts.append(
+        title + ", so the conclusions speak of this music, within the limits "
+        "of its clips and split:\n\n" + "\n".join(lines)
+    )
     return "\n\n".join(parts)
 
 
@@ -816,18 +985,24 @@ def test_clips_note(
         word = "chapter" if len(chapters) == 1 else "chapters"
         sets.append(f"{word} {names} on {len(ids)} test clips")
     if len(sets) == 1:
-        text = (f"All systems with per-clip records ({sets[0]}) scored the same test "
-                "clips")
+        text = (
+            f"All systems with per-clip records ({sets[0]}) scored the same test clips"
+        )
     elif sets:
-        text = (f"The systems scored {len(sets)} different sets of test clips: "
-                + "; ".join(sets) + "; systems are compared only within a set")
+        text = (
+            f"The systems scored {len(sets)} different sets of test clips: "
+            + "; ".join(sets)
+            + "; systems are compared only within a set"
+        )
     else:
         text = ""
     if unknown:
         names = ", ".join(c[:2].lstrip("0") for c in unknown)
         plural = "s" if len(unknown) > 1 else ""
-        tail = (f"the records of chapter{plural} {names} hold no clip ids, so whether "
-                "their test clips are the same cannot be checked")
+        tail = (
+            f"the records of chapter{plural} {names} hold no clip ids, so whether "
+            "their test clips are the same cannot be checked"
+        )
         text = f"{text}; {tail}" if text else tail[0].upper() + tail[1:]
     return text + "." if text else ""
 
@@ -843,8 +1018,10 @@ def runs_markdown(records: Mapping[str, Mapping[str, Any]]) -> str:
         if run:
             memory = (run.get("peak_memory_mb") or {}).get("total")
             gb = f"{memory / 1024:.1f} GB" if memory is not None else "—"
-            lines.append(f"| {title} | {run['seconds']:.0f} s | {gb} | "
-                         f"{run.get('machine', '—')} |")
+            lines.append(
+                f"| {title} | {run['seconds']:.0f} s | {gb} | "
+                f"{run.get('machine', '—')} |"
+            )
     return "\n".join(lines)
 
 
@@ -857,10 +1034,17 @@ def scope_sentence(records: Mapping[str, Mapping[str, Any]]) -> str:
     if not datasets:
         return "No chapter has recorded a result yet, so there is nothing to conclude."
     if datasets == ["synthetic"]:
-        return ("On this book's small, synthetic data they are a demonstration of the "
-                "method; the full run on GTZAN is the test.")
+        return (
+            "On this book's small, synthetic data they are a demonstration of the "
+            "method; the full run on GTZAN is the test."
+        )
     real = ", ".join(d for d in datasets if d != "synthetic")
-    mixed = " Rows measured on the synthetic set are a demonstration only." \
-        if "synthetic" in datasets else ""
-    return (f"They were measured on {real}: they speak of those clips and that split "
-            f"(listed above), and of no other collection.{mixed}")
+    mixed = (
+        " Rows measured on the synthetic set are a demonstration only."
+        if "synthetic" in datasets
+        else ""
+    )
+    return (
+        f"They were measured on {real}: they speak of those clips and that split "
+        f"(listed above), and of no other collection.{mixed}"
+    )

@@ -44,8 +44,15 @@ SURENESS = {
 }
 """How sure a reported number is; the appendix "What each paper did" explains each level."""
 
-FAMILIES = ("baseline", "classical", "spectrogram CNN", "raw audio", "pretraining", "auralisation net",
-            "transfer")
+FAMILIES = (
+    "baseline",
+    "classical",
+    "spectrogram CNN",
+    "raw audio",
+    "pretraining",
+    "auralisation net",
+    "transfer",
+)
 """The groups chapter 10 sorts systems into."""
 
 READ_LOG: list[Path] = []
@@ -66,17 +73,23 @@ def default_results_dir() -> Path:
 def _check_metrics(metrics: dict[str, Any]) -> None:
     acc = metrics.get("accuracy")
     if acc is None or not 0.0 <= float(acc) <= 1.0:
-        raise ValueError(f"metrics must hold an 'accuracy' between 0 and 1, got {acc!r}")
+        raise ValueError(
+            f"metrics must hold an 'accuracy' between 0 and 1, got {acc!r}"
+        )
     n = metrics.get("n_clips")
     if not isinstance(n, int) or n < 1:
-        raise ValueError(f"metrics must hold 'n_clips', the number of test clips scored, got {n!r}")
+        raise ValueError(
+            f"metrics must hold 'n_clips', the number of test clips scored, got {n!r}"
+        )
     confusion = metrics.get("confusion")
     if confusion is not None:
         total = sum(map(sum, confusion))
         correct = sum(row[i] for i, row in enumerate(confusion))
         if total != n or abs(correct / total - float(acc)) > 1e-9:
-            raise ValueError(f"confusion matrix ({correct} of {total} right) disagrees with "
-                             f"accuracy {acc} on {n} clips")
+            raise ValueError(
+                f"confusion matrix ({correct} of {total} right) disagrees with "
+                f"accuracy {acc} on {n} clips"
+            )
 
 
 def record_result(
@@ -124,16 +137,30 @@ def record_result(
     """
     _check_metrics(metrics)
     if selected_on not in SELECTED_ON:
-        raise ValueError(f"selected_on must be one of {SELECTED_ON} (never the test clips), got {selected_on!r}")
+        raise ValueError(
+            f"selected_on must be one of {SELECTED_ON} (never the test clips), got {selected_on!r}"
+        )
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
     if reported is not None:
-        missing = {"value", "metric", "dataset", "protocol", "source", "sureness"} - set(reported)
+        missing = {
+            "value",
+            "metric",
+            "dataset",
+            "protocol",
+            "source",
+            "sureness",
+        } - set(reported)
         if missing:
             raise ValueError(f"reported lacks {sorted(missing)}")
         if reported["sureness"] not in SURENESS:
-            raise ValueError(f"reported sureness must be one of {list(SURENESS)}, got {reported['sureness']!r}")
-    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+            raise ValueError(
+                f"reported sureness must be one of {list(SURENESS)}, got {reported['sureness']!r}"
+            )
+    path = (
+        Path(results_dir if results_dir is not None else default_results_dir())
+        / f"{chapter}.json"
+    )
     record = _read_or_new(path, chapter)
     record["systems"][system] = {
         **_jsonable(metrics),
@@ -166,10 +193,15 @@ def record_comparison(
     missing = {"a", "b", "test", "n", "p", "verdict"} - set(comparison)
     if missing:
         raise ValueError(f"a comparison needs {sorted(missing)} too")
-    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    path = (
+        Path(results_dir if results_dir is not None else default_results_dir())
+        / f"{chapter}.json"
+    )
     record = _read_or_new(path, chapter)
     same = (comparison["a"], comparison["b"], comparison["test"])
-    kept = [c for c in record.get("comparisons", []) if (c["a"], c["b"], c["test"]) != same]
+    kept = [
+        c for c in record.get("comparisons", []) if (c["a"], c["b"], c["test"]) != same
+    ]
     record["comparisons"] = kept + [_jsonable(comparison)]
     write_json_atomic(path, record)
     WRITE_LOG.append(path.resolve())
@@ -203,8 +235,12 @@ class Recorder:
         results_dir: str | Path | None = None,
     ):
         self.chapter = chapter
-        self.common = {"dataset": dataset, "split": split, "params": params or {},
-                       "results_dir": results_dir}
+        self.common = {
+            "dataset": dataset,
+            "split": split,
+            "params": params or {},
+            "results_dir": results_dir,
+        }
         self.results_dir = results_dir
         self.systems: dict[str, dict[str, Any]] = {}
         self.comparisons: list[dict[str, Any]] = []
@@ -229,8 +265,17 @@ class Recorder:
             ``stopped_by``, epochs and timings, and ``extra``).
         """
         entry = {**metrics, **(run.summary() if run is not None else {}), **extra}
-        record_result(self.chapter, name, entry, protocol=protocol, selected_on=selected_on,
-                      choices=choices, family=family, reported=reported, **self.common)
+        record_result(
+            self.chapter,
+            name,
+            entry,
+            protocol=protocol,
+            selected_on=selected_on,
+            choices=choices,
+            family=family,
+            reported=reported,
+            **self.common,
+        )
         self.systems[name] = entry
         return entry
 
@@ -254,19 +299,26 @@ class Recorder:
         """
         from mgr_utils.comparison import compare_results
 
-        c = compare_results(a, result_a or self.systems[a], b, result_b or self.systems[b])
+        c = compare_results(
+            a, result_a or self.systems[a], b, result_b or self.systems[b]
+        )
         record_comparison(self.chapter, c, self.results_dir)
         self.comparisons.append(c)
         return c
 
 
-def record_run(chapter: str, run: dict[str, Any], results_dir: str | Path | None = None) -> Path:
+def record_run(
+    chapter: str, run: dict[str, Any], results_dir: str | Path | None = None
+) -> Path:
     """Store how the chapter's run went (``seconds``, ``peak_memory_mb``, machine) in its record.
 
     Notebook: ``01_datasets.ipynb`` (every chapter's last cell, through
     :func:`mgr_utils.notebook.report_run`).
     """
-    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    path = (
+        Path(results_dir if results_dir is not None else default_results_dir())
+        / f"{chapter}.json"
+    )
     record = _read_or_new(path, chapter)
     record["run"] = _jsonable(run)
     write_json_atomic(path, record)
@@ -274,7 +326,9 @@ def record_run(chapter: str, run: dict[str, Any], results_dir: str | Path | None
     return path
 
 
-def record_extra(chapter: str, name: str, value: Any, results_dir: str | Path | None = None) -> Path:
+def record_extra(
+    chapter: str, name: str, value: Any, results_dir: str | Path | None = None
+) -> Path:
     """Store an experiment's measurements that are not one system's score (a curve, a table).
 
     Chapter 10 reads them for its conclusions: chapter 7's accuracy against the number of training
@@ -282,7 +336,10 @@ def record_extra(chapter: str, name: str, value: Any, results_dir: str | Path | 
 
     Notebook: ``07_raw_audio.ipynb`` (read in ``10_results.ipynb``).
     """
-    path = Path(results_dir if results_dir is not None else default_results_dir()) / f"{chapter}.json"
+    path = (
+        Path(results_dir if results_dir is not None else default_results_dir())
+        / f"{chapter}.json"
+    )
     record = _read_or_new(path, chapter)
     record.setdefault("extras", {})[name] = _jsonable(value)
     write_json_atomic(path, record)

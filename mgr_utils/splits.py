@@ -29,7 +29,9 @@ def _check_genres(clips: ClipSet, sides: dict[str, ClipSet], hint: str) -> None:
     for side, part in sides.items():
         missing = [g for g in clips.genres if g not in part.genres]
         if missing:
-            raise ValueError(f"the {side} side of the split has no clip of genre(s) {missing}: {hint}")
+            raise ValueError(
+                f"the {side} side of the split has no clip of genre(s) {missing}: {hint}"
+            )
 
 
 def read_split_list(path: str | Path) -> list[str]:
@@ -82,7 +84,8 @@ def filtered_split(
             stacklevel=2,
         )
     _check_genres(
-        clips, sides,
+        clips,
+        sides,
         "the fault-filtered split needs GTZAN itself; for other data use SPLIT = 'stratified'.",
     )
     return sides["train"], sides["valid"], sides["test"]
@@ -91,13 +94,21 @@ def filtered_split(
 def _side_sizes(n: int, fractions: Sequence[float]) -> tuple[int, int, int]:
     """``(n_train, n_valid, n_test)`` from three fractions summing to 1, or three clip counts."""
     if len(fractions) != 3 or any(f <= 0 for f in fractions):
-        raise ValueError(f"give three positive fractions or sizes (train, valid, test), not {fractions}")
-    if all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in fractions):
+        raise ValueError(
+            f"give three positive fractions or sizes (train, valid, test), not {fractions}"
+        )
+    if all(
+        isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in fractions
+    ):
         if sum(fractions) > n:
-            raise ValueError(f"sizes {tuple(fractions)} add up to more than the {n} clips")
+            raise ValueError(
+                f"sizes {tuple(fractions)} add up to more than the {n} clips"
+            )
         return tuple(int(f) for f in fractions)
     if abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(f"fractions must add up to 1, got {tuple(fractions)} (sum {sum(fractions)})")
+        raise ValueError(
+            f"fractions must add up to 1, got {tuple(fractions)} (sum {sum(fractions)})"
+        )
     n_valid, n_test = round(fractions[1] * n), round(fractions[2] * n)
     return n - n_valid - n_test, n_valid, n_test
 
@@ -142,20 +153,32 @@ def stratified_split(
     index, y = np.arange(len(clips)), clips.labels
     try:
         rest, test = train_test_split(
-            index, train_size=n_train + n_valid, test_size=n_test, stratify=y, random_state=seed
+            index,
+            train_size=n_train + n_valid,
+            test_size=n_test,
+            stratify=y,
+            random_state=seed,
         )
         train, valid = train_test_split(
-            rest, train_size=n_train, test_size=n_valid, stratify=y[rest], random_state=seed
+            rest,
+            train_size=n_train,
+            test_size=n_valid,
+            stratify=y[rest],
+            random_state=seed,
         )
     except ValueError as err:
         sizes = (n_train, n_valid, n_test)
-        raise ValueError(f"cannot stratify {clips!r} into sizes {sizes}: {hint}") from err
+        raise ValueError(
+            f"cannot stratify {clips!r} into sizes {sizes}: {hint}"
+        ) from err
     sides = {s: clips.subset(sorted(i)) for s, i in zip(_SIDES, (train, valid, test))}
     _check_genres(clips, sides, hint)
     return sides["train"], sides["valid"], sides["test"]
 
 
-def kfold_splits(clips: ClipSet, k: int = 5, seed: int = 0) -> Iterator[tuple[ClipSet, ClipSet]]:
+def kfold_splits(
+    clips: ClipSet, k: int = 5, seed: int = 0
+) -> Iterator[tuple[ClipSet, ClipSet]]:
     """Stratified k-fold cross-validation: every clip is in the test side of exactly one fold.
 
     Notebook: ``01_datasets.ipynb``.
@@ -186,7 +209,9 @@ def kfold_splits(clips: ClipSet, k: int = 5, seed: int = 0) -> Iterator[tuple[Cl
     return ((clips.subset(sorted(tr)), clips.subset(sorted(te))) for tr, te in split)
 
 
-def fresh_test_clips(clips: ClipSet, test: ClipSet, test_per_genre: int, seed: int = 0) -> ClipSet:
+def fresh_test_clips(
+    clips: ClipSet, test: ClipSet, test_per_genre: int, seed: int = 0
+) -> ClipSet:
     """The synthetic test side topped up to ``test_per_genre`` clips per genre with fresh clips.
 
     Synthetic clips cost nothing but rendering, and two systems can only be told apart on
@@ -211,16 +236,24 @@ def fresh_test_clips(clips: ClipSet, test: ClipSet, test_per_genre: int, seed: i
     from mgr_utils.datasets import load_synthetic
 
     if clips.name != "synthetic":
-        raise ValueError("fresh test clips exist only for the synthetic set; on GTZAN the split "
-                         "decides the test clips (leave TEST_PER_GENRE at None)")
+        raise ValueError(
+            "fresh test clips exist only for the synthetic set; on GTZAN the split "
+            "decides the test clips (leave TEST_PER_GENRE at None)"
+        )
     counts = test.counts()
     missing = int(test_per_genre) - min(counts.values())
     if missing <= 0:
         return test
     start = 1 + max(int(c.clip_id.rsplit(".", 1)[1]) for c in clips)
     first = clips[0]
-    fresh = load_synthetic(missing, duration=first.duration, seed=seed, genres=clips.genres,
-                           sr=first.sr, start=start)
+    fresh = load_synthetic(
+        missing,
+        duration=first.duration,
+        seed=seed,
+        genres=clips.genres,
+        sr=first.sr,
+        start=start,
+    )
     return test + fresh
 
 
@@ -257,7 +290,9 @@ def split_dataset(
     elif method == "filtered":
         train, valid, test = filtered_split(clips, lists_dir=lists_dir)
     else:
-        raise ValueError(f"unknown split method {method!r}; SPLIT must be one of {SPLITS}")
+        raise ValueError(
+            f"unknown split method {method!r}; SPLIT must be one of {SPLITS}"
+        )
     if test_per_genre and clips.name == "synthetic":
         test = fresh_test_clips(clips, test, test_per_genre, seed=seed)
     return train, valid, test

@@ -104,7 +104,9 @@ def _env(n: int, sr: int, attack: float, decay: float) -> np.ndarray:
     return a * np.exp(-np.maximum(t - attack, 0) / decay)
 
 
-def _harmonics(f0: float, dur: float, sr: int, amps, decay=None, detune=0.0, vibrato=0.0) -> np.ndarray:
+def _harmonics(
+    f0: float, dur: float, sr: int, amps, decay=None, detune=0.0, vibrato=0.0
+) -> np.ndarray:
     """Additive tone: partial k at ``k * f0`` with amplitude ``amps[k-1]``; optional per-partial decay."""
     n = int(dur * sr)
     t = np.arange(n) / sr
@@ -134,40 +136,61 @@ def _instrument(name: str, midi: float, dur: float, ctx: Context) -> np.ndarray:
     sr, f = ctx.sr, _hz(midi)
     n = int(dur * sr)
     if name == "piano":
-        y = _harmonics(f, dur, sr, [1, 0.6, 0.35, 0.25, 0.15, 0.1, 0.05], decay=1.2, detune=0.0007)
+        y = _harmonics(
+            f, dur, sr, [1, 0.6, 0.35, 0.25, 0.15, 0.1, 0.05], decay=1.2, detune=0.0007
+        )
         y *= _env(n, sr, 0.004, 0.9)
     elif name == "epiano":
-        y = _harmonics(f, dur, sr, [1, 0.3, 0.05, 0.08], decay=0.8) * _env(n, sr, 0.003, 0.6)
+        y = _harmonics(f, dur, sr, [1, 0.3, 0.05, 0.08], decay=0.8) * _env(
+            n, sr, 0.003, 0.6
+        )
     elif name == "pluck":  # bright, twangy guitar/banjo
-        y = _harmonics(f, dur, sr, [1, 0.8, 0.7, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15], decay=3.0)
+        y = _harmonics(
+            f, dur, sr, [1, 0.8, 0.7, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15], decay=3.0
+        )
         y *= _env(n, sr, 0.002, 0.35)
     elif name == "harp":
-        y = _harmonics(f, dur, sr, [1, 0.4, 0.2, 0.1], decay=1.5) * _env(n, sr, 0.003, 0.7)
+        y = _harmonics(f, dur, sr, [1, 0.4, 0.2, 0.1], decay=1.5) * _env(
+            n, sr, 0.003, 0.7
+        )
     elif name == "strings":
-        y = _harmonics(f, dur, sr, _saw_amps(10), vibrato=0.6) + _harmonics(f * 1.004, dur, sr, _saw_amps(8))
-        y *= np.minimum(_env(n, sr, min(0.25, dur / 3), 10.0), np.clip((dur - np.arange(n) / sr) / 0.15, 0, 1))
+        y = _harmonics(f, dur, sr, _saw_amps(10), vibrato=0.6) + _harmonics(
+            f * 1.004, dur, sr, _saw_amps(8)
+        )
+        y *= np.minimum(
+            _env(n, sr, min(0.25, dur / 3), 10.0),
+            np.clip((dur - np.arange(n) / sr) / 0.15, 0, 1),
+        )
         y = _lowpass(y, 3500, sr)
     elif name == "fiddle":
         y = _harmonics(f, dur, sr, _saw_amps(12), vibrato=1.2) * _env(n, sr, 0.05, 2.0)
     elif name == "organ":
-        y = _harmonics(f, dur, sr, [1, 0.8, 0.5, 0.4, 0, 0.3, 0, 0.2]) * _env(n, sr, 0.005, 5.0)
+        y = _harmonics(f, dur, sr, [1, 0.8, 0.5, 0.4, 0, 0.3, 0, 0.2]) * _env(
+            n, sr, 0.005, 5.0
+        )
         y *= np.clip((dur - np.arange(n) / sr) / 0.02, 0, 1)
     elif name == "pad":  # detuned synth pad
         y = sum(_harmonics(f * d, dur, sr, _saw_amps(8)) for d in (0.995, 1.0, 1.006))
         y = _lowpass(y * _env(n, sr, min(0.3, dur / 3), 20.0), 2500, sr)
         y *= np.clip((dur - np.arange(n) / sr) / 0.1, 0, 1)
     elif name == "lead":  # square-ish synth lead
-        y = _harmonics(f, dur, sr, [1, 0, 0.33, 0, 0.2, 0, 0.14]) * _env(n, sr, 0.01, 1.5)
+        y = _harmonics(f, dur, sr, [1, 0, 0.33, 0, 0.2, 0, 0.14]) * _env(
+            n, sr, 0.01, 1.5
+        )
     elif name == "sub":  # 808 sub bass: sine with a short pitch drop
         t = np.arange(n) / sr
         y = np.sin(2 * np.pi * f * t + 4 * np.exp(-t * 30)) * _env(n, sr, 0.005, 0.9)
     elif name == "bass":  # plucked electric bass
-        y = _harmonics(f, dur, sr, [1, 0.5, 0.3, 0.15], decay=2.0) * _env(n, sr, 0.004, 0.5)
+        y = _harmonics(f, dur, sr, [1, 0.5, 0.3, 0.15], decay=2.0) * _env(
+            n, sr, 0.004, 0.5
+        )
     elif name == "upright":  # walking upright bass: softer, woodier
         y = _harmonics(f, dur, sr, [1, 0.35, 0.12], decay=3.0) * _env(n, sr, 0.01, 0.35)
     elif name in ("distortion", "overdrive"):
         gain = 12.0 if name == "distortion" else 3.5
-        y = _harmonics(f, dur, sr, _saw_amps(10)) + _harmonics(f * 1.4983, dur, sr, _saw_amps(8))
+        y = _harmonics(f, dur, sr, _saw_amps(10)) + _harmonics(
+            f * 1.4983, dur, sr, _saw_amps(8)
+        )
         y = np.tanh(gain * y * _env(n, sr, 0.003, 1.2 if name == "distortion" else 0.6))
         y = _lowpass(y, 3800 if name == "distortion" else 3000, sr)
     else:
@@ -190,12 +213,18 @@ def _drum(name: str, ctx: Context) -> np.ndarray:
         y = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-t * 3)
     elif name == "snare":
         noise = _highpass(rng.standard_normal(t.size), 1200, sr)
-        y = 0.7 * noise * np.exp(-t * 22) + 0.5 * np.sin(2 * np.pi * 185 * t) * np.exp(-t * 30)
+        y = 0.7 * noise * np.exp(-t * 22) + 0.5 * np.sin(2 * np.pi * 185 * t) * np.exp(
+            -t * 30
+        )
     elif name == "rim":
-        y = np.sin(2 * np.pi * 1700 * t) * np.exp(-t * 80) + 0.3 * rng.standard_normal(t.size) * np.exp(-t * 120)
+        y = np.sin(2 * np.pi * 1700 * t) * np.exp(-t * 80) + 0.3 * rng.standard_normal(
+            t.size
+        ) * np.exp(-t * 120)
     elif name == "clap":
         noise = _bandpass(rng.standard_normal(t.size), 900, 3500, sr)
-        env = sum(np.exp(-np.maximum(t - d, 0) * 60) * (t >= d) for d in (0, 0.012, 0.024))
+        env = sum(
+            np.exp(-np.maximum(t - d, 0) * 60) * (t >= d) for d in (0, 0.012, 0.024)
+        )
         y = noise * env
     elif name == "hat":
         y = _highpass(rng.standard_normal(t.size), 7000, sr) * np.exp(-t * 60)
@@ -203,11 +232,17 @@ def _drum(name: str, ctx: Context) -> np.ndarray:
         y = _highpass(rng.standard_normal(t.size), 6000, sr) * np.exp(-t * 9)
     elif name in ("ride", "crash"):
         partials = rng.uniform(3000, 9000, 12)
-        metal = sum(np.sin(2 * np.pi * p * t + rng.uniform(0, 6.28)) for p in partials) / 6
+        metal = (
+            sum(np.sin(2 * np.pi * p * t + rng.uniform(0, 6.28)) for p in partials) / 6
+        )
         noise = _highpass(rng.standard_normal(t.size), 5000, sr)
-        y = (metal + (0.4 if name == "ride" else 1.2) * noise) * np.exp(-t * (4 if name == "ride" else 2.5))
+        y = (metal + (0.4 if name == "ride" else 1.2) * noise) * np.exp(
+            -t * (4 if name == "ride" else 2.5)
+        )
     elif name == "brush":
-        y = _bandpass(rng.standard_normal(t.size), 2000, 8000, sr) * _env(t.size, sr, 0.03, 0.08)
+        y = _bandpass(rng.standard_normal(t.size), 2000, 8000, sr) * _env(
+            t.size, sr, 0.03, 0.08
+        )
     else:
         raise ValueError(f"unknown drum {name!r}")
     ctx.cache[name] = y = y / (np.max(np.abs(y)) + 1e-9)
@@ -238,7 +273,12 @@ MINOR = (0, 2, 3, 5, 7, 8, 10)
 TRIAD = {False: (0, 4, 7), True: (0, 3, 7)}
 
 
-def _drums(ctx: Context, hits: dict[str, list[float]], gains: dict[str, float], fills: float = 0.0) -> list[Event]:
+def _drums(
+    ctx: Context,
+    hits: dict[str, list[float]],
+    gains: dict[str, float],
+    fills: float = 0.0,
+) -> list[Event]:
     """A one-bar drum pattern (beats per drum) repeated over the clip, with some random ghost notes."""
     events = []
     for bar in range(ctx.n_bars):
@@ -247,7 +287,13 @@ def _drums(ctx: Context, hits: dict[str, list[float]], gains: dict[str, float], 
             for b in beats:
                 if name in ("crash",) and bar % 4:
                     continue
-                events.append((ctx.t(bar, b), sound, gains.get(name, 1.0) * ctx.rng.uniform(0.8, 1.0)))
+                events.append(
+                    (
+                        ctx.t(bar, b),
+                        sound,
+                        gains.get(name, 1.0) * ctx.rng.uniform(0.8, 1.0),
+                    )
+                )
         if fills and ctx.rng.random() < fills:
             for b in ctx.rng.choice(np.arange(0, 4, 0.25), size=3, replace=False):
                 events.append((ctx.t(bar, b), _drum("snare", ctx), 0.4))
@@ -255,46 +301,94 @@ def _drums(ctx: Context, hits: dict[str, list[float]], gains: dict[str, float], 
 
 
 def drums_shuffle(ctx):  # blues
-    return _drums(ctx, {"kick": [0, 2], "snare": [1, 3], "ride": [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]},
-                  {"ride": 0.35, "snare": 0.7}, fills=0.1)
+    return _drums(
+        ctx,
+        {"kick": [0, 2], "snare": [1, 3], "ride": [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]},
+        {"ride": 0.35, "snare": 0.7},
+        fills=0.1,
+    )
 
 
 def drums_boomchick(ctx):  # country
-    return _drums(ctx, {"kick": [0, 2], "snare": [1, 3], "hat": [0.5, 1.5, 2.5, 3.5]},
-                  {"snare": 0.6, "hat": 0.4})
+    return _drums(
+        ctx,
+        {"kick": [0, 2], "snare": [1, 3], "hat": [0.5, 1.5, 2.5, 3.5]},
+        {"snare": 0.6, "hat": 0.4},
+    )
 
 
 def drums_disco(ctx):
-    return _drums(ctx, {"kick": [0, 1, 2, 3], "clap": [1, 3], "openhat": [0.5, 1.5, 2.5, 3.5],
-                        "hat": [0, 1, 2, 3]}, {"openhat": 0.45, "hat": 0.25, "clap": 0.7})
+    return _drums(
+        ctx,
+        {
+            "kick": [0, 1, 2, 3],
+            "clap": [1, 3],
+            "openhat": [0.5, 1.5, 2.5, 3.5],
+            "hat": [0, 1, 2, 3],
+        },
+        {"openhat": 0.45, "hat": 0.25, "clap": 0.7},
+    )
 
 
 def drums_boombap(ctx):  # hiphop
-    return _drums(ctx, {"kick": [0, 0.75, 2.5], "snare": [1, 3],
-                        "hat": [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]}, {"hat": 0.3, "kick": 1.0, "snare": 0.9})
+    return _drums(
+        ctx,
+        {
+            "kick": [0, 0.75, 2.5],
+            "snare": [1, 3],
+            "hat": [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5],
+        },
+        {"hat": 0.3, "kick": 1.0, "snare": 0.9},
+    )
 
 
 def drums_jazz(ctx):
-    return _drums(ctx, {"ride": [0, 1, 1.5, 2, 3, 3.5], "hat": [1, 3], "brush": [0, 1, 2, 3]},
-                  {"ride": 0.45, "hat": 0.25, "brush": 0.25}, fills=0.25)
+    return _drums(
+        ctx,
+        {"ride": [0, 1, 1.5, 2, 3, 3.5], "hat": [1, 3], "brush": [0, 1, 2, 3]},
+        {"ride": 0.45, "hat": 0.25, "brush": 0.25},
+        fills=0.25,
+    )
 
 
 def drums_metal(ctx):
-    return _drums(ctx, {"kick": list(np.arange(0, 4, 0.25)), "snare": [1, 3], "crash": [0],
-                        "ride": [0, 1, 2, 3]}, {"kick": 0.7, "crash": 0.6, "ride": 0.3})
+    return _drums(
+        ctx,
+        {
+            "kick": list(np.arange(0, 4, 0.25)),
+            "snare": [1, 3],
+            "crash": [0],
+            "ride": [0, 1, 2, 3],
+        },
+        {"kick": 0.7, "crash": 0.6, "ride": 0.3},
+    )
 
 
 def drums_backbeat(ctx):  # pop / rock
-    return _drums(ctx, {"kick": [0, 2, 2.5], "snare": [1, 3], "hat": list(np.arange(0, 4, 0.5)),
-                        "crash": [0]}, {"hat": 0.35, "crash": 0.4}, fills=0.08)
+    return _drums(
+        ctx,
+        {
+            "kick": [0, 2, 2.5],
+            "snare": [1, 3],
+            "hat": list(np.arange(0, 4, 0.5)),
+            "crash": [0],
+        },
+        {"hat": 0.35, "crash": 0.4},
+        fills=0.08,
+    )
 
 
 def drums_onedrop(ctx):  # reggae
-    return _drums(ctx, {"kick": [2], "rim": [2], "hat": list(np.arange(0, 4, 0.5))},
-                  {"hat": 0.3, "rim": 0.6})
+    return _drums(
+        ctx,
+        {"kick": [2], "rim": [2], "hat": list(np.arange(0, 4, 0.5))},
+        {"hat": 0.3, "rim": 0.6},
+    )
 
 
-def _chord_notes(ctx: Context, bar: int, octave: int, extensions: bool = False) -> list[int]:
+def _chord_notes(
+    ctx: Context, bar: int, octave: int, extensions: bool = False
+) -> list[int]:
     r, iv = ctx.chord(bar)
     notes = [ctx.root + 12 * octave + r + i for i in iv]
     if extensions:
@@ -308,7 +402,9 @@ def bass_root(ctx, instrument="bass", beats=(0, 1, 2, 3), dur=0.9, octave=0):
         r, iv = ctx.chord(bar)
         for b in beats:
             note = ctx.root + 12 * octave + r
-            events.append((ctx.t(bar, b), _instrument(instrument, note, dur * ctx.beat, ctx), 0.8))
+            events.append(
+                (ctx.t(bar, b), _instrument(instrument, note, dur * ctx.beat, ctx), 0.8)
+            )
     return events
 
 
@@ -317,7 +413,13 @@ def bass_boogie(ctx):  # blues: root, third, fifth, sixth shuffle
     for bar in range(ctx.n_bars):
         r, _ = ctx.chord(bar)
         for b, step in zip(np.arange(0, 4, 0.5), (0, 0, 4, 4, 7, 7, 9, 7)):
-            events.append((ctx.t(bar, b), _instrument("bass", ctx.root + r + step, 0.45 * ctx.beat, ctx), 0.8))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument("bass", ctx.root + r + step, 0.45 * ctx.beat, ctx),
+                    0.8,
+                )
+            )
     return events
 
 
@@ -326,7 +428,13 @@ def bass_rootfifth(ctx):  # country
     for bar in range(ctx.n_bars):
         r, _ = ctx.chord(bar)
         for b, step in ((0, 0), (2, 7)):
-            events.append((ctx.t(bar, b), _instrument("bass", ctx.root + r + step, 0.8 * ctx.beat, ctx), 0.9))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument("bass", ctx.root + r + step, 0.8 * ctx.beat, ctx),
+                    0.9,
+                )
+            )
     return events
 
 
@@ -335,7 +443,15 @@ def bass_octave(ctx):  # disco
     for bar in range(ctx.n_bars):
         r, _ = ctx.chord(bar)
         for i, b in enumerate(np.arange(0, 4, 0.5)):
-            events.append((ctx.t(bar, b), _instrument("bass", ctx.root + r + 12 * (i % 2), 0.4 * ctx.beat, ctx), 0.8))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument(
+                        "bass", ctx.root + r + 12 * (i % 2), 0.4 * ctx.beat, ctx
+                    ),
+                    0.8,
+                )
+            )
     return events
 
 
@@ -344,7 +460,13 @@ def bass_808(ctx):  # hiphop
     for bar in range(ctx.n_bars):
         r, _ = ctx.chord(bar)
         for b, d in ((0, 1.5), (2.5, 1.4)):
-            events.append((ctx.t(bar, b), _instrument("sub", ctx.root - 12 + r + 12, d * ctx.beat, ctx), 1.0))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument("sub", ctx.root - 12 + r + 12, d * ctx.beat, ctx),
+                    1.0,
+                )
+            )
     return events
 
 
@@ -355,12 +477,20 @@ def bass_walking(ctx):  # jazz
         r, iv = ctx.chord(bar)
         steps = [0, iv[1], iv[2], scale[ctx.rng.integers(1, 7)] - 1]
         for b, s in enumerate(steps):
-            events.append((ctx.t(bar, b), _instrument("upright", ctx.root + r + s, 0.9 * ctx.beat, ctx), 0.9))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument("upright", ctx.root + r + s, 0.9 * ctx.beat, ctx),
+                    0.9,
+                )
+            )
     return events
 
 
 def bass_metal(ctx):
-    return bass_root(ctx, "bass", beats=tuple(np.arange(0, 4, 0.5)), dur=0.45, octave=-1)
+    return bass_root(
+        ctx, "bass", beats=tuple(np.arange(0, 4, 0.5)), dur=0.45, octave=-1
+    )
 
 
 def bass_reggae(ctx):
@@ -368,7 +498,13 @@ def bass_reggae(ctx):
     for bar in range(ctx.n_bars):
         r, iv = ctx.chord(bar)
         for b, s in ((0, 0), (0.75, iv[2]), (1.5, 0), (3, iv[1])):
-            events.append((ctx.t(bar, b), _instrument("sub", ctx.root + r + s, 0.6 * ctx.beat, ctx), 0.9))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument("sub", ctx.root + r + s, 0.6 * ctx.beat, ctx),
+                    0.9,
+                )
+            )
     return events
 
 
@@ -382,8 +518,13 @@ def _comp(ctx, instrument, beats, dur_beats, octave, gain, extensions=False, arp
         notes = _chord_notes(ctx, bar, octave, extensions)
         for b in beats:
             for i, note in enumerate(notes):
-                events.append((ctx.t(bar, b) + arp * i, _instrument(instrument, note, dur_beats * ctx.beat, ctx),
-                               gain / len(notes) ** 0.5))
+                events.append(
+                    (
+                        ctx.t(bar, b) + arp * i,
+                        _instrument(instrument, note, dur_beats * ctx.beat, ctx),
+                        gain / len(notes) ** 0.5,
+                    )
+                )
     return events
 
 
@@ -401,7 +542,13 @@ def harmony_arpeggio(ctx, instrument="piano"):  # classical / piano arpeggios
         notes = _chord_notes(ctx, bar, 3)
         notes = notes + [n + 12 for n in notes]
         for i, b in enumerate(np.arange(0, 4, 0.5)):
-            events.append((ctx.t(bar, b), _instrument(instrument, notes[i % len(notes)], 1.5 * ctx.beat, ctx), 0.5))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument(instrument, notes[i % len(notes)], 1.5 * ctx.beat, ctx),
+                    0.5,
+                )
+            )
     return events
 
 
@@ -422,18 +569,39 @@ def harmony_jazz_comp(ctx):
     events = []
     for bar in range(ctx.n_bars):
         notes = _chord_notes(ctx, bar, 2, extensions=True)
-        for b in ctx.rng.choice([0, 0.5, 1.5, 2, 2.5, 3.5], size=ctx.rng.integers(2, 4), replace=False):
+        for b in ctx.rng.choice(
+            [0, 0.5, 1.5, 2, 2.5, 3.5], size=ctx.rng.integers(2, 4), replace=False
+        ):
             for note in notes:
-                events.append((ctx.t(bar, b), _instrument("piano", note, 0.6 * ctx.beat, ctx), 0.4))
+                events.append(
+                    (
+                        ctx.t(bar, b),
+                        _instrument("piano", note, 0.6 * ctx.beat, ctx),
+                        0.4,
+                    )
+                )
     return events
 
 
-def harmony_power(ctx, instrument="distortion", step=0.25, octave=1):  # metal / rock power chords
+def harmony_power(
+    ctx, instrument="distortion", step=0.25, octave=1
+):  # metal / rock power chords
     events = []
     for bar in range(ctx.n_bars):
         r, _ = ctx.chord(bar)
         for b in np.arange(0, 4, step):
-            events.append((ctx.t(bar, b), _instrument(instrument, ctx.root + 12 * octave + r, 0.95 * step * ctx.beat, ctx), 0.6))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument(
+                        instrument,
+                        ctx.root + 12 * octave + r,
+                        0.95 * step * ctx.beat,
+                        ctx,
+                    ),
+                    0.6,
+                )
+            )
     return events
 
 
@@ -446,7 +614,9 @@ def harmony_pad(ctx):  # pop
 
 
 def harmony_skank(ctx):  # reggae: organ / guitar chops on the off-beats
-    return _comp(ctx, ctx.rng.choice(["organ", "pluck"]), (0.5, 1.5, 2.5, 3.5), 0.25, 3, 0.6)
+    return _comp(
+        ctx, ctx.rng.choice(["organ", "pluck"]), (0.5, 1.5, 2.5, 3.5), 0.25, 3, 0.6
+    )
 
 
 def _melody(ctx, instrument, scale, density, octave, dur_beats, gain, blue=False):
@@ -456,20 +626,50 @@ def _melody(ctx, instrument, scale, density, octave, dur_beats, gain, blue=False
         for b in np.arange(0, 4, 0.5):
             if ctx.rng.random() > density:
                 continue
-            degree = int(np.clip(degree + ctx.rng.integers(-2, 3), 0, len(scale) * 2 - 1))
-            note = ctx.root + 12 * octave + scale[degree % len(scale)] + 12 * (degree // len(scale))
+            degree = int(
+                np.clip(degree + ctx.rng.integers(-2, 3), 0, len(scale) * 2 - 1)
+            )
+            note = (
+                ctx.root
+                + 12 * octave
+                + scale[degree % len(scale)]
+                + 12 * (degree // len(scale))
+            )
             if blue and ctx.rng.random() < 0.2:
                 note += 3 if ctx.rng.random() < 0.5 else 6  # blue third / flat fifth
-            events.append((ctx.t(bar, b), _instrument(instrument, note, dur_beats * ctx.beat, ctx), gain))
+            events.append(
+                (
+                    ctx.t(bar, b),
+                    _instrument(instrument, note, dur_beats * ctx.beat, ctx),
+                    gain,
+                )
+            )
     return events
 
 
 def lead_blues(ctx):
-    return _melody(ctx, ctx.rng.choice(["pluck", "overdrive"]), (0, 3, 5, 7, 10), 0.35, 3, 0.9, 0.45, blue=True)
+    return _melody(
+        ctx,
+        ctx.rng.choice(["pluck", "overdrive"]),
+        (0, 3, 5, 7, 10),
+        0.35,
+        3,
+        0.9,
+        0.45,
+        blue=True,
+    )
 
 
 def lead_classical(ctx):
-    return _melody(ctx, ctx.rng.choice(["strings", "harp", "piano"]), MINOR if ctx.minor else MAJOR, 0.6, 3, 1.0, 0.5)
+    return _melody(
+        ctx,
+        ctx.rng.choice(["strings", "harp", "piano"]),
+        MINOR if ctx.minor else MAJOR,
+        0.6,
+        3,
+        1.0,
+        0.5,
+    )
 
 
 def lead_fiddle(ctx):
@@ -481,7 +681,15 @@ def lead_pop(ctx):
 
 
 def lead_jazz(ctx):
-    return _melody(ctx, ctx.rng.choice(["lead", "epiano"]), (0, 2, 3, 5, 7, 9, 10), 0.55, 3, 0.45, 0.35)
+    return _melody(
+        ctx,
+        ctx.rng.choice(["lead", "epiano"]),
+        (0, 2, 3, 5, 7, 9, 10),
+        0.55,
+        3,
+        0.45,
+        0.35,
+    )
 
 
 def lead_metal(ctx):
@@ -517,36 +725,140 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "blues": Style((60, 95), (0.62, 0.68), 0.1, ((0, 0, 0, 0, 3, 3, 0, 0, 4, 3, 0, 4),),
-                   {"drums": drums_shuffle, "bass": bass_boogie, "harmony": harmony_blues_piano, "lead": lead_blues},
-                   {"drums": 0.85, "bass": 0.9, "harmony": 0.9, "lead": 0.7}, dominant7=True),
-    "classical": Style((60, 110), (0.5, 0.5), 0.4, ((0, 3, 4, 0), (0, 5, 3, 4), (0, 1, 4, 0), (5, 3, 0, 4)),
-                       {"drums": lead_none, "bass": lead_none, "harmony": harmony_strings, "lead": harmony_arpeggio},
-                       {"drums": 0, "bass": 0, "harmony": 0.8, "lead": 0.9}),
-    "country": Style((90, 135), (0.5, 0.55), 0.05, ((0, 0, 3, 4), (0, 3, 0, 4), (0, 4, 0, 3)),
-                     {"drums": drums_boomchick, "bass": bass_rootfifth, "harmony": harmony_strum, "lead": lead_fiddle},
-                     {"drums": 0.85, "bass": 0.9, "harmony": 0.95, "lead": 0.5}),
-    "disco": Style((112, 132), (0.5, 0.5), 0.6, ((0, 3), (0, 5, 3, 4), (1, 4)),
-                   {"drums": drums_disco, "bass": bass_octave, "harmony": harmony_disco_stabs, "lead": lead_pop},
-                   {"drums": 1.0, "bass": 0.9, "harmony": 0.8, "lead": 0.3}),
-    "hiphop": Style((78, 98), (0.55, 0.62), 0.7, ((0, 0, 5, 5), (0, 3), (0, 5, 3, 4)),
-                    {"drums": drums_boombap, "bass": bass_808, "harmony": harmony_lofi_keys, "lead": lead_none},
-                    {"drums": 1.0, "bass": 0.85, "harmony": 0.8, "lead": 0}, lofi=True),
-    "jazz": Style((100, 200), (0.6, 0.67), 0.3, ((1, 4, 0, 0), (1, 4, 0, 5), (0, 5, 1, 4)),
-                  {"drums": drums_jazz, "bass": bass_walking, "harmony": harmony_jazz_comp, "lead": lead_jazz},
-                  {"drums": 0.85, "bass": 0.95, "harmony": 0.9, "lead": 0.6}, dominant7=True),
-    "metal": Style((140, 210), (0.5, 0.5), 0.9, ((0, 0, 5, 6), (0, 1, 0, 5), (0, 6, 5, 4)),
-                   {"drums": drums_metal, "bass": bass_metal, "harmony": harmony_power, "lead": lead_metal},
-                   {"drums": 0.95, "bass": 0.8, "harmony": 1.0, "lead": 0.4}, octave=-1),
-    "pop": Style((95, 125), (0.5, 0.52), 0.15, ((0, 4, 5, 3), (5, 3, 0, 4), (0, 3, 4, 3)),
-                 {"drums": drums_backbeat, "bass": bass_eighths, "harmony": harmony_pad, "lead": lead_pop},
-                 {"drums": 0.9, "bass": 0.85, "harmony": 0.9, "lead": 0.8}),
-    "reggae": Style((65, 90), (0.5, 0.58), 0.5, ((0, 3), (0, 4), (5, 3, 0, 4)),
-                    {"drums": drums_onedrop, "bass": bass_reggae, "harmony": harmony_skank, "lead": lead_none},
-                    {"drums": 0.95, "bass": 0.95, "harmony": 0.95, "lead": 0}),
-    "rock": Style((105, 145), (0.5, 0.5), 0.35, ((0, 4, 3, 0), (0, 6, 3, 0), (0, 3, 4, 4)),
-                  {"drums": drums_backbeat, "bass": bass_eighths, "harmony": harmony_rock, "lead": lead_rock},
-                  {"drums": 0.95, "bass": 0.85, "harmony": 0.95, "lead": 0.5}),
+    "blues": Style(
+        (60, 95),
+        (0.62, 0.68),
+        0.1,
+        ((0, 0, 0, 0, 3, 3, 0, 0, 4, 3, 0, 4),),
+        {
+            "drums": drums_shuffle,
+            "bass": bass_boogie,
+            "harmony": harmony_blues_piano,
+            "lead": lead_blues,
+        },
+        {"drums": 0.85, "bass": 0.9, "harmony": 0.9, "lead": 0.7},
+        dominant7=True,
+    ),
+    "classical": Style(
+        (60, 110),
+        (0.5, 0.5),
+        0.4,
+        ((0, 3, 4, 0), (0, 5, 3, 4), (0, 1, 4, 0), (5, 3, 0, 4)),
+        {
+            "drums": lead_none,
+            "bass": lead_none,
+            "harmony": harmony_strings,
+            "lead": harmony_arpeggio,
+        },
+        {"drums": 0, "bass": 0, "harmony": 0.8, "lead": 0.9},
+    ),
+    "country": Style(
+        (90, 135),
+        (0.5, 0.55),
+        0.05,
+        ((0, 0, 3, 4), (0, 3, 0, 4), (0, 4, 0, 3)),
+        {
+            "drums": drums_boomchick,
+            "bass": bass_rootfifth,
+            "harmony": harmony_strum,
+            "lead": lead_fiddle,
+        },
+        {"drums": 0.85, "bass": 0.9, "harmony": 0.95, "lead": 0.5},
+    ),
+    "disco": Style(
+        (112, 132),
+        (0.5, 0.5),
+        0.6,
+        ((0, 3), (0, 5, 3, 4), (1, 4)),
+        {
+            "drums": drums_disco,
+            "bass": bass_octave,
+            "harmony": harmony_disco_stabs,
+            "lead": lead_pop,
+        },
+        {"drums": 1.0, "bass": 0.9, "harmony": 0.8, "lead": 0.3},
+    ),
+    "hiphop": Style(
+        (78, 98),
+        (0.55, 0.62),
+        0.7,
+        ((0, 0, 5, 5), (0, 3), (0, 5, 3, 4)),
+        {
+            "drums": drums_boombap,
+            "bass": bass_808,
+            "harmony": harmony_lofi_keys,
+            "lead": lead_none,
+        },
+        {"drums": 1.0, "bass": 0.85, "harmony": 0.8, "lead": 0},
+        lofi=True,
+    ),
+    "jazz": Style(
+        (100, 200),
+        (0.6, 0.67),
+        0.3,
+        ((1, 4, 0, 0), (1, 4, 0, 5), (0, 5, 1, 4)),
+        {
+            "drums": drums_jazz,
+            "bass": bass_walking,
+            "harmony": harmony_jazz_comp,
+            "lead": lead_jazz,
+        },
+        {"drums": 0.85, "bass": 0.95, "harmony": 0.9, "lead": 0.6},
+        dominant7=True,
+    ),
+    "metal": Style(
+        (140, 210),
+        (0.5, 0.5),
+        0.9,
+        ((0, 0, 5, 6), (0, 1, 0, 5), (0, 6, 5, 4)),
+        {
+            "drums": drums_metal,
+            "bass": bass_metal,
+            "harmony": harmony_power,
+            "lead": lead_metal,
+        },
+        {"drums": 0.95, "bass": 0.8, "harmony": 1.0, "lead": 0.4},
+        octave=-1,
+    ),
+    "pop": Style(
+        (95, 125),
+        (0.5, 0.52),
+        0.15,
+        ((0, 4, 5, 3), (5, 3, 0, 4), (0, 3, 4, 3)),
+        {
+            "drums": drums_backbeat,
+            "bass": bass_eighths,
+            "harmony": harmony_pad,
+            "lead": lead_pop,
+        },
+        {"drums": 0.9, "bass": 0.85, "harmony": 0.9, "lead": 0.8},
+    ),
+    "reggae": Style(
+        (65, 90),
+        (0.5, 0.58),
+        0.5,
+        ((0, 3), (0, 4), (5, 3, 0, 4)),
+        {
+            "drums": drums_onedrop,
+            "bass": bass_reggae,
+            "harmony": harmony_skank,
+            "lead": lead_none,
+        },
+        {"drums": 0.95, "bass": 0.95, "harmony": 0.95, "lead": 0},
+    ),
+    "rock": Style(
+        (105, 145),
+        (0.5, 0.5),
+        0.35,
+        ((0, 4, 3, 0), (0, 6, 3, 0), (0, 3, 4, 4)),
+        {
+            "drums": drums_backbeat,
+            "bass": bass_eighths,
+            "harmony": harmony_rock,
+            "lead": lead_rock,
+        },
+        {"drums": 0.95, "bass": 0.85, "harmony": 0.95, "lead": 0.5},
+    ),
 }
 
 NEIGHBOURS = {
@@ -567,7 +879,9 @@ BORROW_PROB = 0.3
 """Probability that a clip takes one of its parts from a neighbouring genre."""
 
 
-def _progression(style: Style, minor: bool, rng: np.random.Generator) -> list[tuple[int, tuple[int, ...]]]:
+def _progression(
+    style: Style, minor: bool, rng: np.random.Generator
+) -> list[tuple[int, tuple[int, ...]]]:
     scale = MINOR if minor else MAJOR
     degrees = style.progressions[rng.integers(len(style.progressions))]
     chords = []
@@ -581,7 +895,9 @@ def _progression(style: Style, minor: bool, rng: np.random.Generator) -> list[tu
     return chords
 
 
-def render(genre: str, seed: int = 0, duration: float = 10.0, sr: int = SR) -> np.ndarray:
+def render(
+    genre: str, seed: int = 0, duration: float = 10.0, sr: int = SR
+) -> np.ndarray:
     """Render one synthetic clip of ``genre``.
 
     The same ``(genre, seed, duration, sr)`` always gives the same samples.
@@ -609,8 +925,14 @@ def render(genre: str, seed: int = 0, duration: float = 10.0, sr: int = SR) -> n
     n = int(round(duration * sr))
     minor = bool(rng.random() < style.minor_prob)
     ctx = Context(
-        rng=rng, sr=sr, n=n, tempo=float(rng.uniform(*style.tempo)), swing=float(rng.uniform(*style.swing)),
-        root=int(rng.integers(33, 45)) + 12 * style.octave, minor=minor, chords=_progression(style, minor, rng),
+        rng=rng,
+        sr=sr,
+        n=n,
+        tempo=float(rng.uniform(*style.tempo)),
+        swing=float(rng.uniform(*style.swing)),
+        root=int(rng.integers(33, 45)) + 12 * style.octave,
+        minor=minor,
+        chords=_progression(style, minor, rng),
     )
     parts = dict(style.parts)
     part_prob = dict(style.part_prob)
@@ -621,12 +943,19 @@ def render(genre: str, seed: int = 0, duration: float = 10.0, sr: int = SR) -> n
     playing = [p for p in parts if rng.random() < part_prob[p]]
     if not any(part_prob[p] and p in playing for p in ("harmony", "lead")):
         playing.append("harmony" if part_prob["harmony"] else "lead")
-    start = rng.uniform(0, ctx.bar)  # clips start anywhere in a bar, as GTZAN's excerpts do
+    start = rng.uniform(
+        0, ctx.bar
+    )  # clips start anywhere in a bar, as GTZAN's excerpts do
     y = np.zeros(n)
     for p in playing:
         track = _mix_events(parts[p](ctx), n, sr, start)
         level = np.sqrt(np.mean(track**2)) + 1e-9
-        y += track / level * 10 ** (rng.uniform(-6, 3) / 20) * (0.7 if p == "drums" else 0.5)
+        y += (
+            track
+            / level
+            * 10 ** (rng.uniform(-6, 3) / 20)
+            * (0.7 if p == "drums" else 0.5)
+        )
     y = _master(y, ctx, style.lofi)
     return y.astype(np.float32)
 
@@ -653,9 +982,17 @@ def _master(y: np.ndarray, ctx: Context, lofi: bool) -> np.ndarray:
     ir = rng.standard_normal(ir_t.size) * np.exp(-ir_t * 6.9 / rt)
     ir[0] = 0
     wet = rng.uniform(0.0, 0.35)
-    y = y + wet * signal.fftconvolve(y, ir / np.sqrt(np.sum(ir**2)), mode="full")[: len(y)]
+    y = (
+        y
+        + wet
+        * signal.fftconvolve(y, ir / np.sqrt(np.sum(ir**2)), mode="full")[: len(y)]
+    )
     # Tone: a random low-pass (dull recordings, lo-fi) and tilt.
-    cutoff = rng.uniform(1800, 4000) if lofi else rng.choice([rng.uniform(3000, 10000), 0.45 * sr])
+    cutoff = (
+        rng.uniform(1800, 4000)
+        if lofi
+        else rng.choice([rng.uniform(3000, 10000), 0.45 * sr])
+    )
     y = _lowpass(y, cutoff, sr)
     y = y / (np.sqrt(np.mean(y**2)) + 1e-9)
     # Background noise at a random SNR (tape hiss, crowd, vinyl crackle for lo-fi).
@@ -743,19 +1080,31 @@ def render_chord(
     """
     if isinstance(root, str):
         if root not in CHORD_KEYS:
-            raise ValueError(f"unknown key {root!r}; use a MIDI note or one of {list(CHORD_KEYS)}")
+            raise ValueError(
+                f"unknown key {root!r}; use a MIDI note or one of {list(CHORD_KEYS)}"
+            )
         root = CHORD_KEYS[root]
     if isinstance(chord, str):
         if chord not in CHORD_TYPES:
-            raise ValueError(f"unknown chord {chord!r}; use semitones or one of {list(CHORD_TYPES)}")
+            raise ValueError(
+                f"unknown chord {chord!r}; use semitones or one of {list(CHORD_TYPES)}"
+            )
         chord = CHORD_TYPES[chord]
     if not duration or duration <= 0:
         raise ValueError(f"duration must be positive, got {duration}")
     if int(strikes) < 1:
         raise ValueError(f"strikes must be at least 1, got {strikes}")
     n = round(duration * sr)
-    ctx = Context(rng=np.random.default_rng(0), sr=sr, n=n, tempo=120.0, swing=0.5, root=int(root),
-                  minor=False, chords=[(0, tuple(chord))])
+    ctx = Context(
+        rng=np.random.default_rng(0),
+        sr=sr,
+        n=n,
+        tempo=120.0,
+        swing=0.5,
+        root=int(root),
+        minor=False,
+        chords=[(0, tuple(chord))],
+    )
     span = duration / int(strikes)
     note_dur = 0.9 * span
     notes = []
@@ -769,8 +1118,10 @@ def render_chord(
             try:
                 notes.append(_instrument(instrument, midi, note_dur, ctx))
             except ValueError:
-                raise ValueError(f"unknown instrument {instrument!r}; use 'sine' or one of "
-                                 f"{list(CHORD_INSTRUMENTS)[1:]} (or another instrument of the generator)") from None
+                raise ValueError(
+                    f"unknown instrument {instrument!r}; use 'sine' or one of "
+                    f"{list(CHORD_INSTRUMENTS)[1:]} (or another instrument of the generator)"
+                ) from None
     strike = np.sum(notes, axis=0)
     events = [(k * span, strike, 1.0) for k in range(int(strikes))]
     y = _mix_events(events, n, sr, 0.0)

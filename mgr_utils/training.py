@@ -33,7 +33,12 @@ from typing import Any
 import numpy as np
 
 from mgr_utils import GENRES
-from mgr_utils.evaluation import aggregate_segments, clip_labels, clip_metrics, select_on_validation
+from mgr_utils.evaluation import (
+    aggregate_segments,
+    clip_labels,
+    clip_metrics,
+    select_on_validation,
+)
 
 DEFAULT_RULES = ("vote", "sum", "product")
 """The segment-to-clip rules :func:`evaluate_clips` reports by default."""
@@ -100,7 +105,9 @@ class Standardizer:
             X -= self.mean_
             X /= self.std_
             return X
-        return ((np.asarray(X, dtype=np.float32) - self.mean_) / self.std_).astype(np.float32)
+        return ((np.asarray(X, dtype=np.float32) - self.mean_) / self.std_).astype(
+            np.float32
+        )
 
 
 @dataclass
@@ -187,7 +194,15 @@ def segments_dataset(
     out = {}
     for side, clips in sides.items():
         p = {**(params or {}), **((side_params or {}).get(side, {}))}
-        res = extract(clips, fn, p, cache_dir=cache_dir, n_jobs=n_jobs, progress=progress, name=name)
+        res = extract(
+            clips,
+            fn,
+            p,
+            cache_dir=cache_dir,
+            n_jobs=n_jobs,
+            progress=progress,
+            name=name,
+        )
         lengths = [len(f if key is None else f[key]) for f in res.features]
         if sum(lengths) == 0:
             raise ValueError(f"side {side!r}: no segment from {len(clips)} clips")
@@ -340,7 +355,11 @@ def _gather_rows(key, index):
 
 
 def make_dataset(
-    X: np.ndarray, y: np.ndarray | None, batch_size: int, shuffle: bool = False, seed: int = 0
+    X: np.ndarray,
+    y: np.ndarray | None,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
 ):
     """A ``tf.data`` pipeline over in-memory arrays: shuffled indices, batched gathers, prefetch.
 
@@ -383,7 +402,9 @@ def make_dataset(
         shape = (None, *X.shape[1:])
 
         def take_x(i):
-            batch = tf.numpy_function(_gather_rows, [key_t, i], tf.float32, stateful=False)
+            batch = tf.numpy_function(
+                _gather_rows, [key_t, i], tf.float32, stateful=False
+            )
             batch.set_shape(shape)
             return batch
 
@@ -391,10 +412,15 @@ def make_dataset(
         ds = ds.map(take_x, num_parallel_calls=tf.data.AUTOTUNE)
     else:
         y_t = tf.convert_to_tensor(y)
-        ds = ds.map(lambda i: (take_x(i), tf.gather(y_t, i)), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(
+            lambda i: (take_x(i), tf.gather(y_t, i)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     ds = ds.prefetch(tf.data.AUTOTUNE)
     if large:
-        weakref.finalize(ds, _LARGE_ARRAYS.pop, key, None)   # the array goes with the pipeline
+        weakref.finalize(
+            ds, _LARGE_ARRAYS.pop, key, None
+        )  # the array goes with the pipeline
     return ds
 
 
@@ -404,12 +430,19 @@ def _optimizer(name: str, lr: float, momentum: float, weight_decay: float | None
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=lr, weight_decay=weight_decay)
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum, weight_decay=weight_decay)
+        return keras.optimizers.SGD(
+            learning_rate=lr, momentum=momentum, weight_decay=weight_decay
+        )
     raise ValueError(f"unknown optimizer {name!r}; use 'adam' or 'sgd'")
 
 
-def compile_model(model, lr: float = 1e-3, optimizer: str = "adam", momentum: float = 0.9,
-                  weight_decay: float | None = None):
+def compile_model(
+    model,
+    lr: float = 1e-3,
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+    weight_decay: float | None = None,
+):
     """Compile for integer genre labels: sparse categorical cross-entropy, accuracy.
 
     Notebook: ``04_costa_cnn.ipynb``.
@@ -485,8 +518,10 @@ class TrainResult:
     def ending(self) -> str:
         """One sentence: how the training ended and which epoch's weights the model holds."""
         if self.stopped_early:
-            text = (f"Stopped early after epoch {self.epochs_run} of at most {self.epoch_cap}: "
-                    f"{self.monitor} had not improved for {self.patience} epochs.")
+            text = (
+                f"Stopped early after epoch {self.epochs_run} of at most {self.epoch_cap}: "
+                f"{self.monitor} had not improved for {self.patience} epochs."
+            )
         else:
             cap = self.epoch_cap if self.epoch_cap is not None else self.epochs_run
             text = f"Ran to the epoch cap, {cap} epochs."
@@ -500,13 +535,23 @@ class TrainResult:
         Columns: epoch, loss, accuracy, val_loss, val_accuracy (those recorded) and seconds; the
         row of the epoch whose weights the model keeps is marked with ``*``.
         """
-        keys = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in self.history]
+        keys = [
+            k
+            for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+            if k in self.history
+        ]
         head = ["epoch", *keys, "seconds"]
         widths = [max(5, len(h)) for h in head]
         lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
         for i in range(self.epochs_run):
-            secs = self.epoch_seconds[i] if i < len(self.epoch_seconds) else float("nan")
-            cells = [str(i + 1), *(f"{self.history[k][i]:.3f}" for k in keys), f"{secs:.1f}"]
+            secs = (
+                self.epoch_seconds[i] if i < len(self.epoch_seconds) else float("nan")
+            )
+            cells = [
+                str(i + 1),
+                *(f"{self.history[k][i]:.3f}" for k in keys),
+                f"{secs:.1f}",
+            ]
             row = "  ".join(c.rjust(w) for c, w in zip(cells, widths))
             lines.append(row + (" *" if i + 1 == self.best_epoch else ""))
         return "\n".join(lines) + "\n" + self.ending()
@@ -617,7 +662,13 @@ def train(
     configure_tensorflow()
     keras.utils.set_random_seed(int(seed))
     if compile:
-        compile_model(model, lr=lr, optimizer=optimizer, momentum=momentum, weight_decay=weight_decay)
+        compile_model(
+            model,
+            lr=lr,
+            optimizer=optimizer,
+            momentum=momentum,
+            weight_decay=weight_decay,
+        )
     ds_train = make_dataset(X_train, y_train, batch_size, shuffle=True, seed=seed)
     ds_valid = None
     cbs = list(callbacks)
@@ -635,8 +686,14 @@ def train(
             )
             cbs.append(stopper)
     t0 = time.perf_counter()
-    hist = model.fit(ds_train, validation_data=ds_valid, epochs=int(epochs), callbacks=cbs,
-                     verbose=0, shuffle=False)
+    hist = model.fit(
+        ds_train,
+        validation_data=ds_valid,
+        epochs=int(epochs),
+        callbacks=cbs,
+        verbose=0,
+        shuffle=False,
+    )
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     epochs_run = len(next(iter(history.values()), []))
@@ -657,7 +714,9 @@ def train(
         epoch_cap=int(epochs),
         epoch_seconds=[round(t, 2) for t in timer.totals],
         monitor=monitor,
-        patience=int(patience) if patience is not None and stopper is not None else None,
+        patience=int(patience)
+        if patience is not None and stopper is not None
+        else None,
     )
     if verbose >= 2:
         print(result.log())
@@ -667,7 +726,12 @@ def train(
 
 
 def measure_throughput(
-    model, X: np.ndarray, batch_size: int = 64, steps: int = 30, warmup: int = 3, lr: float = 1e-3
+    model,
+    X: np.ndarray,
+    batch_size: int = 64,
+    steps: int = 30,
+    warmup: int = 3,
+    lr: float = 1e-3,
 ) -> float:
     """Segments per second through a training step (forward, backward, update) of ``model``'s graph.
 
@@ -698,7 +762,11 @@ def measure_throughput(
     if len(Xb) < batch_size:
         Xb = np.resize(Xb, (batch_size, *Xb.shape[1:]))
     n_classes = int(model.output_shape[-1])
-    yb = np.random.default_rng(0).integers(0, n_classes, size=batch_size).astype(np.int32)
+    yb = (
+        np.random.default_rng(0)
+        .integers(0, n_classes, size=batch_size)
+        .astype(np.int32)
+    )
     ds = tf.data.Dataset.from_tensors((Xb, yb)).repeat()
     clone.fit(ds, steps_per_epoch=max(1, warmup), epochs=1, verbose=0, shuffle=False)
     t0 = time.perf_counter()
@@ -716,7 +784,9 @@ def predict_segments(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
 
     Notebook: ``04_costa_cnn.ipynb``.
     """
-    return np.asarray(model.predict(make_dataset(X, None, batch_size), verbose=0), dtype=np.float64)
+    return np.asarray(
+        model.predict(make_dataset(X, None, batch_size), verbose=0), dtype=np.float64
+    )
 
 
 def predict_clips(
@@ -746,7 +816,11 @@ def predict_clips(
     Returns:
         ``(clips, clip_probs)``: sorted clip indices and one row of class scores each.
     """
-    P = predict_segments(model, X_segments, batch_size) if segment_probs is None else segment_probs
+    P = (
+        predict_segments(model, X_segments, batch_size)
+        if segment_probs is None
+        else segment_probs
+    )
     return aggregate_segments(P, clip_index, rule=rule)
 
 
@@ -779,7 +853,11 @@ def evaluate_clips(
     Returns:
         ``{rule: clip_metrics + {"segment_accuracy", "rule"}}``; ``"accuracy"`` is clip-level.
     """
-    P = predict_segments(model, X_segments, batch_size) if segment_probs is None else segment_probs
+    P = (
+        predict_segments(model, X_segments, batch_size)
+        if segment_probs is None
+        else segment_probs
+    )
     y_segments = np.asarray(y_segments)
     seg_acc = float(np.mean(P.argmax(axis=1) == y_segments))
     kept, y_clip = clip_labels(y_segments, clip_index)
@@ -788,8 +866,11 @@ def evaluate_clips(
     for rule in rules:
         c, S = aggregate_segments(P, clip_index, rule=rule)
         assert np.array_equal(c, kept)
-        out[rule] = {**clip_metrics(y_clip, S.argmax(axis=1), genres, clip_ids=ids),
-                     "segment_accuracy": seg_acc, "rule": rule}
+        out[rule] = {
+            **clip_metrics(y_clip, S.argmax(axis=1), genres, clip_ids=ids),
+            "segment_accuracy": seg_acc,
+            "rule": rule,
+        }
     return out
 
 
@@ -827,13 +908,43 @@ def evaluate_selected(
         with "valid_accuracy" and "rule" added}``; ``selected_on`` is ``"validation"`` when there
         was more than one rule to choose from, else ``"fixed"``.
     """
-    P_valid = predict_segments(model, valid.X, batch_size) if valid_probs is None else valid_probs
-    on_valid = evaluate_clips(None, None, valid.clip_index, valid.y, rules=rules, genres=genres,
-                              segment_probs=P_valid, clips=valid.clips)
-    rule = select_on_validation({r: m["accuracy"] for r, m in on_valid.items()}, preference)
-    P_test = predict_segments(model, test.X, batch_size) if test_probs is None else test_probs
-    scored = evaluate_clips(None, None, test.clip_index, test.y, rules=(rule,), genres=genres,
-                            segment_probs=P_test, clips=test.clips)[rule]
+    P_valid = (
+        predict_segments(model, valid.X, batch_size)
+        if valid_probs is None
+        else valid_probs
+    )
+    on_valid = evaluate_clips(
+        None,
+        None,
+        valid.clip_index,
+        valid.y,
+        rules=rules,
+        genres=genres,
+        segment_probs=P_valid,
+        clips=valid.clips,
+    )
+    rule = select_on_validation(
+        {r: m["accuracy"] for r, m in on_valid.items()}, preference
+    )
+    P_test = (
+        predict_segments(model, test.X, batch_size)
+        if test_probs is None
+        else test_probs
+    )
+    scored = evaluate_clips(
+        None,
+        None,
+        test.clip_index,
+        test.y,
+        rules=(rule,),
+        genres=genres,
+        segment_probs=P_test,
+        clips=test.clips,
+    )[rule]
     scored["valid_accuracy"] = on_valid[rule]["accuracy"]
-    return {"rule": rule, "selected_on": "validation" if len(rules) > 1 else "fixed", "valid": on_valid,
-            "test": scored}
+    return {
+        "rule": rule,
+        "selected_on": "validation" if len(rules) > 1 else "fixed",
+        "valid": on_valid,
+        "test": scored,
+    }

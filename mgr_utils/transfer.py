@@ -165,8 +165,9 @@ def _predict(model, X: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
     return {k: np.concatenate([o[k] for o in outs]) for k in EMBEDDING_LAYERS}
 
 
-def network_throughput(model: str = "MSD_musicnn", n_patches: int = 64, batch_size: int = 32,
-                       seed: int = 0) -> float:
+def network_throughput(
+    model: str = "MSD_musicnn", n_patches: int = 64, batch_size: int = 32, seed: int = 0
+) -> float:
     """Patches per second through the pre-trained network alone (random input, after a warm-up).
 
     Measured on every run, also when the embeddings come from the cache, so that a page can
@@ -177,7 +178,9 @@ def network_throughput(model: str = "MSD_musicnn", n_patches: int = 64, batch_si
     from mgr_utils.features.musicnn_input import MUSICNN_FRAMES, MUSICNN_N_MELS
 
     rng = np.random.default_rng(seed)
-    X = rng.uniform(0, 4, (n_patches, MUSICNN_FRAMES, MUSICNN_N_MELS)).astype(np.float32)
+    X = rng.uniform(0, 4, (n_patches, MUSICNN_FRAMES, MUSICNN_N_MELS)).astype(
+        np.float32
+    )
     net = _model(model)
     _predict(net, X[:batch_size], batch_size)  # trace and warm up
     t0 = time.perf_counter()
@@ -212,7 +215,9 @@ def clip_embedding(
     return np.concatenate(parts).astype(np.float32)
 
 
-def embedding_matrix(emb: Embeddings, layers=("penultimate",), stats=("mean", "max")) -> np.ndarray:
+def embedding_matrix(
+    emb: Embeddings, layers=("penultimate",), stats=("mean", "max")
+) -> np.ndarray:
     """:func:`clip_embedding` of every kept clip, stacked: ``(n_kept, dim)``.
 
     Notebook: ``11_transfer_learning.ipynb``.
@@ -247,7 +252,9 @@ def _linear_svm(C: float, seed: int):
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import LinearSVC
 
-    return make_pipeline(StandardScaler(), LinearSVC(C=C, max_iter=20000, random_state=seed))
+    return make_pipeline(
+        StandardScaler(), LinearSVC(C=C, max_iter=20000, random_state=seed)
+    )
 
 
 def fit_linear_probe(
@@ -271,7 +278,9 @@ def fit_linear_probe(
     return LinearProbe(model=best[1], C=best[0], valid_scores=scores)
 
 
-def label_subset(labels: Sequence[int], fraction: float, seed: int = 0, min_per_class: int = 2) -> np.ndarray:
+def label_subset(
+    labels: Sequence[int], fraction: float, seed: int = 0, min_per_class: int = 2
+) -> np.ndarray:
     """Indices of a class-stratified random ``fraction`` of the training clips.
 
     Each class keeps ``round(fraction * its count)`` clips, at least ``min_per_class`` (the
@@ -363,7 +372,9 @@ def best_from_scratch(
             if dataset is not None and r.get("dataset") != dataset:
                 continue
             recorded = r.get("params") or {}
-            if any(recorded[k] != v for k, v in (params or {}).items() if k in recorded):
+            if any(
+                recorded[k] != v for k, v in (params or {}).items() if k in recorded
+            ):
                 continue
             if best is None or r["valid_accuracy"] > best[2]["valid_accuracy"]:
                 best = (chapter, name, r)

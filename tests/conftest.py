@@ -95,7 +95,9 @@ def write_gtzan(
         (root / g).mkdir(parents=True, exist_ok=True)
         for i in range(n_per_genre):
             y = 0.1 * rng.standard_normal(int(seconds * 22050))
-            sf.write(root / g / f"{g}.{i:05d}.{ext}", y, 22050, format=fmt, subtype="PCM_16")
+            sf.write(
+                root / g / f"{g}.{i:05d}.{ext}", y, 22050, format=fmt, subtype="PCM_16"
+            )
     return root
 
 
@@ -116,7 +118,9 @@ from dataclasses import dataclass as _dataclass
 
 def pytest_addoption(parser):
     """Options of the book tests: where the one shared build goes, and whether to reuse it."""
-    group = parser.getgroup("book", "building the book once for the book and browser tests")
+    group = parser.getgroup(
+        "book", "building the book once for the book and browser tests"
+    )
     group.addoption(
         "--build-dir",
         default=None,
@@ -192,11 +196,17 @@ def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
     root = book_root
     if not book.toc_notebooks(root):
         pytest.skip("no notebook listed in _toc.yml exists yet")
-    option = request.config.getoption("--build-dir") or _os.environ.get(book.BUILD_DIR_ENV)
-    build_dir = Path(option).resolve() if option else tmp_path_factory.mktemp("book-build")
+    option = request.config.getoption("--build-dir") or _os.environ.get(
+        book.BUILD_DIR_ENV
+    )
+    build_dir = (
+        Path(option).resolve() if option else tmp_path_factory.mktemp("book-build")
+    )
     index = build_dir / "html" / "index.html"
     missing = book.missing_toc_entries(root)
-    reusable = index.exists() and not book.unexecuted_notebooks(root, build_dir, book.toc_notebooks(root))
+    reusable = index.exists() and not book.unexecuted_notebooks(
+        root, build_dir, book.toc_notebooks(root)
+    )
     timings, render_seconds = [], None
     if not (request.config.getoption("--reuse-build") and reusable):
         try:
@@ -205,12 +215,29 @@ def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
             book.render_book(root, build_dir, partial=True)
             render_seconds = time.perf_counter() - start
         except book.BookError as err:
-            pytest.fail(f"building the book in {build_dir} failed:\n{err}", pytrace=False)
-    return BuiltBook(root, build_dir, build_dir / "html", build_dir / "results", timings, render_seconds, missing)
+            pytest.fail(
+                f"building the book in {build_dir} failed:\n{err}", pytrace=False
+            )
+    return BuiltBook(
+        root,
+        build_dir,
+        build_dir / "html",
+        build_dir / "results",
+        timings,
+        render_seconds,
+        missing,
+    )
 
 
-def write_tiny_book(root: Path, notebooks: dict, *, params: dict | None = None, repo_url: str | None = None,
-                    branch: str | None = None, intro: str = "# A tiny book\n\nFor testing the book tooling.\n") -> Path:
+def write_tiny_book(
+    root: Path,
+    notebooks: dict,
+    *,
+    params: dict | None = None,
+    repo_url: str | None = None,
+    branch: str | None = None,
+    intro: str = "# A tiny book\n\nFor testing the book tooling.\n",
+) -> Path:
     """Write a throwaway book in ``root``: the real config and references page, a toc, notebooks.
 
     Args:
@@ -233,21 +260,33 @@ def write_tiny_book(root: Path, notebooks: dict, *, params: dict | None = None, 
         config["repository"]["url"] = repo_url
     if branch:
         config["repository"]["branch"] = branch
-    (root / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    chapters = [{"file": f"notebooks/{name}"} for name in notebooks] + [{"file": "book/references"}]
+    (root / "_config.yml").write_text(
+        yaml.safe_dump(config, sort_keys=False), encoding="utf-8"
+    )
+    chapters = [{"file": f"notebooks/{name}"} for name in notebooks] + [
+        {"file": "book/references"}
+    ]
     toc = {"format": "jb-book", "root": "book/intro", "chapters": chapters}
-    (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    (root / "_toc.yml").write_text(
+        yaml.safe_dump(toc, sort_keys=False), encoding="utf-8"
+    )
     (root / "book").mkdir(exist_ok=True)
     (root / "book" / "intro.md").write_text(intro, encoding="utf-8")
-    (root / "book" / "references.md").write_bytes((real / "book" / "references.md").read_bytes())
+    (root / "book" / "references.md").write_bytes(
+        (real / "book" / "references.md").read_bytes()
+    )
     for bib in config.get("bibtex_bibfiles") or []:
         (root / bib).parent.mkdir(parents=True, exist_ok=True)
         (root / bib).write_bytes((real / bib).read_bytes())
-    for static in config.get("sphinx", {}).get("config", {}).get("html_static_path") or []:
+    for static in (
+        config.get("sphinx", {}).get("config", {}).get("html_static_path") or []
+    ):
         shutil.copytree(real / static, root / static, dirs_exist_ok=True)
     (root / "notebooks").mkdir(exist_ok=True)
     if params is not None:
-        (root / "notebooks" / "fast_params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+        (root / "notebooks" / "fast_params.yaml").write_text(
+            yaml.safe_dump(params), encoding="utf-8"
+        )
     for name, cells in notebooks.items():
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = dict(book.KERNELSPEC)

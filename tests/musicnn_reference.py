@@ -40,7 +40,9 @@ def original_outputs(folder: str, patches: np.ndarray) -> dict[str, np.ndarray]:
     meta = meta_graph_pb2.MetaGraphDef()
     with open(os.path.join(folder, ".meta"), "rb") as f:
         meta.ParseFromString(f.read())
-    graph_def = tf.compat.v1.graph_util.extract_sub_graph(meta.graph_def, list(OUTPUTS.values()))
+    graph_def = tf.compat.v1.graph_util.extract_sub_graph(
+        meta.graph_def, list(OUTPUTS.values())
+    )
     for node in graph_def.node:
         node.attr.pop("_output_shapes", None)
     graph = tf.Graph()
@@ -54,9 +56,15 @@ def original_outputs(folder: str, patches: np.ndarray) -> dict[str, np.ndarray]:
                 assigns.append(tf.compat.v1.assign(var, reader.get_tensor(node.name)))
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(assigns)
-            fetches = {k: graph.get_tensor_by_name(v + ":0") for k, v in OUTPUTS.items()}
-            feed = {graph.get_tensor_by_name("model/Placeholder:0"): patches.astype(np.float32),
-                    graph.get_tensor_by_name("model/Placeholder_2:0"): False}
+            fetches = {
+                k: graph.get_tensor_by_name(v + ":0") for k, v in OUTPUTS.items()
+            }
+            feed = {
+                graph.get_tensor_by_name("model/Placeholder:0"): patches.astype(
+                    np.float32
+                ),
+                graph.get_tensor_by_name("model/Placeholder_2:0"): False,
+            }
             out = sess.run(fetches, feed_dict=feed)
     out["mean_pool"] = out["mean_pool"].reshape(len(patches), -1)
     out["max_pool"] = out["max_pool"].reshape(len(patches), -1)

@@ -17,7 +17,9 @@ import yaml
 
 import bookbuild as book
 
-PARAMS_CELL = 'N = 10\nSEED = 0\nLABEL = "default"\nRESULTS_DIR = None\nCACHE_DIR = None'
+PARAMS_CELL = (
+    'N = 10\nSEED = 0\nLABEL = "default"\nRESULTS_DIR = None\nCACHE_DIR = None'
+)
 RECORD_CELL = (
     "import json, os\n"
     "results = RESULTS_DIR or os.environ['MGR_RESULTS_DIR']\n"
@@ -43,13 +45,30 @@ def test_toc_entries_in_reading_order(tmp_path):
                 "format": "jb-book",
                 "root": "book/intro",
                 "parts": [
-                    {"caption": "A", "chapters": [{"file": "notebooks/01_a", "sections": [{"file": "book/a1"}]}]},
-                    {"caption": "B", "chapters": [{"file": "notebooks/02_b"}, {"file": "book/refs"}]},
+                    {
+                        "caption": "A",
+                        "chapters": [
+                            {
+                                "file": "notebooks/01_a",
+                                "sections": [{"file": "book/a1"}],
+                            }
+                        ],
+                    },
+                    {
+                        "caption": "B",
+                        "chapters": [{"file": "notebooks/02_b"}, {"file": "book/refs"}],
+                    },
                 ],
             }
         )
     )
-    assert book.toc_entries(tmp_path) == ["book/intro", "notebooks/01_a", "book/a1", "notebooks/02_b", "book/refs"]
+    assert book.toc_entries(tmp_path) == [
+        "book/intro",
+        "notebooks/01_a",
+        "book/a1",
+        "notebooks/02_b",
+        "book/refs",
+    ]
 
 
 def test_real_toc_lists_existing_kinds_of_files():
@@ -63,11 +82,22 @@ def test_parameter_files():
     fast = book.load_params(book.REPO_ROOT / book.FAST_PARAMS)
     assert fast["DATASET"] == "synthetic" and "chapters" not in fast
     full = book.load_params(book.REPO_ROOT / book.FULL_PARAMS)
-    assert full["DATASET"] == "gtzan" and full["SPLIT"] == "filtered" and full["DURATION"] is None
-    assert set(full["chapters"]) <= {nb.stem for nb in book.toc_notebooks()}, "chapters: keys name notebooks"
+    assert (
+        full["DATASET"] == "gtzan"
+        and full["SPLIT"] == "filtered"
+        and full["DURATION"] is None
+    )
+    assert set(full["chapters"]) <= {nb.stem for nb in book.toc_notebooks()}, (
+        "chapters: keys name notebooks"
+    )
     for params in (fast, full):
-        assert not {"RESULTS_DIR", "CACHE_DIR"} & set(params), "the runner sets the build folders itself"
-    assert book.params_for(full, "04_costa_cnn")["EPOCHS"] == full["chapters"]["04_costa_cnn"]["EPOCHS"]
+        assert not {"RESULTS_DIR", "CACHE_DIR"} & set(params), (
+            "the runner sets the build folders itself"
+        )
+    assert (
+        book.params_for(full, "04_costa_cnn")["EPOCHS"]
+        == full["chapters"]["04_costa_cnn"]["EPOCHS"]
+    )
 
 
 def test_parameter_file_errors(tmp_path):
@@ -81,7 +111,9 @@ def test_parameter_file_errors(tmp_path):
 
 
 def test_parse_overrides_reads_yaml_values_and_every_spelling_of_none():
-    assert book.parse_overrides(["EPOCHS=2", "DATASET=gtzan", "RATE=0.5", "FLAG=true"]) == {
+    assert book.parse_overrides(
+        ["EPOCHS=2", "DATASET=gtzan", "RATE=0.5", "FLAG=true"]
+    ) == {
         "EPOCHS": 2,
         "DATASET": "gtzan",
         "RATE": 0.5,
@@ -91,19 +123,29 @@ def test_parse_overrides_reads_yaml_values_and_every_spelling_of_none():
         assert book.parse_overrides([f"DURATION={spelling}"]) == {"DURATION": None}
     with pytest.raises(book.BookError):
         book.parse_overrides(["EPOCHS"])
-    assert book.parse_overrides(["07_raw_audio.SAMPLE_EPOCHS=1"]) == {"07_raw_audio.SAMPLE_EPOCHS": 1}
+    assert book.parse_overrides(["07_raw_audio.SAMPLE_EPOCHS=1"]) == {
+        "07_raw_audio.SAMPLE_EPOCHS": 1
+    }
     with pytest.raises(book.BookError, match="NOTEBOOK.KEY"):
         book.parse_overrides(["07 raw.EPOCHS=1"])
 
 
 def test_command_line_wins_over_a_chapters_own_value():
     full = book.load_params(book.REPO_ROOT / book.FULL_PARAMS)
-    params = book.apply_overrides(full, book.parse_overrides(["EPOCHS=2", "07_raw_audio.SAMPLE_EPOCHS=1"]))
-    assert book.params_for(params, "04_costa_cnn")["EPOCHS"] == 2, "-p EPOCHS=2 reaches a chapter with its own EPOCHS"
+    params = book.apply_overrides(
+        full, book.parse_overrides(["EPOCHS=2", "07_raw_audio.SAMPLE_EPOCHS=1"])
+    )
+    assert book.params_for(params, "04_costa_cnn")["EPOCHS"] == 2, (
+        "-p EPOCHS=2 reaches a chapter with its own EPOCHS"
+    )
     assert book.params_for(params, "06_zhang_cnn")["EPOCHS"] == 2
     assert book.params_for(params, "07_raw_audio")["SAMPLE_EPOCHS"] == 1
-    assert book.params_for(params, "09_auralisation").get("SAMPLE_EPOCHS") is None, "a chapter's override stays there"
-    assert book.params_for(full, "04_costa_cnn")["EPOCHS"] == 80, "the file's values are not changed in place"
+    assert book.params_for(params, "09_auralisation").get("SAMPLE_EPOCHS") is None, (
+        "a chapter's override stays there"
+    )
+    assert book.params_for(full, "04_costa_cnn")["EPOCHS"] == 80, (
+        "the file's values are not changed in place"
+    )
 
 
 def test_full_run_cells_have_no_time_limit_and_fast_build_cells_do():
@@ -112,37 +154,79 @@ def test_full_run_cells_have_no_time_limit_and_fast_build_cells_do():
     root = book.REPO_ROOT
     assert cell_timeout(None, None, root) == book.CELL_TIMEOUT
     assert cell_timeout(None, root / book.FAST_PARAMS, root) == book.CELL_TIMEOUT
-    assert cell_timeout(None, root / book.FULL_PARAMS, root) is None, "a paper-size training cell runs for hours"
-    assert cell_timeout(0, None, root) is None and cell_timeout(60, root / book.FULL_PARAMS, root) == 60
+    assert cell_timeout(None, root / book.FULL_PARAMS, root) is None, (
+        "a paper-size training cell runs for hours"
+    )
+    assert (
+        cell_timeout(0, None, root) is None
+        and cell_timeout(60, root / book.FULL_PARAMS, root) == 60
+    )
 
 
 def test_override_of_an_unknown_notebook_stops_before_anything_runs(tmp_path):
     with pytest.raises(book.BookError, match="not in the book: 99_nope"):
-        book.execute_book(book.REPO_ROOT, tmp_path / "b", overrides={"99_nope.EPOCHS": 1})
+        book.execute_book(
+            book.REPO_ROOT, tmp_path / "b", overrides={"99_nope.EPOCHS": 1}
+        )
 
 
 def test_declared_parameters_and_their_types(tmp_path, tiny_book):
-    cell = ('DATASET = "synthetic"\nDATA_DIR: str | None = None\nDURATION: float | None = 10.0\n'
-            'EPOCHS = 6  # maximum\nRATE = 1e-3\nFILTERS = (8, 8)\nFLAG = False')
+    cell = (
+        'DATASET = "synthetic"\nDATA_DIR: str | None = None\nDURATION: float | None = 10.0\n'
+        "EPOCHS = 6  # maximum\nRATE = 1e-3\nFILTERS = (8, 8)\nFLAG = False"
+    )
     root = tiny_book(tmp_path / "bk", {"01_p": [("parameters", cell)]})
     declared = book.declared_parameters(root / "notebooks" / "01_p.ipynb")
-    assert list(declared) == ["DATASET", "DATA_DIR", "DURATION", "EPOCHS", "RATE", "FILTERS", "FLAG"]
-    assert declared["DURATION"].default == 10.0 and declared["DURATION"].annotation == "float | None"
-    ok = {"DATASET": "gtzan", "DATA_DIR": "/data", "DURATION": None, "EPOCHS": 2, "RATE": 1, "FILTERS": [4, 4],
-          "FLAG": True, "UNDECLARED": object()}
-    assert book.select_parameters(declared, ok, "01_p") == {k: v for k, v in ok.items() if k != "UNDECLARED"}
-    for name, value, words in [("DURATION", "None", "a number or None"), ("EPOCHS", 2.5, "an integer"),
-                               ("EPOCHS", "abc", "an integer"), ("RATE", "fast", "a number"),
-                               ("DATASET", 3, "a string"), ("FLAG", 1, "true or false")]:
-        with pytest.raises(book.BookError, match=f"parameter {name} of 01_p takes {words}"):
+    assert list(declared) == [
+        "DATASET",
+        "DATA_DIR",
+        "DURATION",
+        "EPOCHS",
+        "RATE",
+        "FILTERS",
+        "FLAG",
+    ]
+    assert (
+        declared["DURATION"].default == 10.0
+        and declared["DURATION"].annotation == "float | None"
+    )
+    ok = {
+        "DATASET": "gtzan",
+        "DATA_DIR": "/data",
+        "DURATION": None,
+        "EPOCHS": 2,
+        "RATE": 1,
+        "FILTERS": [4, 4],
+        "FLAG": True,
+        "UNDECLARED": object(),
+    }
+    assert book.select_parameters(declared, ok, "01_p") == {
+        k: v for k, v in ok.items() if k != "UNDECLARED"
+    }
+    for name, value, words in [
+        ("DURATION", "None", "a number or None"),
+        ("EPOCHS", 2.5, "an integer"),
+        ("EPOCHS", "abc", "an integer"),
+        ("RATE", "fast", "a number"),
+        ("DATASET", 3, "a string"),
+        ("FLAG", 1, "true or false"),
+    ]:
+        with pytest.raises(
+            book.BookError, match=f"parameter {name} of 01_p takes {words}"
+        ):
             book.select_parameters(declared, {name: value}, "01_p")
 
 
 def test_the_real_notebooks_take_none_for_duration_and_refuse_a_string():
     notebooks = book.toc_notebooks()
-    plan = book.execute.plan_parameters(book.REPO_ROOT, notebooks, book.parse_overrides(["DURATION=None"]))
+    plan = book.execute.plan_parameters(
+        book.REPO_ROOT, notebooks, book.parse_overrides(["DURATION=None"])
+    )
     assert any(p.get("DURATION", "absent") is None for p in plan.values())
-    with pytest.raises(book.BookError, match=r"parameter DURATION of notebooks/0\d_\w+\.ipynb takes a number or None"):
+    with pytest.raises(
+        book.BookError,
+        match=r"parameter DURATION of notebooks/0\d_\w+\.ipynb takes a number or None",
+    ):
         book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"DURATION": "thirty"})
 
 
@@ -150,11 +234,19 @@ def test_max_epochs_caps_the_params_file_and_the_notebooks_own_epoch_defaults():
     notebooks = [nb for nb in book.toc_notebooks() if nb.stem == "08_pretraining"]
     declared = book.declared_parameters(notebooks[0])
     assert declared["PRETRAIN_EPOCHS"].default > 1 and declared["EPOCHS"].default > 1
-    plan = book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"EPOCHS": 40, "SEED": 3}, max_epochs=1)
+    plan = book.execute.plan_parameters(
+        book.REPO_ROOT, notebooks, {"EPOCHS": 40, "SEED": 3}, max_epochs=1
+    )
     chosen = plan[notebooks[0]]
-    assert chosen["EPOCHS"] == 1 and chosen["PRETRAIN_EPOCHS"] == 1   # given, and left at its default
-    assert chosen["SEED"] == 3 and "N_SEEDS" not in chosen             # other defaults are not passed
-    uncapped = book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"EPOCHS": 40})[notebooks[0]]
+    assert (
+        chosen["EPOCHS"] == 1 and chosen["PRETRAIN_EPOCHS"] == 1
+    )  # given, and left at its default
+    assert (
+        chosen["SEED"] == 3 and "N_SEEDS" not in chosen
+    )  # other defaults are not passed
+    uncapped = book.execute.plan_parameters(book.REPO_ROOT, notebooks, {"EPOCHS": 40})[
+        notebooks[0]
+    ]
     assert uncapped == {"EPOCHS": 40}
 
 
@@ -163,7 +255,12 @@ def test_prune_toc_drops_entries_without_files_and_emptied_parts():
         "format": "jb-book",
         "root": "book/intro",
         "parts": [
-            {"caption": "A", "chapters": [{"file": "notebooks/01_a", "sections": [{"file": "book/gone"}]}]},
+            {
+                "caption": "A",
+                "chapters": [
+                    {"file": "notebooks/01_a", "sections": [{"file": "book/gone"}]}
+                ],
+            },
             {"caption": "B", "chapters": [{"file": "notebooks/02_gone"}]},
         ],
     }
@@ -181,12 +278,20 @@ def test_prune_toc_drops_entries_without_files_and_emptied_parts():
 def test_execute_passes_only_declared_parameters_and_labels_them(tmp_path, tiny_book):
     root = tiny_book(
         tmp_path / "bk",
-        {"01_one": [("markdown", "# One"), ("parameters", PARAMS_CELL), ("code", RECORD_CELL)]},
+        {
+            "01_one": [
+                ("markdown", "# One"),
+                ("parameters", PARAMS_CELL),
+                ("code", RECORD_CELL),
+            ]
+        },
         params={"N": 3, "SEED": 7, "UNDECLARED": 1},
     )
     build = tmp_path / "build"
     lines = []
-    runs = book.execute_book(root, build, overrides={"LABEL": "override"}, log=lines.append)
+    runs = book.execute_book(
+        root, build, overrides={"LABEL": "override"}, log=lines.append
+    )
 
     assert [(r.name, r.reused) for r in runs] == [("01_one.ipynb", False)]
     assert lines[0] == "executing 01_one.ipynb: no earlier execution on record"
@@ -200,17 +305,27 @@ def test_execute_passes_only_declared_parameters_and_labels_them(tmp_path, tiny_
     assert Path(record["cwd"]) == (root / "notebooks").resolve()
 
     executed = _nb(build / "executed" / "notebooks" / "01_one.ipynb")
-    injected = [i for i, c in enumerate(executed.cells) if "injected-parameters" in c.metadata.get("tags", [])]
+    injected = [
+        i
+        for i, c in enumerate(executed.cells)
+        if "injected-parameters" in c.metadata.get("tags", [])
+    ]
     assert len(injected) == 1
     cell = executed.cells[injected[0]]
     assert "UNDECLARED" not in cell.source and "RESULTS_DIR" not in cell.source
     assert "hide-cell" in cell.metadata["tags"], "folded on the page"
     label = executed.cells[injected[0] - 1]
-    assert label.cell_type == "markdown" and label.source.startswith("**Parameters of this build** (from ")
+    assert label.cell_type == "markdown" and label.source.startswith(
+        "**Parameters of this build** (from "
+    )
     assert "`N = 3`" in label.source and "`LABEL = 'override'`" in label.source
-    assert not [c for c in executed.cells if "bookbuild-deps" in c.metadata.get("tags", [])], "deps cell removed"
+    assert not [
+        c for c in executed.cells if "bookbuild-deps" in c.metadata.get("tags", [])
+    ], "deps cell removed"
     assert book.read_manifest(build)["notebooks/01_one.ipynb"]["parameters"]["N"] == 3
-    assert not _nb(root / "notebooks" / "01_one.ipynb").cells[2].outputs, "the source stays clean"
+    assert not _nb(root / "notebooks" / "01_one.ipynb").cells[2].outputs, (
+        "the source stays clean"
+    )
 
 
 FAKE_PACKAGE = {
@@ -236,14 +351,32 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
     data = tmp_path / "data"
     data.mkdir()
     (data / "a.wav").write_bytes(b"x")
-    root = tiny_book(tmp_path / "bk", {
-        "01_helper": [("parameters", "N = 1"),
-                      ("code", "from mgr_utils import helper, results\nresults.write('01_helper', {'v': helper.VALUE * N})\n"
-                               "assert results.read('01_helper')['v'] == helper.VALUE * N  # its own record: no input")],
-        "02_plain": [("parameters", "M = 1"), ("code", "x = M + 1")],
-        "03_reader": [("parameters", "K = 1"), ("code", "from mgr_utils import results\nv = results.read('01_helper')['v']")],
-        "04_data": [("parameters", "DATA_DIR = None"), ("code", "import os\nn = len(os.listdir(DATA_DIR))")],
-    }, params={"N": 2, "DATA_DIR": str(data)})
+    root = tiny_book(
+        tmp_path / "bk",
+        {
+            "01_helper": [
+                ("parameters", "N = 1"),
+                (
+                    "code",
+                    "from mgr_utils import helper, results\nresults.write('01_helper', {'v': helper.VALUE * N})\n"
+                    "assert results.read('01_helper')['v'] == helper.VALUE * N  # its own record: no input",
+                ),
+            ],
+            "02_plain": [("parameters", "M = 1"), ("code", "x = M + 1")],
+            "03_reader": [
+                ("parameters", "K = 1"),
+                (
+                    "code",
+                    "from mgr_utils import results\nv = results.read('01_helper')['v']",
+                ),
+            ],
+            "04_data": [
+                ("parameters", "DATA_DIR = None"),
+                ("code", "import os\nn = len(os.listdir(DATA_DIR))"),
+            ],
+        },
+        params={"N": 2, "DATA_DIR": str(data)},
+    )
     (root / "mgr_utils").mkdir()
     for name, text in FAKE_PACKAGE.items():
         (root / "mgr_utils" / name).write_text(text)
@@ -257,7 +390,11 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
     first, _ = run()
     assert not any(r.reused for r in first.values())
     deps = book.read_manifest(build)["notebooks/01_helper.ipynb"]["deps"]
-    assert set(deps["modules"]) == {"mgr_utils", "mgr_utils.helper", "mgr_utils.results"}
+    assert set(deps["modules"]) == {
+        "mgr_utils",
+        "mgr_utils.helper",
+        "mgr_utils.results",
+    }
 
     second, lines = run()
     assert all(r.reused for r in second.values()), lines
@@ -273,7 +410,9 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
     nb.cells.append(nbformat.v4.new_code_cell("y = 3"))
     nbformat.write(nb, str(root / "notebooks" / "02_plain.ipynb"))
     fourth, _ = run()
-    assert {k for k, r in fourth.items() if not r.reused} == {"02"} and fourth["02"].reason == "the notebook changed"
+    assert {k for k, r in fourth.items() if not r.reused} == {"02"} and fourth[
+        "02"
+    ].reason == "the notebook changed"
 
     fifth, _ = run(overrides={"N": 3})
     assert {k for k, r in fifth.items() if not r.reused} == {"01", "03"}
@@ -281,7 +420,9 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
 
     (data / "b.wav").write_bytes(b"y")
     sixth, _ = run(overrides={"N": 3})
-    assert {k for k, r in sixth.items() if not r.reused} == {"04"} and sixth["04"].reason == "the data changed"
+    assert {k for k, r in sixth.items() if not r.reused} == {"04"} and sixth[
+        "04"
+    ].reason == "the data changed"
 
     (build / "results" / "01_helper.json").unlink()
     seventh, _ = run(overrides={"N": 3})
@@ -294,12 +435,17 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
 def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
     """The reuse key holds the content of every record a chapter read."""
     produce = "from mgr_utils import results\nresults.write('01_producer', {'v': N})"
-    read = ("from mgr_utils import results\nv = results.read('01_producer')['v']\n"
-            "results.write('02_reader', {'seen': v})")
-    root = tiny_book(tmp_path / "bk", {
-        "01_producer": [("parameters", "N = 1"), ("code", produce)],
-        "02_reader": [("parameters", "K = 1"), ("code", read)],
-    })
+    read = (
+        "from mgr_utils import results\nv = results.read('01_producer')['v']\n"
+        "results.write('02_reader', {'seen': v})"
+    )
+    root = tiny_book(
+        tmp_path / "bk",
+        {
+            "01_producer": [("parameters", "N = 1"), ("code", produce)],
+            "02_reader": [("parameters", "K = 1"), ("code", read)],
+        },
+    )
     (root / "mgr_utils").mkdir()
     for name, text in FAKE_PACKAGE.items():
         (root / "mgr_utils" / name).write_text(text)
@@ -334,7 +480,10 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
 
 
 def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
-    cells = [("parameters", 'DATASET = "synthetic"\nDATA_DIR = None\nSPLIT = "stratified"'), ("code", "x = 1")]
+    cells = [
+        ("parameters", 'DATASET = "synthetic"\nDATA_DIR = None\nSPLIT = "stratified"'),
+        ("code", "x = 1"),
+    ]
     root = tiny_book(tmp_path / "bk", {"01_a": cells, "02_b": cells})
     full = root / "notebooks" / "full.yaml"
     full.write_text("DATASET: gtzan\nDATA_DIR: null\nSPLIT: filtered\n")
@@ -342,28 +491,60 @@ def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
     with pytest.raises(book.BookError) as info:
         book.execute_book(root, build, params_file=full, log=lambda line: None)
     text = str(info.value)
-    assert "nothing was executed" in text and "DATA_DIR is not set for notebooks/01_a.ipynb, notebooks/02_b.ipynb" in text
-    assert "python -m mgr_utils.download gtzan" in text and "make book-full DATA_DIR=" in text
+    assert (
+        "nothing was executed" in text
+        and "DATA_DIR is not set for notebooks/01_a.ipynb, notebooks/02_b.ipynb" in text
+    )
+    assert (
+        "python -m mgr_utils.download gtzan" in text
+        and "make book-full DATA_DIR=" in text
+    )
     assert "Kaggle" in text, "the manual steps"
     assert not (build / "executed").exists()
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(book.BookError, match=f"DATA_DIR {empty} holds no GTZAN genre folders"):
-        book.execute_book(root, build, params_file=full, overrides={"DATA_DIR": str(empty)}, log=lambda line: None)
+    with pytest.raises(
+        book.BookError, match=f"DATA_DIR {empty} holds no GTZAN genre folders"
+    ):
+        book.execute_book(
+            root,
+            build,
+            params_file=full,
+            overrides={"DATA_DIR": str(empty)},
+            log=lambda line: None,
+        )
     with pytest.raises(book.BookError, match="is not a folder"):
-        book.execute_book(root, build, params_file=full, overrides={"DATA_DIR": str(tmp_path / "nope")},
-                          log=lambda line: None)
+        book.execute_book(
+            root,
+            build,
+            params_file=full,
+            overrides={"DATA_DIR": str(tmp_path / "nope")},
+            log=lambda line: None,
+        )
 
 
 def test_the_real_full_run_fails_fast_without_data(tmp_path, capsys):
-    code = book.main(["build", "--params", str(book.REPO_ROOT / book.FULL_PARAMS), "--build-dir", str(tmp_path)])
+    code = book.main(
+        [
+            "build",
+            "--params",
+            str(book.REPO_ROOT / book.FULL_PARAMS),
+            "--build-dir",
+            str(tmp_path),
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
-    assert "cannot start the run on GTZAN, nothing was executed" in err and "DATA_DIR is not set" in err
+    assert (
+        "cannot start the run on GTZAN, nothing was executed" in err
+        and "DATA_DIR is not set" in err
+    )
     assert not (tmp_path / "executed").exists()
 
 
-def test_execute_stops_at_first_error_naming_notebook_and_cell(tmp_path, tiny_book, capsys):
+def test_execute_stops_at_first_error_naming_notebook_and_cell(
+    tmp_path, tiny_book, capsys
+):
     root = tiny_book(
         tmp_path / "bk",
         {
@@ -384,7 +565,9 @@ def test_execute_stops_at_first_error_naming_notebook_and_cell(tmp_path, tiny_bo
         book.execute_book(root, build, log=lambda line: None)
     err = info.value
     assert err.notebook == "notebooks/02_broken.ipynb"
-    assert err.cell_index == 3, "index in the source notebook, not in papermill's parameterised copy"
+    assert err.cell_index == 3, (
+        "index in the source notebook, not in papermill's parameterised copy"
+    )
     assert err.ename == "ZeroDivisionError"
     text = str(err)
     assert "notebooks/02_broken.ipynb" in text and "cell 3" in text
@@ -392,8 +575,12 @@ def test_execute_stops_at_first_error_naming_notebook_and_cell(tmp_path, tiny_bo
 
     manifest = book.read_manifest(build)
     assert "notebooks/01_ok.ipynb" in manifest
-    assert "notebooks/02_broken.ipynb" not in manifest, "a failed notebook is never marked executed"
-    assert not (build / "executed" / "notebooks" / "03_after.ipynb").exists(), "stops at the first error"
+    assert "notebooks/02_broken.ipynb" not in manifest, (
+        "a failed notebook is never marked executed"
+    )
+    assert not (build / "executed" / "notebooks" / "03_after.ipynb").exists(), (
+        "stops at the first error"
+    )
 
     code = book.main(["execute", "--root", str(root), "--build-dir", str(build)])
     assert code != 0
@@ -403,7 +590,13 @@ def test_execute_stops_at_first_error_naming_notebook_and_cell(tmp_path, tiny_bo
 def test_execute_timeout_names_the_running_cell(tmp_path, tiny_book):
     root = tiny_book(
         tmp_path / "bk",
-        {"01_slow": [("parameters", "N = 1"), ("code", "x = 1"), ("code", "import time\ntime.sleep(60)")]},
+        {
+            "01_slow": [
+                ("parameters", "N = 1"),
+                ("code", "x = 1"),
+                ("code", "import time\ntime.sleep(60)"),
+            ]
+        },
     )
     with pytest.raises(book.NotebookError) as info:
         book.execute_book(root, tmp_path / "build", timeout=3, log=lambda line: None)
@@ -413,7 +606,10 @@ def test_execute_timeout_names_the_running_cell(tmp_path, tiny_book):
 
 
 def test_execute_only_filter_and_missing_toc_entry(tmp_path, tiny_book):
-    root = tiny_book(tmp_path / "bk", {"01_a": [("parameters", "N = 1")], "02_b": [("parameters", "N = 1")]})
+    root = tiny_book(
+        tmp_path / "bk",
+        {"01_a": [("parameters", "N = 1")], "02_b": [("parameters", "N = 1")]},
+    )
     build = tmp_path / "build"
     runs = book.execute_book(root, build, only=["02"], log=lambda line: None)
     assert [n for n, _ in runs] == ["02_b.ipynb"]
@@ -423,7 +619,10 @@ def test_execute_only_filter_and_missing_toc_entry(tmp_path, tiny_book):
 
 
 def test_render_refuses_unexecuted_or_stale_notebooks(tmp_path, tiny_book):
-    root = tiny_book(tmp_path / "bk", {"01_a": [("parameters", "N = 1")], "02_b": [("parameters", "N = 1")]})
+    root = tiny_book(
+        tmp_path / "bk",
+        {"01_a": [("parameters", "N = 1")], "02_b": [("parameters", "N = 1")]},
+    )
     build = tmp_path / "build"
     book.execute_book(root, build, only=["01_a"], log=lambda line: None)
     with pytest.raises(book.BookError, match=r"notebooks/02_b\.ipynb: not executed"):
@@ -432,7 +631,9 @@ def test_render_refuses_unexecuted_or_stale_notebooks(tmp_path, tiny_book):
     nb = _nb(root / "notebooks" / "01_a.ipynb")
     nb.cells.append(nbformat.v4.new_code_cell("N = 2"))
     nbformat.write(nb, str(root / "notebooks" / "01_a.ipynb"))
-    with pytest.raises(book.BookError, match=r"notebooks/01_a\.ipynb: changed since it was executed"):
+    with pytest.raises(
+        book.BookError, match=r"notebooks/01_a\.ipynb: changed since it was executed"
+    ):
         book.render_book(root, build)
     assert not (build / "html").exists()
 
@@ -452,7 +653,10 @@ def test_render_builds_site_and_fails_on_sphinx_warning(tmp_path, tiny_book):
     with pytest.raises(book.BookError, match="notebooks/02_not_written_yet"):
         book.execute_book(root, build, log=lambda line: None)
     book.execute_book(root, build, partial=True, log=lambda line: None)
-    with pytest.raises(book.BookError, match="notebooks/02_not_written_yet: listed in _toc.yml but no such file"):
+    with pytest.raises(
+        book.BookError,
+        match="notebooks/02_not_written_yet: listed in _toc.yml but no such file",
+    ):
         book.render_book(root, build)
     index = book.render_book(root, build, partial=True, log=lambda line: None)
     assert not (build / "html" / "notebooks" / "02_not_written_yet.html").exists()
@@ -461,7 +665,9 @@ def test_render_builds_site_and_fails_on_sphinx_warning(tmp_path, tiny_book):
     assert len(_output_images(page)) == 1
     assert "Tzanetakis" in page
 
-    (root / "book" / "intro.md").write_text("# Intro\n\nSee {cite:p}`no_such_key_1999`.\n")
+    (root / "book" / "intro.md").write_text(
+        "# Intro\n\nSee {cite:p}`no_such_key_1999`.\n"
+    )
     with pytest.raises(book.BookError, match="warnings are errors"):
         book.render_book(root, build, partial=True, log=lambda line: None)
 
@@ -498,16 +704,28 @@ def test_sync_derives_colab_cells_from_config(tmp_path, tiny_book):
 
     assert book.sync_notebooks(root, log=lambda line: None) == [path]
     nb = _nb(path)
-    assert [c.cell_type for c in nb.cells] == ["markdown", "markdown", "code", "code", "code"]
-    assert nb.cells[1].source == BADGE and nb.cells[1].metadata["tags"] == ["colab-badge"]
-    assert nb.cells[2].source == INSTALL and nb.cells[2].metadata["tags"] == ["colab-install"]
+    assert [c.cell_type for c in nb.cells] == [
+        "markdown",
+        "markdown",
+        "code",
+        "code",
+        "code",
+    ]
+    assert nb.cells[1].source == BADGE and nb.cells[1].metadata["tags"] == [
+        "colab-badge"
+    ]
+    assert nb.cells[2].source == INSTALL and nb.cells[2].metadata["tags"] == [
+        "colab-install"
+    ]
     assert nb.cells[4].outputs == [] and nb.cells[4].execution_count is None
     assert book.check_notebooks(root) == []
     assert book.sync_notebooks(root, log=lambda line: None) == [], "sync is idempotent"
 
 
 def test_check_detects_drift_outputs_and_parameter_cells(tmp_path, tiny_book, capsys):
-    root = tiny_book(tmp_path / "bk", {"01_x": [("markdown", "# X"), ("parameters", "N = 1")]})
+    root = tiny_book(
+        tmp_path / "bk", {"01_x": [("markdown", "# X"), ("parameters", "N = 1")]}
+    )
     book.sync_notebooks(root, log=lambda line: None)
     assert book.main(["check", "--root", str(root)]) == 0
 
@@ -516,8 +734,14 @@ def test_check_detects_drift_outputs_and_parameter_cells(tmp_path, tiny_book, ca
     (root / "_config.yml").write_text(yaml.safe_dump(config))
     path = root / "notebooks" / "01_x.ipynb"
     nb = _nb(path)
-    nb.cells.append(nbformat.v4.new_code_cell("M = 2", metadata={"tags": ["parameters"]}))
-    nb.cells[-1].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]
+    nb.cells.append(
+        nbformat.v4.new_code_cell("M = 2", metadata={"tags": ["parameters"]})
+    )
+    nb.cells[-1].outputs = [
+        nbformat.v4.new_output(
+            "execute_result", data={"text/plain": "2"}, execution_count=1
+        )
+    ]
     nbformat.write(nb, str(path))
 
     problems = "\n".join(book.check_notebooks(root))
@@ -529,15 +753,23 @@ def test_check_detects_drift_outputs_and_parameter_cells(tmp_path, tiny_book, ca
 
     book.sync_notebooks(root, log=lambda line: None)
     badge = _nb(path).cells[1].source
-    assert "colab.research.google.com/github/elsewhere/moved/blob/main/notebooks/01_x.ipynb" in badge
+    assert (
+        "colab.research.google.com/github/elsewhere/moved/blob/main/notebooks/01_x.ipynb"
+        in badge
+    )
     assert "git+https://github.com/elsewhere/moved@main" in _nb(path).cells[2].source
-    assert book.check_notebooks(root) == ["notebooks/01_x.ipynb: 2 cells tagged 'parameters' (need exactly one)"]
+    assert book.check_notebooks(root) == [
+        "notebooks/01_x.ipynb: 2 cells tagged 'parameters' (need exactly one)"
+    ]
 
 
 def test_install_cell_never_pins_tensorflow():
     repo = book.read_repository()
     source = book.install_source(repo)
-    assert "tensorflow" not in source.lower().split("\n", 1)[1] and "keras" not in source.lower().split("\n", 1)[1]
+    assert (
+        "tensorflow" not in source.lower().split("\n", 1)[1]
+        and "keras" not in source.lower().split("\n", 1)[1]
+    )
     assert f"git+{repo.url}@{repo.branch}" in source
     pyproject = (book.REPO_ROOT / "pyproject.toml").read_text()
     assert f'name = "{book.PACKAGE_NAME}"' in pyproject
@@ -566,12 +798,28 @@ class _Images(HTMLParser):
             if any("cell_output" in cls for cls in self.stack):
                 self.srcs.append(attrs.get("src", ""))
             return
-        if tag in ("br", "hr", "meta", "link", "input", "source", "col", "area", "base", "wbr", "embed", "track"):
+        if tag in (
+            "br",
+            "hr",
+            "meta",
+            "link",
+            "input",
+            "source",
+            "col",
+            "area",
+            "base",
+            "wbr",
+            "embed",
+            "track",
+        ):
             return
         self.stack.append(attrs.get("class") or "")
 
     def handle_endtag(self, tag):
-        if tag not in ("img", "br", "hr", "meta", "link", "input", "source") and self.stack:
+        if (
+            tag not in ("img", "br", "hr", "meta", "link", "input", "source")
+            and self.stack
+        ):
             self.stack.pop()
 
 
@@ -588,8 +836,12 @@ def test_every_toc_page_is_rendered(built_book):
     if built_book.render_seconds is not None:
         print(f"render: {built_book.render_seconds:.1f} s")
     assert (built_book.html / "index.html").exists()
-    assert not built_book.missing, f"toc entries without a file yet (left out of the site): {built_book.missing}"
-    absent = [e for e in book.toc_entries(built_book.root) if not built_book.page(e).exists()]
+    assert not built_book.missing, (
+        f"toc entries without a file yet (left out of the site): {built_book.missing}"
+    )
+    absent = [
+        e for e in book.toc_entries(built_book.root) if not built_book.page(e).exists()
+    ]
     assert not absent, f"toc pages missing from the HTML: {absent}"
 
 
@@ -600,7 +852,11 @@ def test_no_notebook_page_is_empty(built_book):
         entry = book.relpath(built_book.root, nb)[: -len(".ipynb")]
         page = built_book.page(entry)
         srcs = _output_images(page.read_text(encoding="utf-8"))
-        broken = [s for s in srcs if not s.startswith("data:") and not (page.parent / s).exists()]
+        broken = [
+            s
+            for s in srcs
+            if not s.startswith("data:") and not (page.parent / s).exists()
+        ]
         assert not broken, f"{entry}: images missing from the site: {broken}"
         if not srcs:
             empty.append(entry)
@@ -611,7 +867,13 @@ def test_no_notebook_page_is_empty(built_book):
 def test_executed_notebooks_hold_no_errors(built_book):
     for nb in book.toc_notebooks(built_book.root):
         executed = _nb(book.executed_path(built_book.root, built_book.build_dir, nb))
-        errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        errors = [
+            o
+            for c in executed.cells
+            if c.cell_type == "code"
+            for o in c.outputs
+            if o.output_type == "error"
+        ]
         assert not errors, nb.name
 
 
@@ -627,19 +889,34 @@ def test_every_notebook_writes_an_honest_results_record(built_book):
             missing.append(record.name)
             continue
         content = json.loads(record.read_text(encoding="utf-8"))
-        assert content["run"]["seconds"] > 0 and content["run"]["peak_memory_mb"]["total"] > 0, record.name
+        assert (
+            content["run"]["seconds"] > 0
+            and content["run"]["peak_memory_mb"]["total"] > 0
+        ), record.name
         for name, r in content["systems"].items():
             where = (record.name, name)
             assert r["dataset"] == "synthetic" and r["split"] and r["protocol"], where
             assert r["selected_on"] in ("validation", "fixed"), where
             if r["selected_on"] == "validation":
-                assert r["choices"], f"{where}: say which choices were made on validation"
+                assert r["choices"], (
+                    f"{where}: say which choices were made on validation"
+                )
             C = r["confusion"]
             assert sum(map(sum, C)) == r["n_clips"], where
-            assert sum(C[i][i] for i in range(len(C))) / r["n_clips"] == pytest.approx(r["accuracy"]), where
+            assert sum(C[i][i] for i in range(len(C))) / r["n_clips"] == pytest.approx(
+                r["accuracy"]
+            ), where
             if r["reported"]:
-                assert r["reported"]["sureness"] in ("paper", "code", "secondary", "reproduction", "unverified")
-                assert "papers.md" not in json.dumps(r["reported"]), f"{where}: cite the paper, not our notes"
+                assert r["reported"]["sureness"] in (
+                    "paper",
+                    "code",
+                    "secondary",
+                    "reproduction",
+                    "unverified",
+                )
+                assert "papers.md" not in json.dumps(r["reported"]), (
+                    f"{where}: cite the paper, not our notes"
+                )
     assert not missing, f"results records missing from {built_book.results}: {missing}"
 
 
@@ -651,7 +928,14 @@ def _chapter_pages(built_book):
 
 @pytest.mark.book
 def test_pages_show_no_machine_paths_and_no_warnings(built_book):
-    machine = [str(built_book.root), str(built_book.build_dir), "site-packages", "/tmp/", "/home/", "/root/"]
+    machine = [
+        str(built_book.root),
+        str(built_book.build_dir),
+        "site-packages",
+        "/tmp/",
+        "/home/",
+        "/root/",
+    ]
     for entry, html in _chapter_pages(built_book):
         leaks = [m for m in machine if m in html]
         assert not leaks, f"{entry} shows machine paths: {leaks}"
@@ -676,10 +960,16 @@ def page_noise(executed) -> list[str]:
             continue
         for out in cell.outputs:
             text = out.get("text", "") if out.output_type == "stream" else ""
-            data = out.get("data", {}) if out.output_type in ("execute_result", "display_data") else {}
+            data = (
+                out.get("data", {})
+                if out.output_type in ("execute_result", "display_data")
+                else {}
+            )
             if KERAS_EPOCH_LINE.search(text):
                 found.append(f"cell {i}: a Keras line per epoch")
-            if RAW_RUN_DICT.search(text) or RAW_RUN_DICT.search(str(data.get("text/plain", ""))):
+            if RAW_RUN_DICT.search(text) or RAW_RUN_DICT.search(
+                str(data.get("text/plain", ""))
+            ):
                 found.append(f"cell {i}: the run printed as a dict")
             if "data:audio/wav" in str(data.get("text/html", "")):
                 found.append(f"cell {i}: audio embedded as WAV")
@@ -704,9 +994,13 @@ def test_every_chapter_links_the_appendix_and_shows_its_measured_runtime(built_b
     appendix = built_book.page("book/papers")
     assert appendix.exists(), "the appendix 'What each paper did' is rendered"
     for entry, html in _chapter_pages(built_book):
-        assert 'href="../book/papers.html#papers-' in html, f"{entry} does not link its paper in the appendix"
+        assert 'href="../book/papers.html#papers-' in html, (
+            f"{entry} does not link its paper in the appendix"
+        )
         assert "{glue" not in html, f"{entry} has an unresolved glue reference"
-        assert re.search(r"\d+ s on a \d+-core CPU", html), f"{entry} does not show its measured runtime"
+        assert re.search(r"\d+ s on a \d+-core CPU", html), (
+            f"{entry} does not show its measured runtime"
+        )
 
 
 @pytest.mark.book
@@ -714,19 +1008,33 @@ def test_reuse_key_on_the_real_book(built_book):
     """Editing a module a chapter imported re-executes that chapter and no chapter that did not import it."""
     manifest = book.read_manifest(built_book.build_dir)
     nbs = {nb.stem: nb for nb in book.toc_notebooks(built_book.root)}
-    importers = {stem for stem in nbs if "mgr_utils.training" in manifest[f"notebooks/{stem}.ipynb"]["deps"]["modules"]}
+    importers = {
+        stem
+        for stem in nbs
+        if "mgr_utils.training"
+        in manifest[f"notebooks/{stem}.ipynb"]["deps"]["modules"]
+    }
     assert "04_costa_cnn" in importers and "01_datasets" not in importers
     for stem, nb in nbs.items():
         chosen = manifest[f"notebooks/{stem}.ipynb"]["parameters"]
-        assert book.why_execute(built_book.root, built_book.build_dir, nb, chosen, manifest) is None, stem
+        assert (
+            book.why_execute(
+                built_book.root, built_book.build_dir, nb, chosen, manifest
+            )
+            is None
+        ), stem
     edited = json.loads(json.dumps(manifest))
     for entry in edited.values():
         if "mgr_utils/training.py" in entry["key_parts"]["modules"]:
             entry["key_parts"]["modules"]["mgr_utils/training.py"] = "an older version"
     for stem, nb in nbs.items():
         chosen = manifest[f"notebooks/{stem}.ipynb"]["parameters"]
-        reason = book.why_execute(built_book.root, built_book.build_dir, nb, chosen, edited)
-        assert (reason == "package source changed: mgr_utils/training.py") == (stem in importers), (stem, reason)
+        reason = book.why_execute(
+            built_book.root, built_book.build_dir, nb, chosen, edited
+        )
+        assert (reason == "package source changed: mgr_utils/training.py") == (
+            stem in importers
+        ), (stem, reason)
 
 
 def test_the_chapter_that_reads_every_record_runs_last(tmp_path):
@@ -736,7 +1044,9 @@ def test_the_chapter_that_reads_every_record_runs_last(tmp_path):
     paths = []
     for name in names:
         p = tmp_path / f"{name}.ipynb"
-        reads = "records = load_results(RESULTS_DIR)" if name == "10_results" else "x = 1"
+        reads = (
+            "records = load_results(RESULTS_DIR)" if name == "10_results" else "x = 1"
+        )
         p.write_text(json.dumps({"cells": [{"source": reads}]}))
         paths.append(p)
     assert [p.stem for p in execution_order(paths)] == ["01_a", "11_more", "10_results"]

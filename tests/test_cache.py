@@ -22,7 +22,9 @@ def wav_clips(tmp_path):
     rng = np.random.default_rng(0)
     for i, genre in enumerate(["blues", "classical", "country", "disco"]):
         t = np.arange(SR) / SR
-        y = 0.4 * np.sin(2 * np.pi * (220 * (i + 1)) * t) + 0.02 * rng.standard_normal(t.size)
+        y = 0.4 * np.sin(2 * np.pi * (220 * (i + 1)) * t) + 0.02 * rng.standard_normal(
+            t.size
+        )
         path = tmp_path / f"{genre}.00000.wav"
         sf.write(path, y.astype(np.float32), SR)
         clips.append(Clip(f"{genre}.00000", genre, path=path))
@@ -33,7 +35,14 @@ def small_log_mel(y, sr, n_mels=32):
     return F.log_mel(y, sr, n_mels=n_mels)
 
 
-BASE = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "top_db": 80.0, "angles": (0.0, 0.5), "center": True}
+BASE = {
+    "n_fft": 2048,
+    "hop_length": 512,
+    "n_mels": 128,
+    "top_db": 80.0,
+    "angles": (0.0, 0.5),
+    "center": True,
+}
 
 
 @pytest.mark.parametrize(
@@ -86,42 +95,100 @@ def test_put_get_roundtrip_and_counters(tmp_path):
 
 
 def test_second_extract_reads_the_cache(wav_clips, tmp_path):
-    first = C.extract(wav_clips, small_log_mel, {"n_mels": 32}, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    first = C.extract(
+        wav_clips,
+        small_log_mel,
+        {"n_mels": 32},
+        cache_dir=tmp_path / "c",
+        n_jobs=1,
+        progress=False,
+    )
     assert (first.hits, first.misses) == (0, 4)
-    second = C.extract(wav_clips, small_log_mel, {"n_mels": 32}, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    second = C.extract(
+        wav_clips,
+        small_log_mel,
+        {"n_mels": 32},
+        cache_dir=tmp_path / "c",
+        n_jobs=1,
+        progress=False,
+    )
     assert (second.hits, second.misses) == (4, 0)
     for a, b in zip(first.features, second.features):
         np.testing.assert_array_equal(a, b)
-    other = C.extract(wav_clips, small_log_mel, {"n_mels": 16}, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
-    assert other.misses == 4 and other.features[0].shape[0] == 16  # new parameter, new entries
+    other = C.extract(
+        wav_clips,
+        small_log_mel,
+        {"n_mels": 16},
+        cache_dir=tmp_path / "c",
+        n_jobs=1,
+        progress=False,
+    )
+    assert (
+        other.misses == 4 and other.features[0].shape[0] == 16
+    )  # new parameter, new entries
 
 
 def test_parallel_extract_matches_serial_and_unpacks(wav_clips, tmp_path):
     params = {"n_mels": 40}
-    par = C.extract(wav_clips, F.log_mel, params, cache_dir=tmp_path / "p", n_jobs=2, progress=False)
-    ser = C.extract(wav_clips, F.log_mel, params, n_jobs=1, progress=False, use_cache=False)
+    par = C.extract(
+        wav_clips, F.log_mel, params, cache_dir=tmp_path / "p", n_jobs=2, progress=False
+    )
+    ser = C.extract(
+        wav_clips, F.log_mel, params, n_jobs=1, progress=False, use_cache=False
+    )
     feats, kept = par
     np.testing.assert_array_equal(kept, np.arange(4))
-    for a, b in zip(feats, ser.features):  # float32 sums may differ in the last bits across processes
+    for a, b in zip(
+        feats, ser.features
+    ):  # float32 sums may differ in the last bits across processes
         np.testing.assert_allclose(a, b, atol=1e-3)
     assert len(C.FeatureCache(tmp_path / "p").entries()) == 4  # written by the workers
-    assert C.extract(wav_clips, F.log_mel, params, cache_dir=tmp_path / "p", n_jobs=2, progress=False).hits == 4
+    assert (
+        C.extract(
+            wav_clips,
+            F.log_mel,
+            params,
+            cache_dir=tmp_path / "p",
+            n_jobs=2,
+            progress=False,
+        ).hits
+        == 4
+    )
 
 
 def test_use_cache_false_writes_nothing(wav_clips, tmp_path):
-    C.extract(wav_clips, small_log_mel, {}, cache_dir=tmp_path / "n", n_jobs=1, progress=False, use_cache=False)
+    C.extract(
+        wav_clips,
+        small_log_mel,
+        {},
+        cache_dir=tmp_path / "n",
+        n_jobs=1,
+        progress=False,
+        use_cache=False,
+    )
     assert not (tmp_path / "n").exists()
 
 
 def test_unloadable_clip_is_skipped_and_reported(wav_clips, tmp_path):
     broken = tmp_path / "jazz.00054.wav"
     broken.write_bytes(b"RIFF\x00\x00not really a wave file")
-    clips = wav_clips[:2] + [Clip("jazz.00054", "jazz", path=broken), Clip("jazz.00055", "jazz", path=tmp_path / "missing.wav")] + wav_clips[2:]
+    clips = (
+        wav_clips[:2]
+        + [
+            Clip("jazz.00054", "jazz", path=broken),
+            Clip("jazz.00055", "jazz", path=tmp_path / "missing.wav"),
+        ]
+        + wav_clips[2:]
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = C.extract(clips, small_log_mel, {}, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+        r = C.extract(
+            clips, small_log_mel, {}, cache_dir=tmp_path / "c", n_jobs=1, progress=False
+        )
     messages = [str(w.message) for w in caught]
-    assert any("jazz.00054" in m for m in messages) and any("jazz.00055" in m for m in messages)
+    assert any("jazz.00054" in m for m in messages) and any(
+        "jazz.00055" in m for m in messages
+    )
     np.testing.assert_array_equal(r.kept, [0, 1, 4, 5])
     assert [s[0] for s in r.skipped] == ["jazz.00054", "jazz.00055"]
     assert len(r.features) == 4
@@ -145,7 +212,9 @@ def test_failed_rename_leaves_no_entry(tmp_path, monkeypatch):
         cache.put("c", "f", {}, np.ones(1000))
     monkeypatch.undo()
     assert _no_readable_entry(cache, ("c", "f", {}))
-    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # the temporary file is gone too
+    assert not [
+        p for p in tmp_path.rglob("*") if p.is_file()
+    ]  # the temporary file is gone too
 
 
 def test_write_interrupted_mid_file_leaves_no_entry(tmp_path, monkeypatch):
@@ -180,17 +249,32 @@ def test_killed_writer_leftover_is_ignored(tmp_path):
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_corrupt_entry_is_deleted_and_recomputed(wav_clips, tmp_path, damage):
     cdir = tmp_path / "c"
-    first = C.extract(wav_clips[:1], small_log_mel, {}, cache_dir=cdir, n_jobs=1, progress=False)
+    first = C.extract(
+        wav_clips[:1], small_log_mel, {}, cache_dir=cdir, n_jobs=1, progress=False
+    )
     (entry,) = C.FeatureCache(cdir).entries()
     data = entry.read_bytes()
-    entry.write_bytes({"garbage": b"not an npy file at all", "truncated": data[: len(data) // 2], "empty": b""}[damage])
+    entry.write_bytes(
+        {
+            "garbage": b"not an npy file at all",
+            "truncated": data[: len(data) // 2],
+            "empty": b"",
+        }[damage]
+    )
     cache = C.FeatureCache(cdir)
     assert cache.get(wav_clips[0].key, f"{__name__}.small_log_mel", {}) is None
     assert cache.corrupt == 1 and not entry.exists()
-    again = C.extract(wav_clips[:1], small_log_mel, {}, cache_dir=cdir, n_jobs=1, progress=False)
+    again = C.extract(
+        wav_clips[:1], small_log_mel, {}, cache_dir=cdir, n_jobs=1, progress=False
+    )
     assert again.misses == 1
     np.testing.assert_array_equal(again.features[0], first.features[0])
-    assert C.extract(wav_clips[:1], small_log_mel, {}, cache_dir=cdir, n_jobs=1, progress=False).hits == 1
+    assert (
+        C.extract(
+            wav_clips[:1], small_log_mel, {}, cache_dir=cdir, n_jobs=1, progress=False
+        ).hits
+        == 1
+    )
 
 
 def test_corrupt_npz_entry_is_a_miss(tmp_path):

@@ -23,7 +23,7 @@ def _systems(a_only: int, b_only: int, both: int = 10, neither: int = 4):
     n = a_only + b_only + both + neither
     y = np.zeros(n, dtype=int)
     pa, pb = np.ones(n, dtype=int), np.ones(n, dtype=int)
-    pa[: a_only] = 0
+    pa[:a_only] = 0
     pb[a_only : a_only + b_only] = 0
     pa[a_only + b_only : a_only + b_only + both] = 0
     pb[a_only + b_only : a_only + b_only + both] = 0
@@ -48,7 +48,9 @@ def test_mcnemar_hand_case_with_discordance_both_ways():
     c = mcnemar(y, pa, pb, "a", "b")
     assert c["p"] == pytest.approx(22 / 1024, abs=1e-12)
     assert c["verdict"] == "a ahead"
-    assert c["accuracy_a"] == pytest.approx(19 / 24) and c["accuracy_b"] == pytest.approx(11 / 24)
+    assert c["accuracy_a"] == pytest.approx(19 / 24) and c[
+        "accuracy_b"
+    ] == pytest.approx(11 / 24)
 
 
 def test_mcnemar_identical_systems_and_bad_input():
@@ -76,9 +78,13 @@ def test_paired_seeds_hand_case():
     from scipy.stats import t as student
 
     assert c["mean_difference"] == pytest.approx(0.2)
-    assert c["p"] == pytest.approx(2 * student.sf(0.2 / (0.1 / np.sqrt(3)), 2), rel=1e-9)
+    assert c["p"] == pytest.approx(
+        2 * student.sf(0.2 / (0.1 / np.sqrt(3)), 2), rel=1e-9
+    )
     assert c["p"] == pytest.approx(0.0742, abs=1e-3) and c["verdict"] == CANNOT_TELL
-    c = paired_seeds([0.6, 0.7, 0.8, 0.75, 0.72], [0.5, 0.52, 0.55, 0.5, 0.51], "p", "r")
+    c = paired_seeds(
+        [0.6, 0.7, 0.8, 0.75, 0.72], [0.5, 0.52, 0.55, 0.5, 0.51], "p", "r"
+    )
     assert c["p"] < 0.05 and c["verdict"] == "p ahead"
 
 
@@ -138,17 +144,33 @@ def test_sentence_names_the_winner_and_shows_p_and_n():
 def test_recorder_writes_systems_and_comparisons(tmp_path):
     y = [0, 1, 2, 3] * 5
     ids = [f"c{i}" for i in range(20)]
-    rec = Recorder("04_x", dataset="synthetic", split="stratified", params={"SEED": 0},
-                   results_dir=tmp_path)
+    rec = Recorder(
+        "04_x",
+        dataset="synthetic",
+        split="stratified",
+        params={"SEED": 0},
+        results_dir=tmp_path,
+    )
 
     class Run:
         def summary(self):
             return {"train_accuracy": 0.9, "stopped_by": "early stopping"}
 
-    rec.system("net", clip_metrics(y, y, clip_ids=ids), run=Run(), protocol="p",
-               selected_on="validation", family="spectrogram CNN")
-    rec.system("svm", clip_metrics(y, [0] * 20, clip_ids=ids), protocol="p",
-               selected_on="validation", family="classical")
+    rec.system(
+        "net",
+        clip_metrics(y, y, clip_ids=ids),
+        run=Run(),
+        protocol="p",
+        selected_on="validation",
+        family="spectrogram CNN",
+    )
+    rec.system(
+        "svm",
+        clip_metrics(y, [0] * 20, clip_ids=ids),
+        protocol="p",
+        selected_on="validation",
+        family="classical",
+    )
     c = rec.compare("net", "svm")
     assert c["verdict"] == "net ahead" and c["a_only"] == 15
     rec.compare("net", "svm")  # the same comparison again replaces the first

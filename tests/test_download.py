@@ -80,13 +80,20 @@ def test_success_extracts_and_verifies(tmp_path, archive):
 
 def test_existing_folder_is_never_replaced(tmp_path, make_gtzan):
     offline = FakeTransport({A: OSError("offline")})
-    make_gtzan(tmp_path / "gtzan" / "genres", GENRES, n_per_genre=3)  # e.g. a user's own copy
+    make_gtzan(
+        tmp_path / "gtzan" / "genres", GENRES, n_per_genre=3
+    )  # e.g. a user's own copy
     with pytest.warns(UserWarning, match="incomplete GTZAN"):
-        assert fetch_gtzan(tmp_path, mirrors=[A], downloader=offline) == tmp_path / "gtzan"
+        assert (
+            fetch_gtzan(tmp_path, mirrors=[A], downloader=offline) == tmp_path / "gtzan"
+        )
     (tmp_path / "other" / "gtzan").mkdir(parents=True)
     with pytest.raises(DownloadError, match="not GTZAN"):
         fetch_gtzan(tmp_path / "other", mirrors=[A], downloader=offline)
-    assert offline.calls == [] and len(list((tmp_path / "gtzan" / "genres").iterdir())) == 10
+    assert (
+        offline.calls == []
+        and len(list((tmp_path / "gtzan" / "genres").iterdir())) == 10
+    )
 
 
 def test_bare_url_mirror_without_checksum(tmp_path, archive):
@@ -94,9 +101,15 @@ def test_bare_url_mirror_without_checksum(tmp_path, archive):
     assert len(load_gtzan(folder)) == 1000
 
 
-def test_network_error_and_checksum_mismatch_fall_through_to_next_mirror(tmp_path, archive):
+def test_network_error_and_checksum_mismatch_fall_through_to_next_mirror(
+    tmp_path, archive
+):
     fake = FakeTransport(
-        {A: requests.ConnectionError("Name or service not known"), B: b"wrong bytes", C: archive}
+        {
+            A: requests.ConnectionError("Name or service not known"),
+            B: b"wrong bytes",
+            C: archive,
+        }
     )
     mirrors = [(A, None), (B, sha256(archive)), (C, sha256(archive))]
     folder = fetch_gtzan(tmp_path, mirrors=mirrors, downloader=fake)
@@ -112,19 +125,36 @@ def test_incomplete_or_invalid_archive_is_deleted_and_next_mirror_tried(
     assert fake.calls == [A, B, C] and len(load_gtzan(folder)) == 1000
 
 
-def test_every_mirror_failing_gives_the_manual_steps(tmp_path, archive, partial_archive):
+def test_every_mirror_failing_gives_the_manual_steps(
+    tmp_path, archive, partial_archive
+):
     fake = FakeTransport(
-        {A: requests.ConnectionError("connection refused"), B: b"garbage", C: partial_archive}
+        {
+            A: requests.ConnectionError("connection refused"),
+            B: b"garbage",
+            C: partial_archive,
+        }
     )
     with pytest.raises(DownloadError) as err:
-        fetch_gtzan(tmp_path, mirrors=[(A, None), (B, sha256(archive)), (C, None)], downloader=fake)
+        fetch_gtzan(
+            tmp_path,
+            mirrors=[(A, None), (B, sha256(archive)), (C, None)],
+            downloader=fake,
+        )
     message = str(err.value)
     for url in (A, B, C):
         assert url in message
     assert "connection refused" in message and "incomplete GTZAN" in message
-    assert "kaggle.com/datasets/andradaolteanu/gtzan-dataset-music-genre-classification" in message
+    assert (
+        "kaggle.com/datasets/andradaolteanu/gtzan-dataset-music-genre-classification"
+        in message
+    )
     assert "huggingface.co/datasets/marsyas/gtzan" in message
-    assert "genres_original" in message and 'DATASET = "gtzan"' in message and "DATA_DIR" in message
+    assert (
+        "genres_original" in message
+        and 'DATASET = "gtzan"' in message
+        and "DATA_DIR" in message
+    )
     # Nothing left that could pass for a good download.
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -165,7 +195,8 @@ def test_split_lists_come_from_upstream(tmp_path, shared_data):
     fake = FakeTransport({dl.SPLITS_URL + n: src / n for n in dl.SPLIT_LISTS})
     fetch_split_lists(tmp_path, downloader=fake)
     assert fake.calls == [
-        f"https://raw.githubusercontent.com/coreyker/dnn-mgr/master/gtzan/{n}" for n in dl.SPLIT_LISTS
+        f"https://raw.githubusercontent.com/coreyker/dnn-mgr/master/gtzan/{n}"
+        for n in dl.SPLIT_LISTS
     ]
 
 
@@ -181,7 +212,9 @@ def test_tampered_split_list_is_refused(tmp_path, shared_data):
 
 
 def test_split_lists_network_failure_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr("pooch.core.time.sleep", lambda seconds: None)  # pooch's waits between retries
+    monkeypatch.setattr(
+        "pooch.core.time.sleep", lambda seconds: None
+    )  # pooch's waits between retries
     offline = requests.ConnectionError("offline")
     fake = FakeTransport({dl.SPLITS_URL + n: offline for n in dl.SPLIT_LISTS})
     with pytest.raises(DownloadError, match="lists_dir"):
@@ -194,7 +227,9 @@ def test_split_lists_network_failure_says_what_to_do(tmp_path, monkeypatch):
 
 def test_cli_gtzan_prints_data_dir(tmp_path, monkeypatch, capsys, archive):
     fake = FakeTransport({A: archive})
-    monkeypatch.setattr(dl, "fetch_gtzan", functools.partial(fetch_gtzan, mirrors=[A], downloader=fake))
+    monkeypatch.setattr(
+        dl, "fetch_gtzan", functools.partial(fetch_gtzan, mirrors=[A], downloader=fake)
+    )
     assert dl.main(["gtzan", "--dest", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f'DATA_DIR = "{tmp_path / "gtzan"}"' in out and 'DATASET = "gtzan"' in out
@@ -202,13 +237,26 @@ def test_cli_gtzan_prints_data_dir(tmp_path, monkeypatch, capsys, archive):
 
 def test_cli_failure_prints_manual_steps_and_exits_1(tmp_path, monkeypatch, capsys):
     fake = FakeTransport({A: OSError("no route to host")})
-    monkeypatch.setattr(dl, "fetch_gtzan", functools.partial(fetch_gtzan, mirrors=[A], downloader=fake))
+    monkeypatch.setattr(
+        dl, "fetch_gtzan", functools.partial(fetch_gtzan, mirrors=[A], downloader=fake)
+    )
     assert dl.main(["gtzan", "--dest", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "no route to host" in err and "kaggle.com" in err and "DATA_DIR" in err
 
 
 def test_cli_splits_from_a_local_folder(tmp_path, capsys, shared_data):
-    assert dl.main(["splits", "--dest", str(tmp_path), "--from", str(shared_data / "gtzan_splits")]) == 0
+    assert (
+        dl.main(
+            [
+                "splits",
+                "--dest",
+                str(tmp_path),
+                "--from",
+                str(shared_data / "gtzan_splits"),
+            ]
+        )
+        == 0
+    )
     assert str(tmp_path) in capsys.readouterr().out
     assert (tmp_path / "valid_filtered.txt").is_file()

@@ -31,7 +31,10 @@ def _environment_requirements() -> set[str]:
 
 
 def test_environment_yml_matches_pyproject():
-    in_pyproject, in_environment = _pyproject_requirements(), _environment_requirements()
+    in_pyproject, in_environment = (
+        _pyproject_requirements(),
+        _environment_requirements(),
+    )
     assert in_pyproject == in_environment, (
         f"only in pyproject.toml: {sorted(in_pyproject - in_environment)}; "
         f"only in environment.yml: {sorted(in_environment - in_pyproject)}"
@@ -39,14 +42,22 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_jupyter_book_is_pinned_below_2():
-    assert any(r.startswith("jupyter-book") and "<2" in r for r in _pyproject_requirements())
+    assert any(
+        r.startswith("jupyter-book") and "<2" in r for r in _pyproject_requirements()
+    )
 
 
 def test_core_dependencies_leave_colab_tensorflow_and_keras_alone():
-    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]
     assert not [r for r in core if re.match(r"(tensorflow|keras|tf-)", r, re.I)]
 
 
 def test_cpu_install_has_no_cuda_libraries():
-    cuda = [d.metadata["Name"] for d in metadata.distributions() if d.metadata["Name"].lower().startswith("nvidia-")]
+    cuda = [
+        d.metadata["Name"]
+        for d in metadata.distributions()
+        if d.metadata["Name"].lower().startswith("nvidia-")
+    ]
     assert not cuda, f"CUDA wheels installed into a CPU environment: {cuda}"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mgr_utils.evaluation import aggregate_segments, clip_labels, clip_metrics, combine_probabilities, fuse
+from mgr_utils.evaluation import (
+    aggregate_segments,
+    clip_labels,
+    clip_metrics,
+    combine_probabilities,
+    fuse,
+)
 
 # One clip of two segments, three classes, where the rules disagree:
 #   segment 1: [0.8, 0.2, 0.0]   segment 2: [0.0, 0.3, 0.7]
@@ -27,7 +33,9 @@ def test_product_rule_by_hand_disagrees_with_sum():
     assert P[0].argmax() == 1
     np.testing.assert_allclose(P[0].sum(), 1.0)
     # Zeros are floored at eps = 1e-12 before the logs: class 0 scores 0.8e-12, class 1 0.06.
-    np.testing.assert_allclose(P[0], np.array([0.8e-12, 0.06, 0.7e-12]) / (0.06 + 1.5e-12), rtol=1e-6)
+    np.testing.assert_allclose(
+        P[0], np.array([0.8e-12, 0.06, 0.7e-12]) / (0.06 + 1.5e-12), rtol=1e-6
+    )
 
 
 def test_vote_tie_broken_by_summed_probability():
@@ -35,7 +43,9 @@ def test_vote_tie_broken_by_summed_probability():
     assert P[0].argmax() == 0
     np.testing.assert_allclose(P[0], [0.5, 0.0, 0.5], atol=1e-3)  # vote shares
     # Here the tie goes the other way: votes 1-1 for classes 0 and 1, sums 0.6 vs 1.4.
-    _, P = aggregate_segments(np.array([[0.55, 0.45, 0.0], [0.05, 0.95, 0.0]]), [4, 4], rule="vote")
+    _, P = aggregate_segments(
+        np.array([[0.55, 0.45, 0.0], [0.05, 0.95, 0.0]]), [4, 4], rule="vote"
+    )
     assert P[0].argmax() == 1
 
 
@@ -43,8 +53,12 @@ def test_vote_majority_beats_confidence():
     # Two lukewarm votes for class 1 outweigh one confident vote for class 0; the sum rule disagrees.
     S = np.array([[0.98, 0.02], [0.4, 0.6], [0.45, 0.55]])
     assert aggregate_segments(S, [0, 0, 0], rule="vote")[1][0].argmax() == 1
-    np.testing.assert_allclose(aggregate_segments(S, [0, 0, 0], rule="vote")[1][0], [1 / 3, 2 / 3], atol=1e-3)
-    assert aggregate_segments(S, [0, 0, 0], rule="sum")[1][0].argmax() == 0  # 1.83 vs 1.17
+    np.testing.assert_allclose(
+        aggregate_segments(S, [0, 0, 0], rule="vote")[1][0], [1 / 3, 2 / 3], atol=1e-3
+    )
+    assert (
+        aggregate_segments(S, [0, 0, 0], rule="sum")[1][0].argmax() == 0
+    )  # 1.83 vs 1.17
 
 
 def test_aggregation_groups_by_clip_in_sorted_order():
@@ -65,7 +79,9 @@ def test_fuse_product_and_sum_by_hand():
     a = np.array([[0.6, 0.4], [0.3, 0.7]])
     b = np.array([[0.2, 0.8], [0.4, 0.6]])
     # product: clip 0 -> 0.12 vs 0.32; clip 1 -> 0.12 vs 0.42
-    np.testing.assert_allclose(fuse(a, b), [[0.12 / 0.44, 0.32 / 0.44], [0.12 / 0.54, 0.42 / 0.54]])
+    np.testing.assert_allclose(
+        fuse(a, b), [[0.12 / 0.44, 0.32 / 0.44], [0.12 / 0.54, 0.42 / 0.54]]
+    )
     np.testing.assert_allclose(fuse(a, b, rule="sum"), [[0.4, 0.6], [0.35, 0.65]])
     np.testing.assert_allclose(fuse(a, b), combine_probabilities([a, b], "product"))
 
@@ -89,7 +105,9 @@ def test_max_and_min_rules_by_hand():
 def test_fuse_aligns_clips_and_checks_shapes():
     a = np.array([[0.6, 0.4], [0.3, 0.7]])
     b = np.array([[0.2, 0.8], [0.4, 0.6]])
-    np.testing.assert_allclose(fuse(a, b[::-1], clips_a=[3, 7], clips_b=[7, 3]), fuse(a, b))
+    np.testing.assert_allclose(
+        fuse(a, b[::-1], clips_a=[3, 7], clips_b=[7, 3]), fuse(a, b)
+    )
     with pytest.raises(ValueError, match="missing"):
         fuse(a, b, clips_a=[3, 7], clips_b=[3, 8])
     with pytest.raises(ValueError):
@@ -137,14 +155,46 @@ def test_recorded_baseline_is_chosen_on_validation_not_test(tmp_path):
     from mgr_utils.results import record_result
 
     assert recorded_baseline(tmp_path) is None
-    common = dict(results_dir=tmp_path, dataset="synthetic", split="s", protocol="test", selected_on="validation",
-                  choices={"C": "cross-validation"})
+    common = dict(
+        results_dir=tmp_path,
+        dataset="synthetic",
+        split="s",
+        protocol="test",
+        selected_on="validation",
+        choices={"C": "cross-validation"},
+    )
     # "b" is best on validation, "a" is best on test: the baseline is "b", with b's test accuracy.
-    record_result("03_texture_features", "a", _metrics(0.9, valid=0.6), params={"SEED": 0, "SPLIT": "s"}, **common)
-    record_result("03_texture_features", "b", _metrics(0.7, valid=0.8), params={"SEED": 0, "SPLIT": "s"}, **common)
-    record_result("03_texture_features", "c", _metrics(1.0, valid=0.9), params={"SEED": 1, "SPLIT": "s"}, **common)
-    record_result("03_texture_features", "d", _metrics(1.0), params={"SEED": 0, "SPLIT": "s"}, **common)
-    name, r = recorded_baseline(tmp_path, dataset="synthetic", params={"SEED": 0, "SPLIT": "s", "EPOCHS": 3})
+    record_result(
+        "03_texture_features",
+        "a",
+        _metrics(0.9, valid=0.6),
+        params={"SEED": 0, "SPLIT": "s"},
+        **common,
+    )
+    record_result(
+        "03_texture_features",
+        "b",
+        _metrics(0.7, valid=0.8),
+        params={"SEED": 0, "SPLIT": "s"},
+        **common,
+    )
+    record_result(
+        "03_texture_features",
+        "c",
+        _metrics(1.0, valid=0.9),
+        params={"SEED": 1, "SPLIT": "s"},
+        **common,
+    )
+    record_result(
+        "03_texture_features",
+        "d",
+        _metrics(1.0),
+        params={"SEED": 0, "SPLIT": "s"},
+        **common,
+    )
+    name, r = recorded_baseline(
+        tmp_path, dataset="synthetic", params={"SEED": 0, "SPLIT": "s", "EPOCHS": 3}
+    )
     assert name == "b" and r["accuracy"] == 0.7, "chosen on validation, never on test"
     assert recorded_baseline(tmp_path, dataset="gtzan") is None
     assert recorded_baseline(tmp_path)[0] == "c", "without params, every seed matches"
@@ -166,7 +216,9 @@ def test_wilson_interval_known_values():
 
     # Wilson (1927) for 8 of 10 at 95 %: centre (8 + 1.92) / 13.84, half-width 1.96 sqrt(1.6 + 0.96) / 13.84.
     lo, hi = wilson_interval(0.8, 10)
-    assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(0.9433, abs=1e-3)
+    assert lo == pytest.approx(0.4902, abs=1e-3) and hi == pytest.approx(
+        0.9433, abs=1e-3
+    )
     lo, hi = wilson_interval(0.0, 40)
     assert lo == 0.0 and hi == pytest.approx(0.0876, abs=1e-3)
     lo, hi = wilson_interval(1.0, 40)

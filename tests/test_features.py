@@ -10,7 +10,9 @@ from mgr_utils import features as F
 SR = 22050
 
 
-def tone_noise(seconds: float = 2.0, sr: int = SR, f0: float = 440.0, seed: int = 0) -> np.ndarray:
+def tone_noise(
+    seconds: float = 2.0, sr: int = SR, f0: float = 440.0, seed: int = 0
+) -> np.ndarray:
     """A sine plus a little noise and a click every 0.5 s: enough texture for every feature."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sr)) / sr
@@ -36,9 +38,13 @@ def test_n_frames_known(n_samples, hop, center, n_fft, expected):
     assert F.n_frames(n_samples, hop, center=center, n_fft=n_fft) == expected
 
 
-@pytest.mark.parametrize("n_samples, center", [(22_050, True), (22_050, False), (5_000, True)])
+@pytest.mark.parametrize(
+    "n_samples, center", [(22_050, True), (22_050, False), (5_000, True)]
+)
 def test_n_frames_matches_librosa(n_samples, center):
-    S = F.stft_magnitude(np.zeros(n_samples, np.float32), n_fft=2048, hop_length=512, center=center)
+    S = F.stft_magnitude(
+        np.zeros(n_samples, np.float32), n_fft=2048, hop_length=512, center=center
+    )
     assert S.shape == (1025, F.n_frames(n_samples, 512, center=center, n_fft=2048))
 
 
@@ -57,7 +63,12 @@ def test_segment_counts(seconds_clip, seconds, overlap, expected):
     y = np.arange(int(seconds_clip * sr), dtype=np.float32)
     seg = F.segment(y, sr, seconds=seconds, overlap=overlap)
     assert seg.shape == (expected, int(seconds * sr))
-    assert F.n_segments(y.size, int(seconds * sr), int(round(seconds * sr * (1 - overlap)))) == expected
+    assert (
+        F.n_segments(
+            y.size, int(seconds * sr), int(round(seconds * sr * (1 - overlap)))
+        )
+        == expected
+    )
     hop = int(round(seconds * sr * (1 - overlap)))
     for k in range(expected):  # segment k starts at sample k * hop
         assert seg[k, 0] == k * hop
@@ -80,7 +91,11 @@ def test_patches_costa_geometry():
     P = F.patches(S)  # 256 x 16, no overlap: 800 / 16 = 50
     assert P.shape == (50, 256, 16)
     np.testing.assert_array_equal(P[1], S[:, 16:32])
-    assert F.patches(S, hop=8).shape == (1 + (800 - 16) // 8, 256, 16)  # 99 half-overlapping
+    assert F.patches(S, hop=8).shape == (
+        1 + (800 - 16) // 8,
+        256,
+        16,
+    )  # 99 half-overlapping
     Q = F.patches(S, height=128)  # two frequency bands x 50
     assert Q.shape == (100, 128, 16)
     np.testing.assert_array_equal(Q[50], S[128:256, 0:16])
@@ -102,19 +117,25 @@ def test_mel_and_log_mel_match_librosa():
 
     y = tone_noise(1.0)
     M = F.mel_spectrogram(y, SR, n_fft=2048, hop_length=512, n_mels=64)
-    ref = librosa.feature.melspectrogram(y=y, sr=SR, n_fft=2048, hop_length=512, n_mels=64)
+    ref = librosa.feature.melspectrogram(
+        y=y, sr=SR, n_fft=2048, hop_length=512, n_mels=64
+    )
     np.testing.assert_allclose(M, ref, rtol=1e-4, atol=1e-6 * ref.max())
     L = F.log_mel(y, SR, n_mels=64)
     assert L.shape == (64, F.n_frames(y.size, 512)) and L.dtype == np.float32
     assert L.max() == pytest.approx(0.0) and L.min() >= -80.0 - 1e-4
     # The same from a precomputed STFT magnitude.
-    np.testing.assert_allclose(F.log_mel(S=F.stft_magnitude(y), sr=SR, n_mels=64), L, atol=1e-4)
+    np.testing.assert_allclose(
+        F.log_mel(S=F.stft_magnitude(y), sr=SR, n_mels=64), L, atol=1e-4
+    )
 
 
 def test_stft_of_a_sine_peaks_at_its_bin():
     sr, n_fft = 8000, 1024
     t = np.arange(sr) / sr
-    y = np.sin(2 * np.pi * 1000.0 * t).astype(np.float32)  # 1000 Hz = bin 1000 * 1024 / 8000 = 128
+    y = np.sin(2 * np.pi * 1000.0 * t).astype(
+        np.float32
+    )  # 1000 Hz = bin 1000 * 1024 / 8000 = 128
     S = F.stft_magnitude(y, n_fft=n_fft, hop_length=256)
     assert int(np.median(S.argmax(axis=0))) == 128
 
@@ -123,11 +144,15 @@ def test_stft_of_a_sine_peaks_at_its_bin():
 
 
 def test_quantize_known_values_and_range():
-    np.testing.assert_array_equal(F.quantize(np.array([0.0, 0.5, 1.0]), levels=4), [0, 2, 3])
+    np.testing.assert_array_equal(
+        F.quantize(np.array([0.0, 0.5, 1.0]), levels=4), [0, 2, 3]
+    )
     S = np.linspace(-80, 0, 1000).reshape(10, 100)
     q = F.quantize(S, levels=16)
     assert q.dtype == np.uint8 and q.min() == 0 and q.max() == 15
-    assert np.all(np.bincount(q.ravel(), minlength=16) > 0)  # every level used by a ramp
+    assert np.all(
+        np.bincount(q.ravel(), minlength=16) > 0
+    )  # every level used by a ramp
     assert not F.quantize(np.full((3, 3), 7.0)).any()  # constant image -> zeros
     assert F.quantize(S, levels=256).max() == 255
 
@@ -160,7 +185,9 @@ def test_lbp_bins():
     assert F.lbp_n_bins(8, "uniform") == 10
     assert F.lbp_n_bins(8, "default") == 256
     rng = np.random.default_rng(0)
-    codes = F.lbp(rng.integers(0, 256, (40, 40)).astype(np.uint8), P=8, R=2, method="nri_uniform")
+    codes = F.lbp(
+        rng.integers(0, 256, (40, 40)).astype(np.uint8), P=8, R=2, method="nri_uniform"
+    )
     assert codes.min() >= 0 and codes.max() <= 58
 
 
@@ -173,17 +200,25 @@ def test_lbp_zone_histograms_leave_out_the_padded_border():
     R = 2
     image = np.full((30, 40), 1.0)
     image[15, 20] = 0.0  # in zone 7 of 15 (rows 14-15)
-    flat = int(F.lbp(np.full((7, 7), 9, np.uint8), P=8, R=R, method="nri_uniform")[3, 3])
+    flat = int(
+        F.lbp(np.full((7, 7), 9, np.uint8), P=8, R=R, method="nri_uniform")[3, 3]
+    )
     codes = F.lbp(F.quantize(image, 256), P=8, R=R, method="nri_uniform")
-    assert (codes[:R] != flat).all() and (codes[:, :R] != flat).all(), "the padding artefact this guards against"
+    assert (codes[:R] != flat).all() and (codes[:, :R] != flat).all(), (
+        "the padding artefact this guards against"
+    )
     far = np.abs(np.arange(30) - 15)[:, None] > R
-    assert (codes[R:-R, R:-R][far[R:-R, 0]] == flat).all(), "inside, away from the dark pixel: flat"
+    assert (codes[R:-R, R:-R][far[R:-R, 0]] == flat).all(), (
+        "inside, away from the dark pixel: flat"
+    )
 
     H = F.lbp_zone_histograms(image, n_zones=15, P=8, R=R)
     assert H.shape == (15, 59) and H.dtype == np.float32
     edges = F.zone_edges(30, 15)
     for z in range(1, 14):
-        if edges[z + 1] <= 15 - R or edges[z] > 15 + R:  # zones the dark pixel's circles do not reach
+        if (
+            edges[z + 1] <= 15 - R or edges[z] > 15 + R
+        ):  # zones the dark pixel's circles do not reach
             assert H[z, flat] == 1.0, (z, H[z].nonzero())
     dark = int(np.searchsorted(edges, 15, side="right") - 1)
     assert H[dark, flat] < 1.0 and H[dark].sum() == pytest.approx(1.0)
@@ -194,7 +229,9 @@ def test_lbp_zone_histograms_leave_out_the_padded_border():
 # ------------------------------------------------------------------ GLCM
 
 # Haralick, Shanmugam & Dinstein (1973), Fig. 2: the classic 4 x 4 image with grey levels 0-3.
-HARALICK = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [0, 2, 2, 2], [2, 2, 3, 3]], dtype=np.uint8)
+HARALICK = np.array(
+    [[0, 0, 1, 1], [0, 0, 1, 1], [0, 2, 2, 2], [2, 2, 3, 3]], dtype=np.uint8
+)
 
 
 def test_glcm_haralick_counts_by_hand():
@@ -206,14 +243,18 @@ def test_glcm_haralick_counts_by_hand():
     np.testing.assert_array_equal(G[:, :, 0], expected)
     # Haralick's own (symmetric) horizontal matrix is the count plus its transpose.
     S = F.glcm(HARALICK, angles=(0.0,), levels=4, symmetric=True, normed=False)[:, :, 0]
-    np.testing.assert_array_equal(S, [[4, 2, 1, 0], [2, 4, 0, 0], [1, 0, 6, 1], [0, 0, 1, 2]])
+    np.testing.assert_array_equal(
+        S, [[4, 2, 1, 0], [2, 4, 0, 0], [1, 0, 6, 1], [0, 0, 1, 2]]
+    )
 
 
 def test_glcm_vertical_offset_by_hand():
     # pi/2 pairs (r, c) with (r + 1, c). Column by column, top -> bottom:
     # col 0: (0,0) (0,0) (0,2); col 1: (0,0) (0,2) (2,2); cols 2, 3: (1,1) (1,2) (2,3) each.
     G = F.glcm(HARALICK, angles=(np.pi / 2,), levels=4, normed=False)[:, :, 0]
-    np.testing.assert_array_equal(G, [[3, 0, 2, 0], [0, 2, 2, 0], [0, 0, 1, 2], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        G, [[3, 0, 2, 0], [0, 2, 2, 0], [0, 0, 1, 2], [0, 0, 0, 0]]
+    )
 
 
 def test_glcm_diagonal_offsets_by_hand():
@@ -221,9 +262,13 @@ def test_glcm_diagonal_offsets_by_hand():
     # 45°:  (0,0) (0,1) (1,1) | (0,2) (0,2) (1,2) | (0,2) (2,3) (2,3)
     # 135°: (0,0) (1,0) (1,1) | (0,0) (1,2) (1,2) | (2,2) (2,2) (2,3)
     G45 = F.glcm(HARALICK, angles=(np.pi / 4,), levels=4, normed=False)[:, :, 0]
-    np.testing.assert_array_equal(G45, [[1, 1, 3, 0], [0, 1, 1, 0], [0, 0, 0, 2], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        G45, [[1, 1, 3, 0], [0, 1, 1, 0], [0, 0, 0, 2], [0, 0, 0, 0]]
+    )
     G135 = F.glcm(HARALICK, angles=(3 * np.pi / 4,), levels=4, normed=False)[:, :, 0]
-    np.testing.assert_array_equal(G135, [[2, 0, 0, 0], [1, 1, 2, 0], [0, 0, 2, 1], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(
+        G135, [[2, 0, 0, 0], [1, 1, 2, 0], [0, 0, 2, 1], [0, 0, 0, 0]]
+    )
     # The four angles of the default stack are, in order, 0°, 45°, 90°, 135°.
     G = F.glcm(HARALICK, levels=4, normed=False)
     np.testing.assert_array_equal(G[:, :, 1], G45)
@@ -261,8 +306,16 @@ def test_glcm_maps_per_segment():
     G = F.glcm_maps_per_segment(y, SR)  # 4 s segments, 2 s hop -> 1 + (10 - 4) // 2 = 4
     assert G.shape == (4, 16, 16, 4) and G.dtype == np.float32
     np.testing.assert_allclose(G.sum(axis=(1, 2)), 1.0, rtol=1e-5)
-    assert F.glcm_mel_map(y, SR).shape == (40, F.n_frames(y.size, 2756, center=False, n_fft=2756))
-    assert F.glcm_maps_per_segment(tone_noise(1.0), SR).shape == (1, 16, 16, 4)  # short clip
+    assert F.glcm_mel_map(y, SR).shape == (
+        40,
+        F.n_frames(y.size, 2756, center=False, n_fft=2756),
+    )
+    assert F.glcm_maps_per_segment(tone_noise(1.0), SR).shape == (
+        1,
+        16,
+        16,
+        4,
+    )  # short clip
 
 
 def test_texture_features_one_pass():
@@ -289,7 +342,9 @@ def test_descriptors_shape_and_finite():
     assert named["centroid_mean"] == pytest.approx(440, rel=0.05)
     assert named["rolloff_mean"] == pytest.approx(440, rel=0.1)
     assert named["zcr_mean"] == pytest.approx(880 / SR, rel=0.05)
-    assert np.isfinite(F.descriptors(np.zeros(100, np.float32), SR)).all()  # silence, too short
+    assert np.isfinite(
+        F.descriptors(np.zeros(100, np.float32), SR)
+    ).all()  # silence, too short
 
 
 # ------------------------------------------------------------------ classical classifiers
@@ -298,7 +353,10 @@ def test_descriptors_shape_and_finite():
 def _blobs(n_per_class=8, n_classes=3, n_features=6, seed=0):
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(n_classes), n_per_class)
-    X = rng.normal(0, 0.3, (y.size, n_features)) + 3.0 * np.eye(n_classes, n_features)[y]
+    X = (
+        rng.normal(0, 0.3, (y.size, n_features))
+        + 3.0 * np.eye(n_classes, n_features)[y]
+    )
     return X, y
 
 
@@ -312,7 +370,9 @@ def test_descriptor_svm_generalises_to_held_out_blobs():
     assert P.shape == (yt.size, 3)
     np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-6)
     assert (clf.predict(Xt) == yt).mean() >= 0.9
-    assert (clf.predict(Xt) == P.argmax(axis=1)).all(), "predict agrees with predict_proba"
+    assert (clf.predict(Xt) == P.argmax(axis=1)).all(), (
+        "predict agrees with predict_proba"
+    )
     assert set(clf.best_params_) == {"C", "gamma"} and 0 < clf.cv_score_ <= 1
     # Labels shuffled: nothing to learn, and held-out accuracy falls to chance.
     noise = descriptor_svm(seed=0).fit(X, np.random.default_rng(3).permutation(y))
@@ -323,7 +383,9 @@ def _zone_blobs(n, seed):
     rng = np.random.default_rng(seed)
     zones, bins = 3, 5
     y = np.repeat(np.arange(3), n // 3)
-    X = rng.dirichlet(np.ones(bins), size=(n, zones))  # histograms; class shifts mass to bin y
+    X = rng.dirichlet(
+        np.ones(bins), size=(n, zones)
+    )  # histograms; class shifts mass to bin y
     X[np.arange(n), :, y] += 2.0
     return X / X.sum(axis=2, keepdims=True), y
 
@@ -333,7 +395,9 @@ def test_lbp_zone_svm_generalises_and_fuses_its_zones():
 
     X, y = _zone_blobs(24, seed=0)
     Xt, yt = _zone_blobs(30, seed=1)
-    clf = LBPZoneSVM(rule="product", C_grid=(1.0, 10.0), gamma_grid=("scale",)).fit(X, y)
+    clf = LBPZoneSVM(rule="product", C_grid=(1.0, 10.0), gamma_grid=("scale",)).fit(
+        X, y
+    )
     assert len(clf.zone_models_) == 3 and len(clf.zone_proba(Xt)) == 3
     for rule in ("sum", "product", "max", "min"):
         P = clf.predict_proba(Xt, rule=rule)
@@ -342,22 +406,34 @@ def test_lbp_zone_svm_generalises_and_fuses_its_zones():
         assert (clf.predict(Xt, rule=rule) == yt).mean() >= 0.9, rule
     # The fused product is the normalised product of the zones' probabilities.
     Z = np.prod(clf.zone_proba(Xt), axis=0)
-    np.testing.assert_allclose(clf.predict_proba(Xt, rule="product"), Z / Z.sum(axis=1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(
+        clf.predict_proba(Xt, rule="product"),
+        Z / Z.sum(axis=1, keepdims=True),
+        rtol=1e-6,
+    )
     with pytest.raises(ValueError):
         clf.predict_proba(Xt[:, :2])  # wrong number of zones
 
 
 def test_frame_windows_counts_starts_and_short_inputs():
     x = np.arange(10)
-    W = F.frame_windows(x, 4, 3)  # starts 0, 3, 6: 1 + (10 - 4) // 3 = 3 windows; item 9 dropped
+    W = F.frame_windows(
+        x, 4, 3
+    )  # starts 0, 3, 6: 1 + (10 - 4) // 3 = 3 windows; item 9 dropped
     np.testing.assert_array_equal(W, [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]][:3])
     assert F.frame_windows(np.arange(9), 4, 3).shape == (2, 4)
-    X = np.arange(12).reshape(6, 2)  # frames of 2 features: windows keep the feature axis last
+    X = np.arange(12).reshape(
+        6, 2
+    )  # frames of 2 features: windows keep the feature axis last
     np.testing.assert_array_equal(F.frame_windows(X, 3, 3)[1], X[3:6])
     short = np.array([[1, 2], [3, 4]])
     assert F.frame_windows(short, 3, 1).shape == (0, 3, 2)
-    np.testing.assert_array_equal(F.frame_windows(short, 3, 1, short="zeros")[0], [[1, 2], [3, 4], [0, 0]])
-    np.testing.assert_array_equal(F.frame_windows(short, 3, 1, short="edge")[0], [[1, 2], [3, 4], [3, 4]])
+    np.testing.assert_array_equal(
+        F.frame_windows(short, 3, 1, short="zeros")[0], [[1, 2], [3, 4], [0, 0]]
+    )
+    np.testing.assert_array_equal(
+        F.frame_windows(short, 3, 1, short="edge")[0], [[1, 2], [3, 4], [3, 4]]
+    )
     W[0, 0] = 99
     assert x[0] == 0, "a copy, not a view"
     with pytest.raises(ValueError, match="hop must be a positive whole number"):

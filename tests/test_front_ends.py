@@ -61,7 +61,7 @@ def _run(acc, train=0.9, stop="early stopping", epochs=5):
 
 def test_scaling_extra_paired_test_per_size_and_trend_by_hand():
     # raw - mel per seed: size 3: -0.10, -0.12, -0.08 (mel ahead, consistent); size 12:
-    +0.01, # -0.01, +0.03 (noise)
+    (+0.01,)  # -0.01, +0.03 (noise)
     runs = {
         "raw": [
             [_run(0.40), _run(0.38), _run(0.42)],
@@ -94,7 +94,9 @@ def test_scaling_extra_paired_test_per_size_and_trend_by_hand():
     assert "**3 clips per genre**" in text and "**the mel front end ahead**" in text
     # the trend is the same on every seed: no spread, no t-test, no direction claimed
     assert "gains on the mel front end" not in text and "loses ground" not in text
-    assert "no spread" in text and "no trend that these seeds can tell from noise" in text
+    assert (
+        "no spread" in text and "no trend that these seeds can tell from noise" in text
+    )
     assert "Early stopping ended all 12" in text
 
 

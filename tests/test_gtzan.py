@@ -10,7 +10,13 @@ import soundfile as sf
 
 from mgr_utils import GENRES, SR
 from mgr_utils.audio import AudioLoadError, load_audio
-from mgr_utils.datasets import Clip, GTZANNotFoundError, find_gtzan_root, load_dataset, load_gtzan
+from mgr_utils.datasets import (
+    Clip,
+    GTZANNotFoundError,
+    find_gtzan_root,
+    load_dataset,
+    load_gtzan,
+)
 
 THREE = ("blues", "jazz", "rock")
 
@@ -35,7 +41,10 @@ def test_layouts(tmp_path, make_gtzan, subdir, ext):
     assert clips.name == "gtzan" and len(clips) == 6
     assert clips.ids == [f"{g}.{i:05d}" for g in THREE for i in range(2)]
     assert clips.genres == THREE and clips.counts() == {g: 2 for g in THREE}
-    assert all(c.path.is_file() and c.path.suffix == f".{ext}" and c.duration is None for c in clips)
+    assert all(
+        c.path.is_file() and c.path.suffix == f".{ext}" and c.duration is None
+        for c in clips
+    )
     assert clips[2].genre == "jazz" and clips[2].label == GENRES.index("jazz")
     assert clips[0].load().shape == (int(0.5 * SR),)
     assert clips.skipped == []
@@ -92,7 +101,10 @@ def test_genre_of_only_corrupt_files_is_an_error(tmp_path, make_gtzan):
     make_gtzan(tmp_path, ["blues"])
     (tmp_path / "rock").mkdir()
     (tmp_path / "rock" / "rock.00000.wav").write_bytes(b"garbage" * 100)
-    with pytest.warns(UserWarning, match=r"rock\.00000"), pytest.raises(ValueError, match="rock"):
+    with (
+        pytest.warns(UserWarning, match=r"rock\.00000"),
+        pytest.raises(ValueError, match="rock"),
+    ):
         load_gtzan(tmp_path)
 
 
@@ -106,13 +118,18 @@ def test_missing_genre_folders_warn(tmp_path, make_gtzan):
 def test_no_data_says_how_to_get_it(tmp_path, where):
     (tmp_path / "notes.txt").write_text("nothing here")
     (tmp_path / "blues").mkdir()  # a genre folder without GTZAN files is no layout
-    data_dir = {"none": None, "missing": tmp_path / "nope", "no layout": tmp_path}[where]
+    data_dir = {"none": None, "missing": tmp_path / "nope", "no layout": tmp_path}[
+        where
+    ]
     with pytest.raises(GTZANNotFoundError) as err:
         load_gtzan(data_dir)
     assert isinstance(err.value, FileNotFoundError)
     message = str(err.value)
     assert "python -m mgr_utils.download" in message
-    assert "kaggle.com/datasets/andradaolteanu/gtzan-dataset-music-genre-classification" in message
+    assert (
+        "kaggle.com/datasets/andradaolteanu/gtzan-dataset-music-genre-classification"
+        in message
+    )
     assert "DATA_DIR" in message
 
 
@@ -141,11 +158,15 @@ def test_real_recording_load_audio(shared_data):
     assert y.dtype == np.float32 and y.ndim == 1
     assert abs(len(y) - 61.46 * SR) < 0.05 * SR  # resampled 44.1 kHz -> 22050 Hz, mono
     assert np.sqrt(np.mean(y**2)) > 0.01 and np.abs(y).max() <= 1.0
-    assert load_audio(shared_data / "audio" / "vibe_ace.ogg", mono=False, duration=1.0).shape == (2, SR)
+    assert load_audio(
+        shared_data / "audio" / "vibe_ace.ogg", mono=False, duration=1.0
+    ).shape == (2, SR)
 
 
 def test_real_recording_as_clip(shared_data):
-    clip = Clip("vibe_ace", "jazz", path=shared_data / "audio" / "vibe_ace.ogg", duration=5.0)
+    clip = Clip(
+        "vibe_ace", "jazz", path=shared_data / "audio" / "vibe_ace.ogg", duration=5.0
+    )
     y = clip.load()
     assert len(y) == 5 * SR and np.sqrt(np.mean(y**2)) > 0.01
     assert clip.key.startswith("file/")
@@ -157,24 +178,55 @@ def test_real_recording_as_clip(shared_data):
 def test_gtzan_like_folder_loads_as_gtzan_with_its_unreadable_clip(tmp_path):
     from mgr_utils.datasets import load_gtzan, load_synthetic, write_gtzan_like
 
-    write_gtzan_like(tmp_path / "g", n_per_genre=3, duration=0.5, unreadable=("jazz.00001",), n_jobs=1, progress=False)
+    write_gtzan_like(
+        tmp_path / "g",
+        n_per_genre=3,
+        duration=0.5,
+        unreadable=("jazz.00001",),
+        n_jobs=1,
+        progress=False,
+    )
     with pytest.warns(UserWarning, match="jazz.00001"):
         clips = load_gtzan(tmp_path / "g")
-    assert len(clips) == 29 and clips.ids[0] == "blues.00000" and "jazz.00001" not in clips.ids
+    assert (
+        len(clips) == 29
+        and clips.ids[0] == "blues.00000"
+        and "jazz.00001" not in clips.ids
+    )
     assert [p.endswith("jazz.00001.wav") for p, _ in clips.skipped] == [True]
     y = clips.by_ids(["rock.00002"])[0].load()
-    expected = load_synthetic(n_per_genre=3, duration=0.5).by_ids(["rock.00002"])[0].load()
-    np.testing.assert_allclose(y, expected, atol=1 / 32768 + 1e-6), "16-bit copies of the synthetic clips"
+    expected = (
+        load_synthetic(n_per_genre=3, duration=0.5).by_ids(["rock.00002"])[0].load()
+    )
+    (
+        np.testing.assert_allclose(y, expected, atol=1 / 32768 + 1e-6),
+        "16-bit copies of the synthetic clips",
+    )
     before = (tmp_path / "g" / "genres" / "rock" / "rock.00002.wav").stat().st_mtime_ns
-    write_gtzan_like(tmp_path / "g", n_per_genre=3, duration=0.5, unreadable=("jazz.00001",), n_jobs=1, progress=False)
-    assert (tmp_path / "g" / "genres" / "rock" / "rock.00002.wav").stat().st_mtime_ns == before, "resumes, keeps files"
+    write_gtzan_like(
+        tmp_path / "g",
+        n_per_genre=3,
+        duration=0.5,
+        unreadable=("jazz.00001",),
+        n_jobs=1,
+        progress=False,
+    )
+    assert (
+        tmp_path / "g" / "genres" / "rock" / "rock.00002.wav"
+    ).stat().st_mtime_ns == before, "resumes, keeps files"
 
 
 def test_a_small_gtzan_like_kaggle_folder_has_its_unreadable_file(tmp_path):
     from mgr_utils.datasets import write_gtzan_like
 
-    write_gtzan_like(tmp_path, n_per_genre=2, duration=0.25, n_jobs=1, progress=False,
-                     layout="genres_original")
+    write_gtzan_like(
+        tmp_path,
+        n_per_genre=2,
+        duration=0.25,
+        n_jobs=1,
+        progress=False,
+        layout="genres_original",
+    )
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
     assert len(files) == 21, "2 clips per genre, and jazz.00054 beyond them"
     assert "genres_original/jazz/jazz.00054.wav" in files

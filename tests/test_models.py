@@ -45,11 +45,15 @@ def test_costa_paper_shape():
     assert m.get_layer("pool2").output.shape[1:] == (61, 1, 64)
     assert count_layers(m, "Conv2D") == 2 and count_layers(m, "MaxPooling2D") == 2
     assert count_layers(m, "Dense") == 2
-    assert count_layers(m, "Dropout") == 2, "one dropout before each fully connected layer"
+    assert count_layers(m, "Dropout") == 2, (
+        "one dropout before each fully connected layer"
+    )
 
 
 def test_costa_trains_one_step_tiny():
-    m = costa_cnn(input_shape=(24, 16, 1), n_classes=3, filters=4, dense_units=8, seed=0)
+    m = costa_cnn(
+        input_shape=(24, 16, 1), n_classes=3, filters=4, dense_units=8, seed=0
+    )
     assert m.output_shape == (None, 3)
     _one_step(m, (24, 16, 1))
 
@@ -95,7 +99,13 @@ def test_zhang_default_shape():
     assert m.output_shape == (None, 10)
 
 
-TINY = dict(input_shape=(32, 17), n_classes=4, filters=(4, 4, 4), pool_size=2, dense_units=(8, 8))
+TINY = dict(
+    input_shape=(32, 17),
+    n_classes=4,
+    filters=(4, 4, 4),
+    pool_size=2,
+    dense_units=(8, 8),
+)
 
 
 @pytest.mark.parametrize("pooling", ["max", "max+avg"])
@@ -109,7 +119,8 @@ def test_zhang_variants_train_one_step(pooling, shortcuts):
 def test_zhang_ablation_switches_change_the_graph():
     g = {
         (p, s): zhang_cnn(pooling=p, shortcuts=s, **TINY)
-        for p in ("max", "max+avg") for s in (False, True)
+        for p in ("max", "max+avg")
+        for s in (False, True)
     }
     # Three blocks: two pooling steps between them, then one global pooling.
     for (p, s), m in g.items():
@@ -119,7 +130,9 @@ def test_zhang_ablation_switches_change_the_graph():
         assert count_layers(m, "GlobalAveragePooling1D") == (1 if p == "max+avg" else 0)
         assert count_layers(m, "Concatenate") == (3 if p == "max+avg" else 0)
         assert count_layers(m, "Add") == (2 if s else 0)  # every block after the first
-        assert count_layers(m, "Conv1D") == 3 + (2 if (s and p == "max+avg") else 0)  # 1x1 projections
+        assert count_layers(m, "Conv1D") == 3 + (
+            2 if (s and p == "max+avg") else 0
+        )  # 1x1 projections
     # max + avg doubles what the dense part sees.
     assert g[("max+avg", False)].get_layer("global_max_avg").output.shape[-1] == 8
     assert g[("max", False)].get_layer("global_max").output.shape[-1] == 4
@@ -130,16 +143,28 @@ def test_zhang_ablation_switches_change_the_graph():
 
 
 def test_zhang_depth_follows_filters_and_rejects_unknown_pooling():
-    m = zhang_cnn(input_shape=(32, 17), filters=(4, 4), pool_size=2, dense_units=(8,), pooling="max",
-                  shortcuts=True)
+    m = zhang_cnn(
+        input_shape=(32, 17),
+        filters=(4, 4),
+        pool_size=2,
+        dense_units=(8,),
+        pooling="max",
+        shortcuts=True,
+    )
     assert count_layers(m, "Conv1D") == 2 and count_layers(m, "Add") == 1
     with pytest.raises(ValueError, match="pooling"):
         zhang_cnn(pooling="avg")
 
 
 def test_seed_makes_initial_weights_reproducible():
-    a = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=3).get_weights()
-    b = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=3).get_weights()
-    c = costa_cnn(input_shape=(24, 16, 1), filters=4, dense_units=8, seed=4).get_weights()
+    a = costa_cnn(
+        input_shape=(24, 16, 1), filters=4, dense_units=8, seed=3
+    ).get_weights()
+    b = costa_cnn(
+        input_shape=(24, 16, 1), filters=4, dense_units=8, seed=3
+    ).get_weights()
+    c = costa_cnn(
+        input_shape=(24, 16, 1), filters=4, dense_units=8, seed=4
+    ).get_weights()
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not all(np.array_equal(x, y) for x, y in zip(a, c))

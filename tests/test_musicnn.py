@@ -85,14 +85,19 @@ def test_input_geometry_and_compression():
     t = np.arange(int(10.0 * sr)) / sr
     y = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     S = musicnn_logmel(y, sr)
-    assert S.shape == (1 + 160000 // 256, MUSICNN_N_MELS)  # resampled to 16 kHz, centred frames
+    assert S.shape == (
+        1 + 160000 // 256,
+        MUSICNN_N_MELS,
+    )  # resampled to 16 kHz, centred frames
     assert S.dtype == np.float32 and np.isfinite(S).all() and S.min() >= 0
     # log10(1 + 10000 * mel): the 440 Hz band is loud, the top bands near silent
     assert S[:, :20].max() > 3 and S[:, -10:].max() < 1
     P = musicnn_patches(S)
     assert P.shape == (S.shape[0] // MUSICNN_FRAMES, MUSICNN_FRAMES, MUSICNN_N_MELS)
     np.testing.assert_array_equal(P[1], S[MUSICNN_FRAMES : 2 * MUSICNN_FRAMES])
-    assert musicnn_patches(S, hop=93).shape[0] == (S.shape[0] - MUSICNN_FRAMES) // 93 + 1
+    assert (
+        musicnn_patches(S, hop=93).shape[0] == (S.shape[0] - MUSICNN_FRAMES) // 93 + 1
+    )
     assert musicnn_patches(S[:100]).shape == (0, MUSICNN_FRAMES, MUSICNN_N_MELS)
 
 
@@ -102,8 +107,9 @@ def test_input_matches_the_packages_formula():
 
     rng = np.random.default_rng(0)
     y = 0.1 * rng.standard_normal(16000 * 4).astype(np.float32)
-    mel = librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96,
-                                         pad_mode="reflect").T
+    mel = librosa.feature.melspectrogram(
+        y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96, pad_mode="reflect"
+    ).T
     expected = np.log10(10000 * mel.astype(np.float16).astype(np.float32) + 1)
     np.testing.assert_allclose(musicnn_logmel(y, 16000), expected, rtol=1e-6)
 
@@ -114,21 +120,37 @@ def test_input_matches_the_packages_formula():
 def test_layer_table_shapes():
     model = mn.musicnn_model()
     assert model.count_params() == 792_079  # MSD_musicnn's 50 tags (Adam slots aside)
-    out = model(np.zeros((2, MUSICNN_FRAMES, MUSICNN_N_MELS), np.float32), training=False)
+    out = model(
+        np.zeros((2, MUSICNN_FRAMES, MUSICNN_N_MELS), np.float32), training=False
+    )
     shapes = {k: tuple(v.shape) for k, v in out.items()}
-    assert shapes == {"tags": (2, 50), "penultimate": (2, 200), "mean_pool": (2, 753),
-                      "max_pool": (2, 753), "timbral": (2, 187, 408), "temporal": (2, 187, 153)}
-    assert mn.musicnn_model(n_frames=None)(np.zeros((1, 300, 96), np.float32))["tags"].shape == (1, 50)
+    assert shapes == {
+        "tags": (2, 50),
+        "penultimate": (2, 200),
+        "mean_pool": (2, 753),
+        "max_pool": (2, 753),
+        "timbral": (2, 187, 408),
+        "temporal": (2, 187, 153),
+    }
+    assert mn.musicnn_model(n_frames=None)(np.zeros((1, 300, 96), np.float32))[
+        "tags"
+    ].shape == (1, 50)
 
 
 def test_weights_load_by_name_and_shape(msd):
     folder = need_musicnn("MSD_musicnn")
     values = mn.checkpoint_variables(folder)
-    np.testing.assert_array_equal(msd.get_layer("timbral_74").get_weights()[0], values["conv2d/kernel"])
-    np.testing.assert_array_equal(msd.get_layer("midend_1").get_weights()[0],
-                                  values["conv2d_5/kernel"].reshape(7, 561, 64))
-    np.testing.assert_array_equal(msd.get_layer("penultimate_bn").get_weights()[3],
-                                  values["batch_normalization_10/moving_variance"])
+    np.testing.assert_array_equal(
+        msd.get_layer("timbral_74").get_weights()[0], values["conv2d/kernel"]
+    )
+    np.testing.assert_array_equal(
+        msd.get_layer("midend_1").get_weights()[0],
+        values["conv2d_5/kernel"].reshape(7, 561, 64),
+    )
+    np.testing.assert_array_equal(
+        msd.get_layer("penultimate_bn").get_weights()[3],
+        values["batch_normalization_10/moving_variance"],
+    )
     wrong = mn.musicnn_model(filters_midend=32)
     with pytest.raises(ValueError, match="shape"):
         mn.load_musicnn_weights(wrong, folder)
@@ -148,25 +170,51 @@ def test_published_tags_of_the_mtt_example(mtt):
     assert sr == 16000  # the clip is already at musicnn's rate: nothing is resampled
     P = musicnn_input(y, sr)
     assert P.shape == (9, 187, 96)  # 29.1 s: nine whole 3 s patches
-    assert _top(mtt, P, mn.MTT_TAGS, 10) == ["techno", "electronic", "synth", "fast", "beat", "drums",
-                                             "no vocals", "no vocal", "dance", "ambient"]
+    assert _top(mtt, P, mn.MTT_TAGS, 10) == [
+        "techno",
+        "electronic",
+        "synth",
+        "fast",
+        "beat",
+        "drums",
+        "no vocals",
+        "no vocal",
+        "dance",
+        "ambient",
+    ]
 
 
 def test_published_tags_of_the_msd_preview(mtt):
     """README: top_tags('TRWJAZW128F42760DD_test.mp3') with the default MTT_musicnn, topN=3."""
     y, sr = _clip(MSD_CLIP)
-    assert _top(mtt, musicnn_input(y, sr), mn.MTT_TAGS, 3) == ["guitar", "piano", "fast"]
+    assert _top(mtt, musicnn_input(y, sr), mn.MTT_TAGS, 3) == [
+        "guitar",
+        "piano",
+        "fast",
+    ]
 
 
-@pytest.mark.parametrize("model_name, clip", [("MTT_musicnn", JORAM), ("MSD_musicnn", MSD_CLIP)])
+@pytest.mark.parametrize(
+    "model_name, clip", [("MTT_musicnn", JORAM), ("MSD_musicnn", MSD_CLIP)]
+)
 def test_keras_port_matches_the_original_graph(model_name, clip, tmp_path, request):
     """The original TF1 graph (``.meta`` + checkpoint, graph mode, a subprocess) on the same patches."""
     need_musicnn(model_name)
     y, sr = _clip(clip)
     P = musicnn_input(y, sr)
     np.save(tmp_path / "patches.npy", P)
-    proc = subprocess.run([sys.executable, str(REFERENCE), model_name, str(tmp_path / "patches.npy"),
-                           str(tmp_path / "reference.npz")], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REFERENCE),
+            model_name,
+            str(tmp_path / "patches.npy"),
+            str(tmp_path / "reference.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     ref = np.load(tmp_path / "reference.npz")
     model = request.getfixturevalue("mtt" if model_name.startswith("MTT") else "msd")
@@ -179,7 +227,9 @@ def test_keras_port_matches_the_original_graph(model_name, clip, tmp_path, reque
         diff = float(np.abs(ours[key] - ref[key]).max())
         # float32 convolutions summed in different orders (oneDNN, Eigen): 1e-4 relative to the
         # largest value (max_pool reaches about 90, the tags at most 1)
-        assert diff <= 1e-4 * scale, f"{key}: max |Keras - original| = {diff:.3g} (scale {scale:.3g})"
+        assert diff <= 1e-4 * scale, (
+            f"{key}: max |Keras - original| = {diff:.3g} (scale {scale:.3g})"
+        )
 
 
 # ------------------------------------------------------------------------------- transfer plumbing
@@ -189,7 +239,9 @@ def test_colab_install_cell_of_chapter_11_adds_musicnn_without_dependencies():
     import bookbuild as book
     from bookbuild.colab import NO_DEPS
 
-    source = book.install_source(book.read_repository(), NO_DEPS["11_transfer_learning"])
+    source = book.install_source(
+        book.read_repository(), NO_DEPS["11_transfer_learning"]
+    )
     assert '%pip install --quiet --no-deps "musicnn==0.1.0"' in source
     body = source.lower().split("\n", 1)[1]
     assert "tensorflow" not in body and "keras" not in body
@@ -198,7 +250,9 @@ def test_colab_install_cell_of_chapter_11_adds_musicnn_without_dependencies():
 def test_clip_embedding_and_label_subset():
     from mgr_utils.transfer import clip_embedding, label_subset
 
-    patches = {"penultimate": np.array([[0.0, 1.0], [2.0, -1.0], [4.0, 3.0]], np.float32)}
+    patches = {
+        "penultimate": np.array([[0.0, 1.0], [2.0, -1.0], [4.0, 3.0]], np.float32)
+    }
     np.testing.assert_allclose(clip_embedding(patches), [2.0, 1.0, 4.0, 3.0])
     np.testing.assert_allclose(clip_embedding(patches, stats=("max",)), [4.0, 3.0])
     with pytest.raises(ValueError, match="statistic"):
@@ -221,7 +275,9 @@ def test_linear_probe_chooses_C_on_validation():
     probe = fit_linear_probe(X[::2], y[::2], X[1::2], y[1::2], C_grid=(0.001, 1.0))
     assert set(probe.valid_scores) == {0.001, 1.0}
     assert probe.valid_scores[probe.C] == max(probe.valid_scores.values())
-    assert np.mean(probe.predict(X[1::2]) == y[1::2]) == probe.valid_scores[probe.C] > 0.9
+    assert (
+        np.mean(probe.predict(X[1::2]) == y[1::2]) == probe.valid_scores[probe.C] > 0.9
+    )
 
 
 def test_zero_shot_maps_genre_tags():
@@ -246,15 +302,23 @@ def test_embeddings_through_the_cache(tmp_path, msd):
     assert first.misses == 2 and first.hits == 0 and list(first.kept) == [0, 1]
     for p in first.patches:
         assert {k: v.shape for k, v in p.items()} == {
-            "tags": (1, 50), "penultimate": (1, 200), "mean_pool": (1, 753), "max_pool": (1, 753)}
+            "tags": (1, 50),
+            "penultimate": (1, 200),
+            "mean_pool": (1, 753),
+            "max_pool": (1, 753),
+        }
         assert set(p) == set(EMBEDDING_LAYERS)
     again = musicnn_embeddings(clips, cache_dir=tmp_path)
     assert again.hits == 2 and again.misses == 0
-    np.testing.assert_allclose(again.patches[1]["tags"], first.patches[1]["tags"], rtol=1e-6)
+    np.testing.assert_allclose(
+        again.patches[1]["tags"], first.patches[1]["tags"], rtol=1e-6
+    )
     # the same patches through the Keras model directly (other batch: float tolerance)
     from mgr_utils.features.musicnn_input import musicnn_input
 
-    direct = np.asarray(msd(musicnn_input(clips[1].load(), clips[1].sr), training=False)["penultimate"])
+    direct = np.asarray(
+        msd(musicnn_input(clips[1].load(), clips[1].sr), training=False)["penultimate"]
+    )
     np.testing.assert_allclose(first.patches[1]["penultimate"], direct, atol=1e-4)
 
 
@@ -263,25 +327,47 @@ def test_chapter_11_is_in_chapter_10s_records():
 
     assert "transfer" in results.FAMILIES and "transfer" in report.FAMILY_ORDER
     assert "11_transfer_learning" in report.SYSTEM_CHAPTERS
-    assert report.anchor_of("11_transfer_learning", "musicnn_msd_linear_svm") == "papers-musicnn"
+    assert (
+        report.anchor_of("11_transfer_learning", "musicnn_msd_linear_svm")
+        == "papers-musicnn"
+    )
 
 
 def test_best_from_scratch_reads_validation_not_test(tmp_path):
     from mgr_utils.results import record_result
     from mgr_utils.transfer import best_from_scratch
 
-    def put(chapter, name, valid, test, family="spectrogram CNN", protocol="p", **params):
+    def put(
+        chapter, name, valid, test, family="spectrogram CNN", protocol="p", **params
+    ):
         metrics = {"accuracy": test, "n_clips": 10, "valid_accuracy": valid}
-        record_result(chapter, name, metrics, dataset="synthetic", split="stratified",
-                      protocol=protocol, selected_on="validation", family=family,
-                      params={"SEED": 0, **params}, results_dir=tmp_path)
+        record_result(
+            chapter,
+            name,
+            metrics,
+            dataset="synthetic",
+            split="stratified",
+            protocol=protocol,
+            selected_on="validation",
+            family=family,
+            params={"SEED": 0, **params},
+            results_dir=tmp_path,
+        )
 
     assert best_from_scratch(tmp_path) is None
     put("04_costa_cnn", "costa_cnn", 0.6, 0.9)
-    put("04_costa_cnn", "costa_cnn_x_lbp_product", 0.9, 0.9, protocol="CNN fused with SVMs")
+    put(
+        "04_costa_cnn",
+        "costa_cnn_x_lbp_product",
+        0.9,
+        0.9,
+        protocol="CNN fused with SVMs",
+    )
     put("06_zhang_cnn", "zhang_cnn_max", 0.7, 0.5)
     put("07_raw_audio", "li2010_mfcc_cnn", 0.8, 0.4, family="raw audio", SEED=1)
     put("03_texture_features", "descriptor_svm", 0.95, 0.95, family="classical")
-    chapter, name, result = best_from_scratch(tmp_path, dataset="synthetic", params={"SEED": 0})
+    chapter, name, result = best_from_scratch(
+        tmp_path, dataset="synthetic", params={"SEED": 0}
+    )
     assert (chapter, name, result["accuracy"]) == ("06_zhang_cnn", "zhang_cnn_max", 0.5)
     assert best_from_scratch(tmp_path, dataset="gtzan") is None

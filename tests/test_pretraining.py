@@ -22,8 +22,12 @@ def _sigmoid(x: float) -> float:
 
 def test_hidden_probabilities_of_one_filter_match_a_hand_computed_sigmoid():
     # One filter of 2 frames over 2 features; one sequence of 3 frames -> 2 positions.
-    W = np.array([[[1.0], [-1.0]], [[0.5], [2.0]]])          # (width 2, D 2, K 1)
-    rbm = pt.ConvRBM(W=W.astype(np.float32), b=np.array([-0.5], np.float32), c=np.zeros(2, np.float32))
+    W = np.array([[[1.0], [-1.0]], [[0.5], [2.0]]])  # (width 2, D 2, K 1)
+    rbm = pt.ConvRBM(
+        W=W.astype(np.float32),
+        b=np.array([-0.5], np.float32),
+        c=np.zeros(2, np.float32),
+    )
     V = np.array([[[1.0, 2.0], [0.0, 1.0], [3.0, -1.0]]])
     H = pt.hidden_probabilities(rbm, V)
     assert H.shape == (1, 2, 1)
@@ -32,24 +36,34 @@ def test_hidden_probabilities_of_one_filter_match_a_hand_computed_sigmoid():
 
 
 def test_visible_means_add_each_filter_back_over_the_frames_it_saw():
-    W = np.array([[[1.0], [2.0]], [[3.0], [4.0]]], np.float32)   # (2, 2, 1)
+    W = np.array([[[1.0], [2.0]], [[3.0], [4.0]]], np.float32)  # (2, 2, 1)
     c = np.array([0.5, -0.5], np.float32)
-    H = np.array([[[1.0], [0.0], [2.0]]], np.float32)            # 3 positions -> 4 frames
+    H = np.array([[[1.0], [0.0], [2.0]]], np.float32)  # 3 positions -> 4 frames
     gaussian = pt.ConvRBM(W=W, b=np.zeros(1, np.float32), c=c)
-    expected = np.array([[0.5 + 1, -0.5 + 2],                    # frame 0: h0 * W[0]
-                         [0.5 + 3, -0.5 + 4],                    # frame 1: h0 * W[1] + h1 * W[0]
-                         [0.5 + 2, -0.5 + 4],                    # frame 2: h1 * W[1] + h2 * W[0]
-                         [0.5 + 6, -0.5 + 8]])                   # frame 3: h2 * W[1]
+    expected = np.array(
+        [
+            [0.5 + 1, -0.5 + 2],  # frame 0: h0 * W[0]
+            [0.5 + 3, -0.5 + 4],  # frame 1: h0 * W[1] + h1 * W[0]
+            [0.5 + 2, -0.5 + 4],  # frame 2: h1 * W[1] + h2 * W[0]
+            [0.5 + 6, -0.5 + 8],
+        ]
+    )  # frame 3: h2 * W[1]
     np.testing.assert_allclose(pt.visible_means(gaussian, H)[0], expected)
     binary = pt.ConvRBM(W=W, b=np.zeros(1, np.float32), c=c, visible="binary")
-    np.testing.assert_allclose(pt.visible_means(binary, H)[0], _sigmoid(expected), rtol=1e-6)
+    np.testing.assert_allclose(
+        pt.visible_means(binary, H)[0], _sigmoid(expected), rtol=1e-6
+    )
 
 
 def test_one_cd1_step_from_zero_weights_gives_the_hand_computed_update_and_lowers_the_error():
     # With W = 0 and c = 0 the reconstruction is 0 whatever the hidden sample, and every hidden
     # probability is sigmoid(0) = 1/2, so one step is known by hand:
     # dW[tau] = 1/2 * mean of the windows' frame tau = 1/2, db = 1/2 - 1/2 = 0, dc = mean(V) - 0 = 1.
-    rbm = pt.ConvRBM(W=np.zeros((2, 1, 1), np.float32), b=np.zeros(1, np.float32), c=np.zeros(1, np.float32))
+    rbm = pt.ConvRBM(
+        W=np.zeros((2, 1, 1), np.float32),
+        b=np.zeros(1, np.float32),
+        c=np.zeros(1, np.float32),
+    )
     V = np.ones((1, 3, 1))
     before = pt.reconstruction_error(rbm, V)
     returned = pt.cd1_step(rbm, V, lr=0.1, rng=np.random.default_rng(0))
@@ -57,7 +71,7 @@ def test_one_cd1_step_from_zero_weights_gives_the_hand_computed_update_and_lower
     np.testing.assert_allclose(rbm.W.ravel(), [0.05, 0.05])
     np.testing.assert_allclose(rbm.b, [0.0])
     np.testing.assert_allclose(rbm.c, [0.1])
-    h = _sigmoid(0.1)                                           # both positions see 0.05 + 0.05
+    h = _sigmoid(0.1)  # both positions see 0.05 + 0.05
     recon = np.array([0.1 + 0.05 * h, 0.1 + 0.1 * h, 0.1 + 0.05 * h])
     after = pt.reconstruction_error(rbm, V)
     assert after == pytest.approx(np.mean((1 - recon) ** 2), rel=1e-5)
@@ -65,8 +79,14 @@ def test_one_cd1_step_from_zero_weights_gives_the_hand_computed_update_and_lower
 
 
 def test_sparsity_pulls_the_hidden_bias_towards_the_target():
-    rbm = pt.ConvRBM(W=np.zeros((2, 1, 1), np.float32), b=np.zeros(1, np.float32), c=np.zeros(1, np.float32))
-    pt.cd1_step(rbm, np.ones((1, 3, 1)), lr=0.1, rng=np.random.default_rng(0), sparsity=0.1)
+    rbm = pt.ConvRBM(
+        W=np.zeros((2, 1, 1), np.float32),
+        b=np.zeros(1, np.float32),
+        c=np.zeros(1, np.float32),
+    )
+    pt.cd1_step(
+        rbm, np.ones((1, 3, 1)), lr=0.1, rng=np.random.default_rng(0), sparsity=0.1
+    )
     # db = (1/2 - 1/2) + (0.1 - 1/2) = -0.4
     np.testing.assert_allclose(rbm.b, [-0.04], rtol=1e-6)
 
@@ -104,8 +124,10 @@ def _cd1_by_hand(W, b, c, v0, u):
     h0 = [1.0 if u[t] < H0[t] else 0.0 for t in range(2)]
     v1 = [c + W[0] * h0[0], c + W[1] * h0[0] + W[0] * h0[1], c + W[1] * h0[1]]
     H1 = [_sigmoid(b + W[0] * v1[t] + W[1] * v1[t + 1]) for t in range(2)]
-    dW = [sum(v0[t + tau] * H0[t] - v1[t + tau] * H1[t] for t in range(2)) / 2
-          for tau in range(2)]
+    dW = [
+        sum(v0[t + tau] * H0[t] - v1[t + tau] * H1[t] for t in range(2)) / 2
+        for tau in range(2)
+    ]
     db = (H0[0] + H0[1]) / 2 - (H1[0] + H1[1]) / 2
     dc = sum(v0) / 3 - sum(v1) / 3
     return dW, db, dc, H0, v1
@@ -120,8 +142,10 @@ def test_one_cd1_step_from_non_zero_weights_gives_the_hand_computed_update():
     H0 = [_sigmoid(0.1), _sigmoid(1.35)]
     H1 = [_sigmoid(0.4625), _sigmoid(0.025)]
     v1 = [0.7, -0.05, 0.2]
-    dW = [(1.0 * H0[0] + 2.0 * H0[1] - 0.7 * H1[0] + 0.05 * H1[1]) / 2,
-          (2.0 * H0[0] - 1.0 * H0[1] + 0.05 * H1[0] - 0.2 * H1[1]) / 2]
+    dW = [
+        (1.0 * H0[0] + 2.0 * H0[1] - 0.7 * H1[0] + 0.05 * H1[1]) / 2,
+        (2.0 * H0[0] - 1.0 * H0[1] + 0.05 * H1[0] - 0.2 * H1[1]) / 2,
+    ]
     db = (H0[0] + H0[1] - H1[0] - H1[1]) / 2
     dc = (1.0 + 2.0 - 1.0) / 3 - sum(v1) / 3
     hW, hb, hc = _cd1_by_hand(_W, _B, _C, _V0, _U)[:3]  # the helper, checked once
@@ -163,8 +187,11 @@ def test_a_second_cd1_step_adds_momentum_times_the_first():
     pt.cd1_step(rbm, V, lr=lr, rng=_draws(_U), momentum=momentum)
     pt.cd1_step(rbm, V, lr=lr, rng=_draws(u2), momentum=momentum)
     # u2 = momentum * u1 + lr * d2, on top of step 1 (float32 vs float64: rtol 1e-5).
-    step2 = (momentum * step1[0] + lr * np.array(dW2), momentum * step1[1] + lr * db2,
-             momentum * step1[2] + lr * dc2)
+    step2 = (
+        momentum * step1[0] + lr * np.array(dW2),
+        momentum * step1[1] + lr * db2,
+        momentum * step1[2] + lr * dc2,
+    )
     np.testing.assert_allclose(rbm.W.ravel(), W1 + step2[0], rtol=1e-5)
     np.testing.assert_allclose(rbm.b, [b1 + step2[1]], rtol=1e-5)
     np.testing.assert_allclose(rbm.c, [c1 + step2[2]], rtol=1e-5)
@@ -174,7 +201,9 @@ def test_a_second_cd1_step_adds_momentum_times_the_first():
 def test_cd1_training_lowers_the_reconstruction_error_of_a_repeated_pattern():
     rng = np.random.default_rng(0)
     pattern = rng.standard_normal((8, 3))
-    V = np.stack([np.roll(pattern, s, axis=0) for s in range(16)]) + 0.1 * rng.standard_normal((16, 8, 3))
+    V = np.stack(
+        [np.roll(pattern, s, axis=0) for s in range(16)]
+    ) + 0.1 * rng.standard_normal((16, 8, 3))
     rbm = pt.init_rbm(3, 4, 2, seed=0)
     before = pt.reconstruction_error(rbm, V)
     pt.train_rbm(rbm, V, epochs=30, lr=0.1, batch_size=4, momentum=0.5)
@@ -183,13 +212,21 @@ def test_cd1_training_lowers_the_reconstruction_error_of_a_repeated_pattern():
 
 
 def test_max_pool_keeps_the_largest_of_each_block_and_drops_the_rest():
-    H = np.arange(10, dtype=float).reshape(1, 5, 2)             # frames 0..4, 2 maps
+    H = np.arange(10, dtype=float).reshape(1, 5, 2)  # frames 0..4, 2 maps
     np.testing.assert_array_equal(pt.max_pool(H, 2)[0], [[2, 3], [6, 7]])
 
 
 def test_pretrain_stack_feeds_each_layer_the_pooled_output_of_the_one_below():
     V = np.random.default_rng(1).standard_normal((6, 20, 3))
-    stack = pt.pretrain_stack(V, filters=(4, 5), widths=(3, 2), pool=2, epochs=2, lr=(0.01, 0.05), batch_size=3)
+    stack = pt.pretrain_stack(
+        V,
+        filters=(4, 5),
+        widths=(3, 2),
+        pool=2,
+        epochs=2,
+        lr=(0.01, 0.05),
+        batch_size=3,
+    )
     assert [r.visible for r in stack] == ["gaussian", "binary"]
     assert stack[0].W.shape == (3, 3, 4) and stack[1].W.shape == (2, 4, 5)
     assert all(len(r.errors) == 2 for r in stack)
@@ -206,12 +243,15 @@ def test_pretrain_stack_feeds_each_layer_the_pooled_output_of_the_one_below():
     np.testing.assert_allclose(stack[1].c, again.c, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"filters": (4,), "widths": (3, 2)}, "one length"),
-    ({"filters": (4, 4), "widths": (3, 2), "lr": (0.1,)}, "one per layer"),
-    ({"filters": (4, 4), "widths": (3, 9)}, "fewer than"),
-    ({"filters": (4, 4), "widths": (3, 2), "method": "pca"}, "method"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"filters": (4,), "widths": (3, 2)}, "one length"),
+        ({"filters": (4, 4), "widths": (3, 2), "lr": (0.1,)}, "one per layer"),
+        ({"filters": (4, 4), "widths": (3, 9)}, "fewer than"),
+        ({"filters": (4, 4), "widths": (3, 2), "method": "pca"}, "method"),
+    ],
+)
 def test_pretrain_stack_rejects_bad_parameters(kwargs, message):
     with pytest.raises(ValueError, match=message):
         pt.pretrain_stack(np.zeros((2, 20, 3)), **kwargs)
@@ -236,7 +276,12 @@ def test_draw_labelled_keeps_a_share_of_each_genre_and_at_least_one():
     labels = np.repeat(np.arange(10), 12)
     quarter = pt.draw_labelled(labels, 0.25, seed=3)
     assert np.bincount(labels[quarter], minlength=10).tolist() == [3] * 10
-    assert np.bincount(labels[pt.draw_labelled(labels, 0.01, seed=3)], minlength=10).tolist() == [1] * 10
+    assert (
+        np.bincount(
+            labels[pt.draw_labelled(labels, 0.01, seed=3)], minlength=10
+        ).tolist()
+        == [1] * 10
+    )
     assert len(pt.draw_labelled(labels, 1.0)) == 120
     np.testing.assert_array_equal(quarter, pt.draw_labelled(labels, 0.25, seed=3))
     assert not np.array_equal(quarter, pt.draw_labelled(labels, 0.25, seed=4))
@@ -255,7 +300,7 @@ def test_unlabelled_pool_adds_new_synthetic_clips_and_none_of_the_labelled_set()
     assert len(pool) == len(train) + 20
     assert pool.ids[: len(train)] == train.ids
     labelled_seeds = {c.seed for c in clips}
-    assert not {c.seed for c in pool.clips[len(train):]} & labelled_seeds
+    assert not {c.seed for c in pool.clips[len(train) :]} & labelled_seeds
     assert pt.unlabelled_pool(train, "gtzan", 0, 5, None) is train
     with pytest.raises(ValueError, match="N_UNLABELLED_PER_GENRE"):
         pt.unlabelled_pool(train, "gtzan", 2, 5, None)
@@ -267,17 +312,27 @@ def test_unlabelled_pool_adds_new_synthetic_clips_and_none_of_the_labelled_set()
 def test_echonest_features_have_the_documented_shape_per_clip():
     sr = 22050
     t = np.arange(sr) / sr
-    y = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)      # 1 s of A4
+    y = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)  # 1 s of A4
     F = echonest.echonest_features(y, sr)
-    assert F.shape == (1 + sr // echonest.ECHONEST_HOP_LENGTH, echonest.N_FEATURES) == (22, 24)
+    assert (
+        F.shape
+        == (1 + sr // echonest.ECHONEST_HOP_LENGTH, echonest.N_FEATURES)
+        == (22, 24)
+    )
     assert F.dtype == np.float32
-    np.testing.assert_allclose(F[:, :12].max(axis=1), 1.0, rtol=1e-5)   # chroma: largest bin is 1
-    assert np.all(F[5:-5, :12].argmax(axis=1) == 9)                  # A is pitch class 9
+    np.testing.assert_allclose(
+        F[:, :12].max(axis=1), 1.0, rtol=1e-5
+    )  # chroma: largest bin is 1
+    assert np.all(F[5:-5, :12].argmax(axis=1) == 9)  # A is pitch class 9
     assert len(echonest.FEATURE_NAMES) == 24 and echonest.FEATURE_NAMES[9] == "chroma A"
     W = echonest.echonest_windows(y, sr, frames=8, hop=4)
     assert W.shape == (1 + (22 - 8) // 4, 8, 24)
     np.testing.assert_array_equal(W[1], F[4:12])
-    assert echonest.echonest_windows(y, sr, frames=64, hop=64).shape == (1, 64, 24)   # padded
+    assert echonest.echonest_windows(y, sr, frames=64, hop=64).shape == (
+        1,
+        64,
+        24,
+    )  # padded
     with pytest.raises(ValueError, match="hop"):
         echonest.echonest_windows(y, sr, hop=0)
     with pytest.raises(ValueError, match="n_mels"):
@@ -291,7 +346,15 @@ keras = pytest.importorskip("keras")
 
 def _tiny_stack(seed=0):
     V = np.random.default_rng(seed).standard_normal((8, 24, 24)).astype(np.float32)
-    return V, pt.pretrain_stack(V, filters=(3, 4), widths=(3, 2), pool=4, epochs=1, lr=(0.01, 0.05), batch_size=4)
+    return V, pt.pretrain_stack(
+        V,
+        filters=(3, 4),
+        widths=(3, 2),
+        pool=4,
+        epochs=1,
+        lr=(0.01, 0.05),
+        batch_size=4,
+    )
 
 
 def test_network_shapes_and_errors():
@@ -312,10 +375,18 @@ def test_pretrained_weights_are_the_ones_fine_tuning_starts_from():
     from mgr_utils.training import train
 
     V, stack = _tiny_stack()
-    arch = {"input_shape": (24, 24), "filters": (3, 4), "widths": (3, 2), "dense_units": 5, "n_classes": 3}
+    arch = {
+        "input_shape": (24, 24),
+        "filters": (3, 4),
+        "widths": (3, 2),
+        "dense_units": 5,
+        "n_classes": 3,
+    }
     net = dieleman_cnn(**arch, seed=0)
     pt.compile_for_finetuning(net, lr=1e-2, steps_per_execution=2)
-    net.fit(V, np.zeros(8, int), epochs=1, verbose=0)             # leave some optimiser state behind
+    net.fit(
+        V, np.zeros(8, int), epochs=1, verbose=0
+    )  # leave some optimiser state behind
     fresh = dieleman_cnn(**arch, seed=7).get_weights()
     pt.reset_for_finetuning(net, fresh, stack)
 
@@ -323,28 +394,40 @@ def test_pretrained_weights_are_the_ones_fine_tuning_starts_from():
 
     class Spy(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            seen["conv1"] = [w.copy() for w in self.model.get_layer("conv1").get_weights()]
-            seen["conv2"] = [w.copy() for w in self.model.get_layer("conv2").get_weights()]
-            seen["mlp"] = [w.copy() for w in self.model.get_layer("mlp_hidden").get_weights()]
+            seen["conv1"] = [
+                w.copy() for w in self.model.get_layer("conv1").get_weights()
+            ]
+            seen["conv2"] = [
+                w.copy() for w in self.model.get_layer("conv2").get_weights()
+            ]
+            seen["mlp"] = [
+                w.copy() for w in self.model.get_layer("mlp_hidden").get_weights()
+            ]
             seen["iterations"] = int(self.model.optimizer.iterations.numpy())
 
     y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
-    train(net, V, y, epochs=1, batch_size=4, verbose=0, compile=False, callbacks=[Spy()])
+    train(
+        net, V, y, epochs=1, batch_size=4, verbose=0, compile=False, callbacks=[Spy()]
+    )
     for name, rbm in zip(("conv1", "conv2"), stack):
         np.testing.assert_array_equal(seen[name][0], rbm.W)
         np.testing.assert_array_equal(seen[name][1], rbm.b)
     mlp_fresh = dieleman_cnn(**arch, seed=7).get_layer("mlp_hidden").get_weights()
     for a, b in zip(seen["mlp"], mlp_fresh):
-        np.testing.assert_array_equal(a, b)                       # the MLP starts as the fresh network's
-    assert seen["iterations"] == 0                                # and the optimiser starts afresh
-    assert not np.array_equal(net.get_layer("conv1").get_weights()[0], stack[0].W)   # then it trains
+        np.testing.assert_array_equal(a, b)  # the MLP starts as the fresh network's
+    assert seen["iterations"] == 0  # and the optimiser starts afresh
+    assert not np.array_equal(
+        net.get_layer("conv1").get_weights()[0], stack[0].W
+    )  # then it trains
 
 
 def test_the_network_computes_the_rbm_up_pass_with_pretrained_weights():
     from mgr_utils.models.dieleman2011 import dieleman_cnn
 
     V, stack = _tiny_stack(seed=1)
-    net = dieleman_cnn(input_shape=(24, 24), filters=(3, 4), widths=(3, 2), dense_units=5, seed=0)
+    net = dieleman_cnn(
+        input_shape=(24, 24), filters=(3, 4), widths=(3, 2), dense_units=5, seed=0
+    )
     pt.to_keras(net, stack)
     conv1 = keras.Model(net.input, net.get_layer("conv1").output)
     conv2 = keras.Model(net.input, net.get_layer("conv2").output)
@@ -372,8 +455,12 @@ def test_beat_synchronous_features_have_one_frame_per_inter_beat_interval():
     import librosa
 
     sr = 22050
-    y = librosa.clicks(times=np.arange(0.25, 6.0, 0.5), sr=sr, length=6 * sr)   # 120 BPM for 6 s
-    _, beats = librosa.beat.beat_track(y=y, sr=sr, hop_length=echonest.ECHONEST_HOP_LENGTH)
+    y = librosa.clicks(
+        times=np.arange(0.25, 6.0, 0.5), sr=sr, length=6 * sr
+    )  # 120 BPM for 6 s
+    _, beats = librosa.beat.beat_track(
+        y=y, sr=sr, hop_length=echonest.ECHONEST_HOP_LENGTH
+    )
     B = echonest.echonest_features(y, sr, beat_sync=True)
     assert len(beats) >= 5
-    assert B.shape == (len(beats) + 1, 24)                     # librosa.util.sync pads both ends
+    assert B.shape == (len(beats) + 1, 24)  # librosa.util.sync pads both ends

@@ -13,8 +13,8 @@ from mgr_utils import pretraining as pt
 
 # per fraction: (random, CD-1) test accuracies of seeds 0, 1, 2
 SCORES = {
-    0.1: ([0.4, 0.4, 0.6], [0.5, 0.6, 0.7]),     # d = 0.1, 0.2, 0.1: t = 4, p = 0.0572
-    1.0: ([0.5, 0.5, 0.6], [0.7, 0.75, 0.8]),    # d = 0.2, 0.25, 0.2: t = 13, p = 0.00587
+    0.1: ([0.4, 0.4, 0.6], [0.5, 0.6, 0.7]),  # d = 0.1, 0.2, 0.1: t = 4, p = 0.0572
+    1.0: ([0.5, 0.5, 0.6], [0.7, 0.75, 0.8]),  # d = 0.2, 0.25, 0.2: t = 13, p = 0.00587
 }
 
 
@@ -23,9 +23,18 @@ def _runs(stopped=None):
     for f, (rnd, pre) in SCORES.items():
         for init, scores in (("random", rnd), ("CD-1 RBMs", pre)):
             for seed, acc in enumerate(scores):
-                runs.append({"init": init, "fraction": f, "seed": seed, "n_labelled": int(120 * f),
-                             "test": {"accuracy": acc},
-                             "stopped_by": (stopped or {}).get((init, f, seed), "early stopping")})
+                runs.append(
+                    {
+                        "init": init,
+                        "fraction": f,
+                        "seed": seed,
+                        "n_labelled": int(120 * f),
+                        "test": {"accuracy": acc},
+                        "stopped_by": (stopped or {}).get(
+                            (init, f, seed), "early stopping"
+                        ),
+                    }
+                )
     return runs
 
 
@@ -35,10 +44,15 @@ def _p_df2(t):
 
 def test_fraction_comparisons_pair_the_seeds_and_give_the_hand_computed_p():
     cs = pt.fraction_comparisons(_runs())
-    assert [(c["init"], c["fraction"], c["n_labelled"]) for c in cs] == [("CD-1 RBMs", 0.1, 12),
-                                                                         ("CD-1 RBMs", 1.0, 120)]
+    assert [(c["init"], c["fraction"], c["n_labelled"]) for c in cs] == [
+        ("CD-1 RBMs", 0.1, 12),
+        ("CD-1 RBMs", 1.0, 120),
+    ]
     few, all_ = cs
-    assert few["a"] == "pretrained_crbm_10pct_labels" and few["b"] == "random_init_10pct_labels"
+    assert (
+        few["a"] == "pretrained_crbm_10pct_labels"
+        and few["b"] == "random_init_10pct_labels"
+    )
     assert few["n"] == 3 and few["mean_difference"] == pytest.approx(0.4 / 3)
     assert few["p"] == pytest.approx(_p_df2(4.0), rel=1e-6)
     assert few["verdict"] == "cannot tell apart"
@@ -55,25 +69,44 @@ def test_fraction_comparisons_refuse_arms_run_with_other_seeds():
 def test_fewest_labels_sentence_says_the_fewest_labels_are_not_shown_to_help():
     text = pt.fewest_labels_sentence(pt.fraction_comparisons(_runs()))
     assert "**ahead** of the random one with 120 labelled clips" in text
-    assert "fewest labels (12 clips)" in text and "+13.3 points" in text and "p = 0.057" in text
+    assert (
+        "fewest labels (12 clips)" in text
+        and "+13.3 points" in text
+        and "p = 0.057" in text
+    )
     assert "do **not** show it helping most" in text
 
 
 def test_fewest_labels_sentence_when_pretraining_helps_with_the_fewest_and_when_nothing_differs():
-    scores = {f: (p, r) for f, (r, p) in SCORES.items()}          # swapped: the random start wins
+    scores = {
+        f: (p, r) for f, (r, p) in SCORES.items()
+    }  # swapped: the random start wins
     runs = []
     for f, (rnd, pre) in scores.items():
         for init, s in (("random", rnd), ("CD-1 RBMs", pre)):
-            runs += [{"init": init, "fraction": f, "seed": i, "n_labelled": int(120 * f),
-                      "test": {"accuracy": a}} for i, a in enumerate(s)]
+            runs += [
+                {
+                    "init": init,
+                    "fraction": f,
+                    "seed": i,
+                    "n_labelled": int(120 * f),
+                    "test": {"accuracy": a},
+                }
+                for i, a in enumerate(s)
+            ]
     text = pt.fewest_labels_sentence(pt.fraction_comparisons(runs))
     assert "**behind** it with 120 labelled clips" in text and "ahead" not in text
     few_win = [dict(r) for r in _runs()]
-    for r in few_win:                                             # make 10 % as clear as 100 %
+    for r in few_win:  # make 10 % as clear as 100 %
         if r["fraction"] == 0.1:
-            r["test"] = {"accuracy": SCORES[1.0][0 if r["init"] == "random" else 1][r["seed"]]}
+            r["test"] = {
+                "accuracy": SCORES[1.0][0 if r["init"] == "random" else 1][r["seed"]]
+            }
     text = pt.fewest_labels_sentence(pt.fraction_comparisons(few_win))
-    assert "with 12 and 120 labelled clips" in text and "helps with the fewest labels" in text
+    assert (
+        "with 12 and 120 labelled clips" in text
+        and "helps with the fewest labels" in text
+    )
     level = [dict(r, test={"accuracy": 0.5 + 0.01 * r["seed"]}) for r in _runs()]
     text = pt.fewest_labels_sentence(pt.fraction_comparisons(level))
     assert text.startswith("The paired tests cannot tell") and "p = 1.00" in text
@@ -83,52 +116,78 @@ def test_fractions_table_shows_means_spreads_difference_p_and_verdict():
     table = pt.fractions_table(_runs(), pt.fraction_comparisons(_runs()))
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].count("|") == 5
-    assert lines[2].startswith("| 12 (10%) | 46.7% ± 11.5% | 60.0% ± 10.0% | +13.3 points, p 0.057")
+    assert lines[2].startswith(
+        "| 12 (10%) | 46.7% ± 11.5% | 60.0% ± 10.0% | +13.3 points, p 0.057"
+    )
     assert "**cannot tell apart**" in lines[2] and "**CD-1 RBMs ahead**" in lines[3]
 
 
 def test_stoppers_sentence_counts_each_stopper_and_says_where_the_cap_bound():
-    assert pt.stoppers_sentence(_runs(), 30) == ("Early stopping ended 12 of the 12 fine-tunings; "
-                                                 "the cap of 30 epochs ended 0.")
-    capped = {("random", 1.0, 0): "epoch cap", ("CD-1 RBMs", 1.0, 2): "epoch cap",
-              ("random", 0.1, 1): "epoch cap"}
+    assert pt.stoppers_sentence(_runs(), 30) == (
+        "Early stopping ended 12 of the 12 fine-tunings; the cap of 30 epochs ended 0."
+    )
+    capped = {
+        ("random", 1.0, 0): "epoch cap",
+        ("CD-1 RBMs", 1.0, 2): "epoch cap",
+        ("random", 0.1, 1): "epoch cap",
+    }
     text = pt.stoppers_sentence(_runs(capped), 30)
-    assert "ended 9 of the 12" in text and "ended 3 (1 at 10% of the labels, 2 at 100% of the labels)" in text
+    assert (
+        "ended 9 of the 12" in text
+        and "ended 3 (1 at 10% of the labels, 2 at 100% of the labels)" in text
+    )
 
 
 def test_filter_change_is_relative_to_the_starting_norm():
-    before = np.array([[3.0, 0.0], [0.0, 4.0]])                   # norm 5
-    after = np.array([[3.0, 0.0], [0.0, -4.0]])                   # moved by 8; cosine (9 - 16) / 25
+    before = np.array([[3.0, 0.0], [0.0, 4.0]])  # norm 5
+    after = np.array([[3.0, 0.0], [0.0, -4.0]])  # moved by 8; cosine (9 - 16) / 25
     m = pt.filter_change(before, after)
-    assert m["relative_change"] == pytest.approx(8 / 5) and m["cosine"] == pytest.approx(-7 / 25)
+    assert m["relative_change"] == pytest.approx(8 / 5) and m[
+        "cosine"
+    ] == pytest.approx(-7 / 25)
     with pytest.raises(ValueError):
         pt.filter_change(before, np.zeros(3))
 
 
-@pytest.mark.parametrize("change, cosine, words", [
-    (0.05, 0.99, "**barely moved**"),
-    (0.5, 0.95, "**kept their direction**"),
-    (0.5, 0.6, "**changed substantially**"),
-    (2.01, 0.48, "**did not survive fine-tuning as they were**"),
-])
+@pytest.mark.parametrize(
+    "change, cosine, words",
+    [
+        (0.05, 0.99, "**barely moved**"),
+        (0.5, 0.95, "**kept their direction**"),
+        (0.5, 0.6, "**changed substantially**"),
+        (2.01, 0.48, "**did not survive fine-tuning as they were**"),
+    ],
+)
 def test_filter_change_reading_follows_the_measurement(change, cosine, words):
-    text = pt.filter_change_reading({"relative_change": change, "cosine": cosine},
-                                    {"relative_change": 2.09, "cosine": 0.3})
+    text = pt.filter_change_reading(
+        {"relative_change": change, "cosine": cosine},
+        {"relative_change": 2.09, "cosine": 0.3},
+    )
     assert words in text and f"{change:.0%} of their norm" in text
     assert ("barely" in text) == (change < 0.1)
 
 
 def test_filter_change_reading_compares_with_the_random_start():
     pre = {"relative_change": 2.01, "cosine": 0.48}
-    assert "about as much as" in pt.filter_change_reading(pre, {"relative_change": 2.09, "cosine": 0})
-    assert "less than" in pt.filter_change_reading(pre, {"relative_change": 4.0, "cosine": 0})
-    assert "more than the randomly" in pt.filter_change_reading(pre, {"relative_change": 1.0, "cosine": 0})
+    assert "about as much as" in pt.filter_change_reading(
+        pre, {"relative_change": 2.09, "cosine": 0}
+    )
+    assert "less than" in pt.filter_change_reading(
+        pre, {"relative_change": 4.0, "cosine": 0}
+    )
+    assert "more than the randomly" in pt.filter_change_reading(
+        pre, {"relative_change": 1.0, "cosine": 0}
+    )
 
 
 def test_fractions_extra_keeps_chapter_10s_fields_and_adds_the_paired_tests():
     runs = _runs()
     extra = pt.fractions_extra(runs, pt.fraction_comparisons(runs), n_test=150)
-    assert extra["labelled"] == [12, 120] and extra["fractions"] == [0.1, 1.0] and extra["seeds"] == 3
+    assert (
+        extra["labelled"] == [12, 120]
+        and extra["fractions"] == [0.1, 1.0]
+        and extra["seeds"] == 3
+    )
     assert extra["labels"][0] == "12 labelled clips (10%)" and extra["n_test"] == 150
     assert extra["random"]["mean"] == pytest.approx([1.4 / 3, 1.6 / 3])
     assert extra["pretrained"]["seeds"][1] == [0.7, 0.75, 0.8]
@@ -149,20 +208,32 @@ def test_unlabelled_pool_default_follows_the_data():
 def test_a_fraction_whose_run_did_not_learn_is_not_compared():
     runs = _runs()
     for r in runs:
-        r["train_accuracy"] = 0.15 if (r["fraction"] == 1.0 and r["init"] == "random") else 0.9
+        r["train_accuracy"] = (
+            0.15 if (r["fraction"] == 1.0 and r["init"] == "random") else 0.9
+        )
     few, all_ = pt.fraction_comparisons(runs)
     assert few["test"] == "paired t-test across seeds"
     assert all_["test"] == "not compared" and all_["verdict"] == "cannot tell apart"
-    assert "did not learn in this build (training accuracy 15%, chance 10%)" in all_["reason"]
+    assert (
+        "did not learn in this build (training accuracy 15%, chance 10%)"
+        in all_["reason"]
+    )
 
 
 def test_table_and_sentence_say_why_a_fraction_was_not_compared():
     runs = _runs()
     for r in runs:
-        r["train_accuracy"] = 0.15 if (r["fraction"] == 0.1 and r["init"] == "random") else 0.9
+        r["train_accuracy"] = (
+            0.15 if (r["fraction"] == 0.1 and r["init"] == "random") else 0.9
+        )
     cs = pt.fraction_comparisons(runs)
     table = pt.fractions_table(runs, cs)
-    assert "not compared: the random start, seed 0, did not learn in this build" in table
+    assert (
+        "not compared: the random start, seed 0, did not learn in this build" in table
+    )
     text = pt.fewest_labels_sentence(cs)
-    assert "with the fewest labels (12 clips) the starts are not compared: the random start" in text
+    assert (
+        "with the fewest labels (12 clips) the starts are not compared: the random start"
+        in text
+    )
     assert "over 0 seeds" not in text

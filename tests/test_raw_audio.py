@@ -26,7 +26,9 @@ def test_li_excerpts_are_190_by_13_and_count_by_hand():
     # With a hop of 60 frames: starts 0, 60, ..., 240 (240 + 190 = 430 <= 431): 5 excerpts.
     assert ra.li_mfcc_excerpts(y, SR, hop=60).shape == (5, 190, 13)
     # The second excerpt starts 190 frames after the first: it equals the overlapping cut at hop 10.
-    np.testing.assert_allclose(E[1], ra.li_mfcc_excerpts(y, SR, hop=10)[19], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(
+        E[1], ra.li_mfcc_excerpts(y, SR, hop=10)[19], rtol=1e-5, atol=1e-4
+    )
 
 
 def test_li_excerpts_are_the_mfccs_of_the_mel_bands_asked_for():
@@ -35,8 +37,9 @@ def test_li_excerpts_are_the_mfccs_of_the_mel_bands_asked_for():
     y = np.random.default_rng(2).standard_normal(3 * SR).astype(np.float32) * 0.1
     for n_mels in (20, 64):
         E = ra.li_mfcc_excerpts(y, SR, n_mels=n_mels, frames=100)
-        M = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=13, n_fft=512, hop_length=256,
-                                 n_mels=n_mels).T
+        M = librosa.feature.mfcc(
+            y=y, sr=SR, n_mfcc=13, n_fft=512, hop_length=256, n_mels=n_mels
+        ).T
         # The same librosa call on the same samples: rtol 1e-5 covers float32 rounding.
         np.testing.assert_allclose(E[0], M[:100], rtol=1e-5, atol=1e-4)
     E20, E64 = (ra.li_mfcc_excerpts(y, SR, n_mels=n) for n in (20, 64))
@@ -44,7 +47,11 @@ def test_li_excerpts_are_the_mfccs_of_the_mel_bands_asked_for():
 
 
 def test_li_excerpts_short_clip_and_bad_sizes():
-    assert ra.li_mfcc_excerpts(np.zeros(SR, np.float32), SR).shape == (0, 190, 13)  # 87 frames < 190
+    assert ra.li_mfcc_excerpts(np.zeros(SR, np.float32), SR).shape == (
+        0,
+        190,
+        13,
+    )  # 87 frames < 190
     with pytest.raises(ValueError, match="frames"):
         ra.li_mfcc_excerpts(np.zeros(SR, np.float32), SR, frames=0)
 
@@ -53,15 +60,23 @@ def test_waveform_segments_by_hand():
     y = np.arange(10, dtype=np.float32)
     S = ra.waveform_segments(y, SR, n_samples=4, hop=3)  # starts 0, 3, 6 (6 + 4 = 10)
     assert S.shape == (3, 4, 1)
-    np.testing.assert_array_equal(S[:, :, 0], [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]])
-    assert ra.waveform_segments(y, SR, n_samples=4).shape == (2, 4, 1)  # no overlap: starts 0, 4
+    np.testing.assert_array_equal(
+        S[:, :, 0], [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    )
+    assert ra.waveform_segments(y, SR, n_samples=4).shape == (
+        2,
+        4,
+        1,
+    )  # no overlap: starts 0, 4
     assert ra.waveform_segments(y, SR, n_samples=11).shape == (0, 11, 1)
     with pytest.raises(ValueError, match="hop"):
         ra.waveform_segments(y, SR, n_samples=4, hop=0)
 
 
 def test_mel_frames_match_the_raw_segments():
-    y = np.random.default_rng(1).standard_normal(3 * SR).astype(np.float32)  # 66,150 samples
+    y = (
+        np.random.default_rng(1).standard_normal(3 * SR).astype(np.float32)
+    )  # 66,150 samples
     n_samples, hop = 86 * 256, 43 * 256
     R = ra.waveform_segments(y, SR, n_samples=n_samples, hop=hop)
     M = ra.mel_frames(y, SR, n_samples=n_samples, hop=hop, stride=256, n_mels=32)
@@ -92,7 +107,9 @@ def test_mel_frame_t_reads_exactly_the_samples_of_raw_frame_t():
 
 def _sine_filters(freqs_hz, length=256):
     t = np.arange(length) / SR
-    return np.stack([np.sin(2 * np.pi * f * t) * np.hanning(length) for f in freqs_hz], axis=1)
+    return np.stack(
+        [np.sin(2 * np.pi * f * t) * np.hanning(length) for f in freqs_hz], axis=1
+    )
 
 
 def test_sort_by_dominant_frequency_on_known_filters():
@@ -181,25 +198,42 @@ def test_li_rejects_too_short_input():
 def test_dieleman_strided_front_end_output_length():
     # filter length = stride = 256: 22,016 samples -> 86 frames; 22,100 -> still 86 (the tail is dropped)
     for n_samples in (22016, 22100):
-        m = dieleman2014.dieleman_cnn((n_samples, 1), "raw", n_filters=8, filters=(4, 4), dense_units=8, seed=0)
+        m = dieleman2014.dieleman_cnn(
+            (n_samples, 1), "raw", n_filters=8, filters=(4, 4), dense_units=8, seed=0
+        )
         assert m.get_layer("frontend_conv").output.shape[1:] == (86, 8)
     # length 1024, stride 512: (22016 - 1024) // 512 + 1 = 42 frames
-    m = dieleman2014.dieleman_cnn((22016, 1), "raw", n_filters=8, filter_length=1024, stride=512,
-                                  filters=(4,), dense_units=8, seed=0)
+    m = dieleman2014.dieleman_cnn(
+        (22016, 1),
+        "raw",
+        n_filters=8,
+        filter_length=1024,
+        stride=512,
+        filters=(4,),
+        dense_units=8,
+        seed=0,
+    )
     assert m.get_layer("frontend_conv").output.shape[1:] == (42, 8)
     assert dieleman2014.frontend_filters(m).shape == (1024, 8)
 
 
 def test_dieleman_raw_and_mel_share_the_back_end_and_train():
-    raw = dieleman2014.dieleman_cnn((22016, 1), "raw", n_filters=8, filters=(4, 4), dense_units=8, seed=0)
-    mel = dieleman2014.dieleman_cnn((86, 8), "mel", filters=(4, 4), dense_units=8, seed=0)
+    raw = dieleman2014.dieleman_cnn(
+        (22016, 1), "raw", n_filters=8, filters=(4, 4), dense_units=8, seed=0
+    )
+    mel = dieleman2014.dieleman_cnn(
+        (86, 8), "mel", filters=(4, 4), dense_units=8, seed=0
+    )
     # 86 frames -> conv 8: 79 -> pool 4: 19 -> conv 8: 12 -> pool 4: 3 frames of 4 maps, in both
     for m in (raw, mel):
         assert m.get_layer("pool2").output.shape[1:] == (3, 4)
         assert m.output_shape == (None, 10)
+
     def tail(m):
         start = m.layers.index(m.get_layer("conv1"))
-        return [(layer.name, tuple(layer.output.shape[1:])) for layer in m.layers[start:]]
+        return [
+            (layer.name, tuple(layer.output.shape[1:])) for layer in m.layers[start:]
+        ]
 
     assert tail(raw) == tail(mel)
     with pytest.raises(ValueError, match="no raw front end"):
@@ -209,7 +243,15 @@ def test_dieleman_raw_and_mel_share_the_back_end_and_train():
 
 
 def test_dieleman_feature_pooling_and_errors():
-    m = dieleman2014.dieleman_cnn((22016, 1), "raw", n_filters=8, feature_pool=4, filters=(4,), dense_units=8, seed=0)
+    m = dieleman2014.dieleman_cnn(
+        (22016, 1),
+        "raw",
+        n_filters=8,
+        feature_pool=4,
+        filters=(4,),
+        dense_units=8,
+        seed=0,
+    )
     assert m.get_layer("frontend_l2pool").output.shape[1:] == (86, 2)
     # L2 pooling by hand: groups (3, 4) and (0, 0) -> 5 and sqrt(eps)
     x = np.array([[[3.0, 4.0, 0.0, 0.0]]], dtype="float32")
@@ -236,13 +278,21 @@ def test_log_compression_is_log1p_of_c_times_the_magnitude():
 
 
 def test_sample_cnn_paper_depth_and_a_small_one_trains():
-    m = lee.sample_cnn(seed=0, channels=(4,) * 9, first_filters=4, last_filters=8)  # the paper's 3^10 input
+    m = lee.sample_cnn(
+        seed=0, channels=(4,) * 9, first_filters=4, last_filters=8
+    )  # the paper's 3^10 input
     assert m.input_shape == (None, 59049, 1)
     assert m.get_layer("strided_conv").output.shape[1:] == (19683, 4)
     assert m.get_layer("block9_pool").output.shape[1:] == (1, 4)
-    small = lee.sample_cnn(3**4, channels=(4, 4, 8), first_filters=4, last_filters=8, seed=0)
+    small = lee.sample_cnn(
+        3**4, channels=(4, 4, 8), first_filters=4, last_filters=8, seed=0
+    )
     # 81 -> 27 -> 9 -> 3 -> 1
-    assert [small.get_layer(f"block{i}_pool").output.shape[1] for i in (1, 2, 3)] == [9, 3, 1]
+    assert [small.get_layer(f"block{i}_pool").output.shape[1] for i in (1, 2, 3)] == [
+        9,
+        3,
+        1,
+    ]
     assert small.output_shape == (None, 10)
     _one_step(small)
     with pytest.raises(ValueError, match="3\\^4 = 81"):
@@ -255,12 +305,28 @@ def test_sample_cnn_paper_depth_and_a_small_one_trains():
 def test_majority_vote_before_and_after_by_hand():
     # Clip 0 (genre 0): segments predict 0, 0, 1 -> 2 of 3 right, the vote says 0 (right).
     # Clip 1 (genre 1): segments predict 1, 2, 2 -> 1 of 3 right, the vote says 2 (wrong).
-    P = np.array([[0.6, 0.3, 0.1], [0.5, 0.4, 0.1], [0.2, 0.7, 0.1],
-                  [0.1, 0.8, 0.1], [0.1, 0.3, 0.6], [0.2, 0.3, 0.5]])
+    P = np.array(
+        [
+            [0.6, 0.3, 0.1],
+            [0.5, 0.4, 0.1],
+            [0.2, 0.7, 0.1],
+            [0.1, 0.8, 0.1],
+            [0.1, 0.3, 0.6],
+            [0.2, 0.3, 0.5],
+        ]
+    )
     clip_index, y = np.array([0, 0, 0, 1, 1, 1]), np.array([0, 0, 0, 1, 1, 1])
     clips, V = aggregate_segments(P, clip_index, rule="vote")
     assert clips.tolist() == [0, 1] and V.argmax(axis=1).tolist() == [0, 2]
-    r = evaluate_clips(None, None, clip_index, y, rules=("vote",), genres=("a", "b", "c"), segment_probs=P)["vote"]
+    r = evaluate_clips(
+        None,
+        None,
+        clip_index,
+        y,
+        rules=("vote",),
+        genres=("a", "b", "c"),
+        segment_probs=P,
+    )["vote"]
     assert r["segment_accuracy"] == pytest.approx(3 / 6)  # before the vote
     assert r["accuracy"] == pytest.approx(1 / 2)  # after it
     assert r["confusion"] == [[1, 0, 0], [0, 0, 1], [0, 0, 0]]

@@ -9,11 +9,16 @@ GENRES3 = ["blues", "disco", "jazz"]
 
 
 def test_most_confused_orders_by_count_then_genre_and_skips_the_diagonal():
-    C = [[5, 0, 2],   # blues: 2 taken for jazz
-         [3, 9, 1],   # disco: 3 for blues, 1 for jazz
-         [0, 2, 7]]   # jazz: 2 for disco
+    C = [
+        [5, 0, 2],  # blues: 2 taken for jazz
+        [3, 9, 1],  # disco: 3 for blues, 1 for jazz
+        [0, 2, 7],
+    ]  # jazz: 2 for disco
     assert readings.most_confused(C, GENRES3, k=3) == [
-        ("disco", "blues", 3), ("blues", "jazz", 2), ("jazz", "disco", 2)]
+        ("disco", "blues", 3),
+        ("blues", "jazz", 2),
+        ("jazz", "disco", 2),
+    ]
     assert readings.most_confused(C, GENRES3, k=1) == [("disco", "blues", 3)]
 
 
@@ -22,7 +27,8 @@ def test_most_confused_never_names_an_empty_cell():
     assert readings.most_confused(C, GENRES3, k=3) == [("blues", "disco", 1)]
     assert readings.confusion_sentence(C, GENRES3) == (
         "The most frequent confusions on these test clips: blues taken for disco "
-        "(1 clip).")
+        "(1 clip)."
+    )
     diagonal = [[4, 0, 0], [0, 4, 0], [0, 0, 4]]
     assert readings.confusion_sentence(diagonal, GENRES3).startswith("No test")
 
@@ -61,8 +67,12 @@ def test_lbp_zone_svm_chooses_its_rule_on_validation_and_keeps_it():
     # One validation clip of class 0, four zones: by hand, sum 1.71 vs 2.29 (wrong),
     # product
     # 0.002376 vs 0.004116 (wrong), max 0.99 vs 0.98 (right), min 0.02 vs 0.01 (right).
-    zones = [np.array([[0.99, 0.01]]), np.array([[0.02, 0.98]]),
-             np.array([[0.3, 0.7]]), np.array([[0.4, 0.6]])]
+    zones = [
+        np.array([[0.99, 0.01]]),
+        np.array([[0.02, 0.98]]),
+        np.array([[0.3, 0.7]]),
+        np.array([[0.4, 0.6]]),
+    ]
     clf = LBPZoneSVM(rule="product")
     clf.classes_ = np.array([0, 1])
     clf.zone_proba = lambda X: zones
@@ -82,17 +92,24 @@ def test_fresh_test_note_counts_the_clips_not_in_the_set():
     test = [clips[3], clips[4], C(clip_id="a.7"), C(clip_id="a.8")]
     assert readings.fresh_test_note(clips, test, "the epochs") == (
         "the epochs were fixed during the book's development; the 2 fresh test clips "
-        "(of 4) were never seen then")
+        "(of 4) were never seen then"
+    )
     assert "in view" in readings.fresh_test_note(clips, test[:2])
 
 
 def _run(epochs_run, best_epoch, max_epochs, early_stopping=True):
     from mgr_utils.training import TrainResult
 
-    return TrainResult(history={"loss": [1.0] * epochs_run}, seconds=1.0,
-                       segments_per_second=1.0,
-                       epochs_run=epochs_run, best_epoch=best_epoch, n_train=10,
-                       max_epochs=max_epochs, early_stopping=early_stopping)
+    return TrainResult(
+        history={"loss": [1.0] * epochs_run},
+        seconds=1.0,
+        segments_per_second=1.0,
+        epochs_run=epochs_run,
+        best_epoch=best_epoch,
+        n_train=10,
+        max_epochs=max_epochs,
+        early_stopping=early_stopping,
+    )
 
 
 def test_stopping_sentence_for_each_way_a_training_ends():

@@ -795,4 +795,6 @@ def test_every_paper_link_goes_to_its_own_section_of_the_appendix():
     every = set(report._ANCHORS.values()) | {
         a for pairs in report._SYSTEM_ANCHORS.values() for _, a in pairs
     }
-    assert every <= labels, f"labels missing from book/papers.md: {sorted(every - labels)}"
+    assert every <= labels, (
+        f"labels missing from book/papers.md: {sorted(every - labels)}"
+    )

@@ -35,7 +35,10 @@ def _pretraining(random_mean, pretrained_mean, jitter=0.01):
 
     rnd = [random_mean - jitter, random_mean + 2 * jitter, random_mean - jitter]
     pre = [pretrained_mean + jitter, pretrained_mean, pretrained_mean - jitter]
-    c = paired_seeds(pre, rnd, "pretrained", "random") | {"fraction": 0.1, "n_labelled": 12}
+    c = paired_seeds(pre, rnd, "pretrained", "random") | {
+        "fraction": 0.1,
+        "n_labelled": 12,
+    }
     return {
         "08_pretraining": {
             "systems": {},

@@ -127,7 +127,9 @@ def browser(tmp_path_factory):
     """Headless Chromium driven by Debian's chromedriver (no Selenium Manager, fresh profile)."""
     for binary in (CHROMIUM, CHROMEDRIVER):
         if not Path(binary).exists():
-            pytest.skip(f"{binary} not installed (`apt-get install chromium chromium-driver`)")
+            pytest.skip(
+                f"{binary} not installed (`apt-get install chromium chromium-driver`)"
+            )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -135,7 +137,9 @@ def browser(tmp_path_factory):
     options.binary_location = CHROMIUM
     for arg in CHROMIUM_ARGS:
         options.add_argument(arg)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.add_argument(
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(MEDIA_TIMEOUT_S * 3)
     driver.set_page_load_timeout(120)
@@ -143,7 +147,9 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-def media_problems(driver, base_url: str, html_dir: Path, entry: str, min_figures: int, min_audio: int) -> list[str]:
+def media_problems(
+    driver, base_url: str, html_dir: Path, entry: str, min_figures: int, min_audio: int
+) -> list[str]:
     """Open one page and list what does not work: missing/broken output images, unplayable audio.
 
     Args:
@@ -159,7 +165,11 @@ def media_problems(driver, base_url: str, html_dir: Path, entry: str, min_figure
     images = driver.execute_async_script(_IMAGES_JS, MEDIA_TIMEOUT_S * 1000)
     if len(images) < min_figures:
         problems.append(f"{len(images)} output images (need at least {min_figures})")
-    problems += [f"image does not load: {im['src']}" for im in images if not im["naturalWidth"] > 0]
+    problems += [
+        f"image does not load: {im['src']}"
+        for im in images
+        if not im["naturalWidth"] > 0
+    ]
     audios = driver.execute_async_script(_AUDIO_JS, MEDIA_TIMEOUT_S * 1000)
     if len(audios) < min_audio:
         problems.append(f"{len(audios)} audio players (need at least {min_audio})")
@@ -214,7 +224,9 @@ def numbering_problems(driver, base_url: str, chapters: list[str]) -> list[str]:
         ]
         if not texts:
             problems.append(f"{entry}: not in the navigation")
-        elif not any(t.startswith(f"{k}. ") or t.startswith(f"{k}.\xa0") for t in texts):
+        elif not any(
+            t.startswith(f"{k}. ") or t.startswith(f"{k}.\xa0") for t in texts
+        ):
             problems.append(f"{entry}: navigation shows {texts[0]!r}, not chapter {k}")
         if not page["h1"].startswith(f"{k}."):
             problems.append(f"{entry}: title {page['h1']!r} does not start with {k}.")
@@ -230,7 +242,9 @@ return Array.from(document.querySelectorAll('div.cell_input pre'))
 """
 
 
-def scrolling_code(driver, base_url: str, entry: str, width: int = 1280, limit: int = 88) -> list[str]:
+def scrolling_code(
+    driver, base_url: str, entry: str, width: int = 1280, limit: int = 88
+) -> list[str]:
     """Code cells of a page whose lines all fit in ``limit`` characters but still scroll sideways.
 
     The window is ``width`` pixels wide (a laptop screen); the first line of each such cell is
@@ -246,7 +260,9 @@ def colab_links(driver, base_url: str, entry: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
     driver.get(f"{base_url}{entry}.html")
-    anchors = driver.find_elements(By.CSS_SELECTOR, 'a[href*="colab.research.google.com"]')
+    anchors = driver.find_elements(
+        By.CSS_SELECTOR, 'a[href*="colab.research.google.com"]'
+    )
     return [a.get_attribute("href") for a in anchors]
 
 
@@ -278,7 +294,10 @@ DEMO_CELLS = [
         "display(Audio(np.sin(2 * np.pi * 220 * t), rate=SR))\n"
         "Audio(filename='tone.wav')",
     ),
-    ("markdown", 'A sound file beside the notebook:\n\n<audio controls src="tone.wav"></audio>\n'),
+    (
+        "markdown",
+        'A sound file beside the notebook:\n\n<audio controls src="tone.wav"></audio>\n',
+    ),
     (
         "code",
         "os.makedirs(RESULTS_DIR, exist_ok=True)\n"
@@ -289,7 +308,10 @@ DEMO_CELLS = [
 BROKEN_CELLS = [
     ("markdown", "# Broken media"),
     ("parameters", "X = 1"),
-    ("code", "from IPython.display import HTML\nHTML('<img src=\"no_such_image.png\">')"),
+    (
+        "code",
+        "from IPython.display import HTML\nHTML('<img src=\"no_such_image.png\">')",
+    ),
     ("markdown", '<audio controls src="no_such_sound.wav"></audio>\n'),
     ("markdown", '<audio controls src="not_audio.wav"></audio>\n'),
 ]
@@ -314,15 +336,26 @@ def tiny_site(tmp_path_factory, tiny_book, serve):
 
 def test_browser_checks_pass_on_a_working_page(browser, tiny_site):
     root, html, url = tiny_site
-    assert media_problems(browser, url, html, "notebooks/01_demo", min_figures=3, min_audio=3) == []
+    assert (
+        media_problems(
+            browser, url, html, "notebooks/01_demo", min_figures=3, min_audio=3
+        )
+        == []
+    )
 
 
 def test_browser_checks_catch_broken_media(browser, tiny_site):
     root, html, url = tiny_site
-    problems = "\n".join(media_problems(browser, url, html, "notebooks/02_broken", min_figures=1, min_audio=1))
+    problems = "\n".join(
+        media_problems(
+            browser, url, html, "notebooks/02_broken", min_figures=1, min_audio=1
+        )
+    )
     assert "image does not load" in problems
     assert "no_such_sound.wav" in problems, "a link to a file the site lacks"
-    assert "audio does not play" in problems and "not_audio.wav" in problems, "a file that is not audio"
+    assert "audio does not play" in problems and "not_audio.wav" in problems, (
+        "a file that is not audio"
+    )
 
 
 def test_colab_links_on_a_working_page(browser, tiny_site):
@@ -347,15 +380,24 @@ def _need_chapter_1(root: Path):
 
 
 MIN_MEDIA = {
-    "notebooks/01_datasets": (MIN_OUTPUT_FIGURES, MIN_AUDIO_PLAYERS),  # every genre heard
-    "notebooks/02_spectrograms": (4, 3),         # waveform, Griffin-Lim, mel inversion
+    "notebooks/01_datasets": (
+        MIN_OUTPUT_FIGURES,
+        MIN_AUDIO_PLAYERS,
+    ),  # every genre heard
+    "notebooks/02_spectrograms": (4, 3),  # waveform, Griffin-Lim, mel inversion
     "notebooks/03_texture_features": (4, 2),
     "notebooks/04_costa_cnn": (3, 1),
     "notebooks/05_nakashika_glcm_cnn": (3, 0),
     "notebooks/06_zhang_cnn": (3, 1),
-    "notebooks/07_raw_audio": (4, 3),            # a clip through low, middle and high learned filters
+    "notebooks/07_raw_audio": (
+        4,
+        3,
+    ),  # a clip through low, middle and high learned filters
     "notebooks/08_pretraining": (3, 0),
-    "notebooks/09_auralisation": (4, 6),         # the original and at least one player per layer 1-5
+    "notebooks/09_auralisation": (
+        4,
+        6,
+    ),  # the original and at least one player per layer 1-5
     "notebooks/10_results": (1, 0),
 }
 """Output figures and audio players each chapter must show at least; every one must load or play."""
@@ -372,7 +414,10 @@ def test_every_chapter_figures_and_audio_work(browser, book_root, request, entry
 
 
 def test_chapters_are_numbered_in_reading_order(browser, book_root, request):
-    chapters = [book.relpath(book_root, nb)[: -len(".ipynb")] for nb in book.toc_notebooks(book_root)]
+    chapters = [
+        book.relpath(book_root, nb)[: -len(".ipynb")]
+        for nb in book.toc_notebooks(book_root)
+    ]
     if not chapters:
         pytest.skip("no chapter exists yet")
     built, url = request.getfixturevalue("site")
@@ -381,18 +426,28 @@ def test_chapters_are_numbered_in_reading_order(browser, book_root, request):
 
 
 def test_code_of_88_characters_fits_without_scrolling(browser, book_root, request):
-    chapters = [book.relpath(book_root, nb)[: -len(".ipynb")] for nb in book.toc_notebooks(book_root)]
+    chapters = [
+        book.relpath(book_root, nb)[: -len(".ipynb")]
+        for nb in book.toc_notebooks(book_root)
+    ]
     if not chapters:
         pytest.skip("no chapter exists yet")
     built, url = request.getfixturevalue("site")
     problems = {entry: scrolling_code(browser, url, entry) for entry in chapters}
     problems = {k: v for k, v in problems.items() if v}
-    assert not problems, f"code cells within 88 characters that scroll at 1280 px: {problems}"
+    assert not problems, (
+        f"code cells within 88 characters that scroll at 1280 px: {problems}"
+    )
 
 
 def test_every_chapter_has_a_media_expectation(book_root):
-    notebooks = {book.relpath(book_root, nb)[: -len(".ipynb")] for nb in book.toc_notebooks(book_root)}
-    assert notebooks <= set(MIN_MEDIA), f"chapters without a browser check: {sorted(notebooks - set(MIN_MEDIA))}"
+    notebooks = {
+        book.relpath(book_root, nb)[: -len(".ipynb")]
+        for nb in book.toc_notebooks(book_root)
+    }
+    assert notebooks <= set(MIN_MEDIA), (
+        f"chapters without a browser check: {sorted(notebooks - set(MIN_MEDIA))}"
+    )
 
 
 def test_chapter_1_colab_badge_opens_the_notebook(browser, book_root, request):
@@ -411,4 +466,3 @@ def test_no_selenium_manager_download():
     cache = Path.home() / ".cache" / "selenium"
     drivers = [p for p in cache.rglob("chromedriver*")] if cache.exists() else []
     assert not drivers, f"Selenium Manager downloaded drivers: {drivers}"
-

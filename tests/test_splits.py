@@ -19,7 +19,12 @@ from mgr_utils.splits import (
 
 def fake_set(genres=GENRES, n=100, drop=()) -> ClipSet:
     """A GTZAN-like ClipSet (ids only, no audio): ``n`` clips of each genre, minus ``drop``."""
-    clips = [Clip(clip_id(g, i), g) for g in genres for i in range(n) if clip_id(g, i) not in drop]
+    clips = [
+        Clip(clip_id(g, i), g)
+        for g in genres
+        for i in range(n)
+        if clip_id(g, i) not in drop
+    ]
     return ClipSet(clips, "gtzan")
 
 
@@ -38,7 +43,11 @@ def test_filtered_split_matches_the_lists(lists_dir):
         assert part.ids == [line.split("/")[1].removesuffix(".wav") for line in listed]
         assert part.counts() == dict(Counter(line.split("/")[0] for line in listed))
     # Counted by hand from the lists (cut -d/ -f1 | uniq -c).
-    assert train.counts()["blues"] == 46 and valid.counts()["pop"] == 13 and test.counts()["rock"] == 32
+    assert (
+        train.counts()["blues"] == 46
+        and valid.counts()["pop"] == 13
+        and test.counts()["rock"] == 32
+    )
     assert test.counts()["reggae"] == 26 and train.counts()["classical"] == 48
     total = Counter(train.counts()) + Counter(valid.counts()) + Counter(test.counts())
     assert sum(total.values()) == 930 and total["blues"] == 100 and total["pop"] == 84
@@ -64,8 +73,13 @@ def test_filtered_split_of_a_few_genres(lists_dir):
 
 
 def test_filtered_split_of_too_few_clips_names_side_and_genre(lists_dir):
-    clips = fake_set(n=10)  # clips 0-9 of every genre: blues.00000-00009 are all in 'valid'
-    with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"train side.*'blues'.*stratified"):
+    clips = fake_set(
+        n=10
+    )  # clips 0-9 of every genre: blues.00000-00009 are all in 'valid'
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(ValueError, match=r"train side.*'blues'.*stratified"),
+    ):
         filtered_split(clips, lists_dir=lists_dir)
 
 
@@ -104,8 +118,16 @@ def test_stratified_split_by_sizes():
 @pytest.mark.parametrize(
     "clips, fractions, match",
     [
-        (fake_set(("blues", "jazz"), n=2), (0.6, 0.2, 0.2), r"genre 'blues' has 2 clip.*n_per_genre"),
-        (fake_set(n=3), (0.8, 0.1, 0.1), r"the valid side would hold 3 clip\(s\).*10 genres"),
+        (
+            fake_set(("blues", "jazz"), n=2),
+            (0.6, 0.2, 0.2),
+            r"genre 'blues' has 2 clip.*n_per_genre",
+        ),
+        (
+            fake_set(n=3),
+            (0.8, 0.1, 0.1),
+            r"the valid side would hold 3 clip\(s\).*10 genres",
+        ),
         (fake_set(n=5), (0.6, 0.3, 0.3), "add up to 1"),
         (fake_set(n=5), (30, 10, 20), "more than the 50 clips"),
         (fake_set(n=5), (0.8, 0.2), "three positive"),
@@ -123,13 +145,17 @@ def test_kfold_covers_every_clip_once():
     tested = [i for _, test in folds for i in test.ids]
     assert sorted(tested) == sorted(clips.ids)  # each clip in exactly one test fold
     for train, test in folds:
-        assert not set(train.ids) & set(test.ids) and len(train) + len(test) == len(clips)
+        assert not set(train.ids) & set(test.ids) and len(train) + len(test) == len(
+            clips
+        )
         assert test.counts() == {"blues": 1, "jazz": 1, "rock": 1}
 
 
 def test_kfold_errors_at_the_call():
     clips = fake_set(genres=("blues", "jazz"), n=3)
-    with pytest.raises(ValueError, match=r"genre 'blues' has 3 clip\(s\), fewer than the k=5"):
+    with pytest.raises(
+        ValueError, match=r"genre 'blues' has 3 clip\(s\), fewer than the k=5"
+    ):
         kfold_splits(clips, k=5)
     with pytest.raises(ValueError, match="k >= 2"):
         kfold_splits(clips, k=1)
@@ -143,13 +169,23 @@ def test_fresh_test_clips_top_up_the_synthetic_test_side():
     train, valid, test = split_dataset(clips, seed=3, test_per_genre=4)
     assert test.counts() == {"jazz": 4, "metal": 4, "rock": 4}
     fresh = [c for c in test if c.clip_id not in set(clips.ids)]
-    assert len(fresh) == 9 and {c.clip_id.rsplit(".", 1)[1] for c in fresh} == {"00005", "00006", "00007"}
+    assert len(fresh) == 9 and {c.clip_id.rsplit(".", 1)[1] for c in fresh} == {
+        "00005",
+        "00006",
+        "00007",
+    }
     # fresh clips are the clips a larger set would have held: same id, same seed
-    bigger = {c.clip_id: c.seed for c in load_synthetic(8, duration=1.0, seed=3, genres=("rock",))}
+    bigger = {
+        c.clip_id: c.seed
+        for c in load_synthetic(8, duration=1.0, seed=3, genres=("rock",))
+    }
     assert all(bigger[c.clip_id] == c.seed for c in fresh if c.genre == "rock")
     assert not set(test.ids) & (set(train.ids) | set(valid.ids))
     # already large enough: unchanged; without the option: the plain split
-    assert split_dataset(clips, seed=3, test_per_genre=1)[2].ids == split_dataset(clips, seed=3)[2].ids
+    assert (
+        split_dataset(clips, seed=3, test_per_genre=1)[2].ids
+        == split_dataset(clips, seed=3)[2].ids
+    )
 
 
 def test_fresh_test_clips_refuse_gtzan():

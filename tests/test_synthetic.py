@@ -23,7 +23,9 @@ def test_render_length_level_and_determinism(genre):
 
 
 def test_seeds_give_different_clips():
-    assert not np.allclose(render("rock", seed=1, duration=1.0), render("rock", seed=2, duration=1.0))
+    assert not np.allclose(
+        render("rock", seed=1, duration=1.0), render("rock", seed=2, duration=1.0)
+    )
 
 
 def test_load_synthetic_counts_ids_and_labels():
@@ -39,18 +41,26 @@ def test_clip_is_stable_when_the_set_grows():
     small = load_synthetic(n_per_genre=2, duration=0.5, seed=4)
     large = load_synthetic(n_per_genre=5, duration=0.5, seed=4)
     assert small[0].key == large[0].key
-    np.testing.assert_array_equal(small.by_ids(["jazz.00001"])[0].load(), large.by_ids(["jazz.00001"])[0].load())
+    np.testing.assert_array_equal(
+        small.by_ids(["jazz.00001"])[0].load(), large.by_ids(["jazz.00001"])[0].load()
+    )
 
 
 def test_other_sample_rate_and_genre_subset():
-    clips = load_dataset("synthetic", n_per_genre=1, duration=0.25, genres=("metal", "pop"), sr=16000)
+    clips = load_dataset(
+        "synthetic", n_per_genre=1, duration=0.25, genres=("metal", "pop"), sr=16000
+    )
     assert clips.genres == ("metal", "pop")
     assert clips[0].load().shape == (4000,)
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"n_per_genre": 0}, "n_per_genre"), ({"duration": -1}, "duration"), ({"genres": ("polka",)}, "polka")],
+    [
+        ({"n_per_genre": 0}, "n_per_genre"),
+        ({"duration": -1}, "duration"),
+        ({"genres": ("polka",)}, "polka"),
+    ],
 )
 def test_bad_parameters_are_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -104,15 +114,28 @@ def test_the_set_is_neither_trivial_nor_impossible():
     from mgr_utils.features import DESCRIPTOR_NAMES
 
     clips = load_synthetic(n_per_genre=12, duration=5.0, seed=123)
-    X = np.stack(extract(clips, _descriptors_and_rms, {}, progress=False, use_cache=False).features)
+    X = np.stack(
+        extract(
+            clips, _descriptors_and_rms, {}, progress=False, use_cache=False
+        ).features
+    )
     y = clips.labels
     folds = StratifiedKFold(4, shuffle=True, random_state=0)
 
     def accuracy(Z):
-        return cross_val_score(make_pipeline(StandardScaler(), SVC()), Z, y, cv=folds).mean()
+        return cross_val_score(
+            make_pipeline(StandardScaler(), SVC()), Z, y, cv=folds
+        ).mean()
 
     svm = accuracy(X[:, :-1])
-    singles = {"rms": accuracy(X[:, [-1]]), "tempo": accuracy(X[:, [DESCRIPTOR_NAMES.index("tempo")]])}
-    assert svm >= 0.55, f"the descriptor SVM reaches only {svm:.0%}: the genres are (nearly) indistinguishable"
+    singles = {
+        "rms": accuracy(X[:, [-1]]),
+        "tempo": accuracy(X[:, [DESCRIPTOR_NAMES.index("tempo")]]),
+    }
+    assert svm >= 0.55, (
+        f"the descriptor SVM reaches only {svm:.0%}: the genres are (nearly) indistinguishable"
+    )
     for name, acc in singles.items():
-        assert acc <= min(0.45, svm - 0.25), f"{name} alone reaches {acc:.0%} (SVM {svm:.0%}): the set is trivial"
+        assert acc <= min(0.45, svm - 0.25), (
+            f"{name} alone reaches {acc:.0%} (SVM {svm:.0%}): the set is trivial"
+        )

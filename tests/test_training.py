@@ -51,14 +51,18 @@ def test_make_dataset_batches_and_shuffles_reproducibly():
     assert batches[0][0].dtype.name == "float32"
 
     def order(seed):
-        return np.concatenate([by.numpy() for _, by in make_dataset(X, y, 3, shuffle=True, seed=seed)])
+        return np.concatenate(
+            [by.numpy() for _, by in make_dataset(X, y, 3, shuffle=True, seed=seed)]
+        )
 
     a, b = order(1), order(1)
     assert np.array_equal(a, b) and sorted(a.tolist()) == list(range(10))
     assert not np.array_equal(a, np.arange(10))
 
 
-def test_make_dataset_gathers_large_arrays_from_numpy_with_the_same_batches(monkeypatch):
+def test_make_dataset_gathers_large_arrays_from_numpy_with_the_same_batches(
+    monkeypatch,
+):
     import mgr_utils.training as training
 
     rng = np.random.default_rng(0)
@@ -67,17 +71,23 @@ def test_make_dataset_gathers_large_arrays_from_numpy_with_the_same_batches(monk
 
     def batches(with_labels):
         ds = make_dataset(X, y if with_labels else None, 4, shuffle=True, seed=3)
-        return [tuple(t.numpy() for t in b) if with_labels else (b.numpy(),) for b in ds]
+        return [
+            tuple(t.numpy() for t in b) if with_labels else (b.numpy(),) for b in ds
+        ]
 
     copied = batches(True), batches(False)
-    monkeypatch.setattr(training, "COPY_TO_TENSORFLOW_MAX_MB", 0)  # every array counts as large
+    monkeypatch.setattr(
+        training, "COPY_TO_TENSORFLOW_MAX_MB", 0
+    )  # every array counts as large
     gathered = batches(True), batches(False)
     for a, b in zip(copied, gathered):
         assert len(a) == len(b) == 6
         for ba, bb in zip(a, b):
             assert all(np.array_equal(u, v) for u, v in zip(ba, bb))
     ds = make_dataset(X, y, 4)
-    assert tuple(ds.element_spec[0].shape) == (None, 5, 3), "Keras needs the static shape of a batch"
+    assert tuple(ds.element_spec[0].shape) == (None, 5, 3), (
+        "Keras needs the static shape of a batch"
+    )
 
 
 def test_a_large_array_is_released_with_its_pipeline(monkeypatch):
@@ -92,7 +102,9 @@ def test_a_large_array_is_released_with_its_pipeline(monkeypatch):
     it = iter(ds)
     del X, ds
     gc.collect()
-    assert sum(len(bx) for bx, _ in it) == 40, "an iterator keeps its pipeline and the array"
+    assert sum(len(bx) for bx, _ in it) == 40, (
+        "an iterator keeps its pipeline and the array"
+    )
     assert alive() is not None
     del it
     gc.collect()
@@ -113,8 +125,19 @@ def test_early_stopping_restores_the_best_epoch():
     # so the best epoch is the first; patience 2 stops after epoch 3.
     X, y = _blobs()
     log = _WeightLog()
-    res = train(_linear(), X, y, X, 1 - y, epochs=20, batch_size=16, lr=0.05, patience=2,
-                verbose=0, callbacks=[log])
+    res = train(
+        _linear(),
+        X,
+        y,
+        X,
+        1 - y,
+        epochs=20,
+        batch_size=16,
+        lr=0.05,
+        patience=2,
+        verbose=0,
+        callbacks=[log],
+    )
     assert res.epochs_run == 3
     assert res.best_epoch == 1
     assert res.history["val_loss"][0] == min(res.history["val_loss"])
@@ -134,10 +157,19 @@ def test_the_log_is_one_table_and_says_how_the_training_ended(capsys):
     # Early stopping (see above: best epoch 1, stop after epoch 3): one printed block, a row per
     # epoch, the kept epoch marked, and the sentence names the stop and the restored epoch.
     X, y = _blobs()
-    res = train(_linear(), X, y, X, 1 - y, epochs=20, batch_size=16, lr=0.05, patience=2)
+    res = train(
+        _linear(), X, y, X, 1 - y, epochs=20, batch_size=16, lr=0.05, patience=2
+    )
     out = capsys.readouterr().out
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]
+    assert lines[0].split() == [
+        "epoch",
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "seconds",
+    ]
     assert [line.split()[0] for line in lines[1:4]] == ["1", "2", "3"]
     assert lines[1].endswith(" *") and not lines[2].endswith("*")
     assert len(lines) == 5 and "Epoch" not in out and "step" not in out
@@ -149,7 +181,9 @@ def test_the_log_is_one_table_and_says_how_the_training_ended(capsys):
     # The epoch cap: verbose=1 prints the sentence only, verbose=0 nothing.
     res = train(_linear(), X, y, X, y, epochs=2, batch_size=16, lr=0.05, verbose=1)
     out = capsys.readouterr().out
-    assert out.startswith("Ran to the epoch cap, 2 epochs.") and len(out.splitlines()) == 1
+    assert (
+        out.startswith("Ran to the epoch cap, 2 epochs.") and len(out.splitlines()) == 1
+    )
     assert not res.stopped_early
     train(_linear(), X, y, X, y, epochs=2, batch_size=16, lr=0.05, verbose=0)
     assert capsys.readouterr().out == ""
@@ -162,8 +196,15 @@ def test_training_learns_and_reports_timing():
     assert set(res.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert res.history["accuracy"][-1] > 0.9
     assert res.seconds > 0 and res.segments_per_second > 0 and res.n_train == 128
-    assert set(res.summary()) == {"train_seconds", "segments_per_second", "epochs_run", "best_epoch",
-                                  "max_epochs", "stopped_by", "train_accuracy"}
+    assert set(res.summary()) == {
+        "train_seconds",
+        "segments_per_second",
+        "epochs_run",
+        "best_epoch",
+        "max_epochs",
+        "stopped_by",
+        "train_accuracy",
+    }
     assert res.stopped_by == "fixed epochs" and res.epoch_cap == 3
 
 
@@ -192,7 +233,10 @@ def test_measure_throughput_leaves_the_model_alone():
 
 def test_standardizer_per_feature_from_train_only():
     rng = np.random.default_rng(0)
-    Xtr = rng.normal(5.0, 3.0, (200, 6, 4)).astype("float32") + np.arange(6)[None, :, None]
+    Xtr = (
+        rng.normal(5.0, 3.0, (200, 6, 4)).astype("float32")
+        + np.arange(6)[None, :, None]
+    )
     s = Standardizer().fit(Xtr)
     Z = s.transform(Xtr)
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-4)
@@ -224,16 +268,26 @@ def test_input_functions_shapes():
 def test_segments_dataset_keeps_clips_and_labels(tmp_path):
     clips = load_synthetic(n_per_genre=2, duration=1.0, genres=("blues", "metal"))
     sides = {"train": clips.subset([0, 2]), "test": clips.subset([1, 3])}
-    data, scaler = segments_dataset(sides, stft_segments, {"seconds": 0.5, "overlap": 0.5},
-                                    side_params={"test": {"overlap": 0.0}}, feature_axes=(1,),
-                                    cache_dir=tmp_path, n_jobs=1, progress=False)
+    data, scaler = segments_dataset(
+        sides,
+        stft_segments,
+        {"seconds": 0.5, "overlap": 0.5},
+        side_params={"test": {"overlap": 0.0}},
+        feature_axes=(1,),
+        cache_dir=tmp_path,
+        n_jobs=1,
+        progress=False,
+    )
     tr, te = data["train"], data["test"]
     assert tr.X.shape[1:] == (22, 513) and tr.X.dtype == np.float32
     assert tr.n_clips == 2 and te.n_clips == 2
     assert len(tr) == 2 * 3 and len(te) == 2 * 2  # overlap 50 % on train, none on test
     assert tr.y.tolist() == [0, 0, 0, 6, 6, 6]
     assert tr.clip_index.tolist() == [0, 0, 0, 1, 1, 1]
-    assert [tr.clips.ids[i] for i in np.unique(tr.clip_index)] == ["blues.00000", "metal.00000"]
+    assert [tr.clips.ids[i] for i in np.unique(tr.clip_index)] == [
+        "blues.00000",
+        "metal.00000",
+    ]
     np.testing.assert_allclose(tr.X.mean(axis=(0, 1)), 0, atol=1e-4)
     assert scaler.mean_.shape == (1, 513)
 
@@ -244,10 +298,14 @@ def test_predict_and_evaluate_clips_from_segment_probs():
     y = [0, 0, 1, 1]
     clips, S = predict_clips(None, None, clip_index, rule="sum", segment_probs=P)
     assert clips.tolist() == [0, 1] and S.argmax(axis=1).tolist() == [0, 1]
-    out = evaluate_clips(None, None, clip_index, y, genres=("a", "b", "c"), segment_probs=P)
+    out = evaluate_clips(
+        None, None, clip_index, y, genres=("a", "b", "c"), segment_probs=P
+    )
     assert set(out) == {"vote", "sum", "product"}
     assert out["sum"]["accuracy"] == 1.0 and out["vote"]["accuracy"] == 1.0
-    assert out["product"]["accuracy"] == 0.5  # clip 0 goes to class 1 under the product rule
+    assert (
+        out["product"]["accuracy"] == 0.5
+    )  # clip 0 goes to class 1 under the product rule
     assert out["sum"]["segment_accuracy"] == 0.75
 
 
@@ -257,7 +315,9 @@ def test_evaluate_clips_with_a_model():
     X = rng.standard_normal((40, 4)).astype("float32") + 2.0 * (2 * y[:, None] - 1)
     m = _linear()
     train(m, X, y, epochs=5, batch_size=8, lr=0.05, verbose=0)
-    out = evaluate_clips(m, X, np.repeat(np.arange(20), 2), y, rules=("sum",), genres=("a", "b"))
+    out = evaluate_clips(
+        m, X, np.repeat(np.arange(20), 2), y, rules=("sum",), genres=("a", "b")
+    )
     assert out["sum"]["n_clips"] == 20 and out["sum"]["accuracy"] > 0.8
 
 
@@ -275,36 +335,79 @@ def test_evaluate_selected_reports_the_validation_choice_not_the_test_best():
     clips = np.array([0, 0, 0, 1, 1])
     valid = Segments(np.zeros((5, 1)), np.array([1, 1, 1, 0, 0]), clips, None)
     test = Segments(np.zeros((5, 1)), np.array([0, 0, 0, 1, 1]), clips, None)
-    on_test = evaluate_clips(None, None, clips, test.y, genres=("a", "b"), segment_probs=Pt)
-    assert on_test["sum"]["accuracy"] == on_test["vote"]["accuracy"] == 1.0 and on_test["product"]["accuracy"] == 0.5
+    on_test = evaluate_clips(
+        None, None, clips, test.y, genres=("a", "b"), segment_probs=Pt
+    )
+    assert (
+        on_test["sum"]["accuracy"] == on_test["vote"]["accuracy"] == 1.0
+        and on_test["product"]["accuracy"] == 0.5
+    )
 
-    out = evaluate_selected(None, valid, test, genres=("a", "b"), valid_probs=Pv, test_probs=Pt)
+    out = evaluate_selected(
+        None, valid, test, genres=("a", "b"), valid_probs=Pv, test_probs=Pt
+    )
     assert out["rule"] == "product" and out["selected_on"] == "validation"
-    assert out["valid"]["product"]["accuracy"] == 1.0 and out["valid"]["sum"]["accuracy"] == 0.5
+    assert (
+        out["valid"]["product"]["accuracy"] == 1.0
+        and out["valid"]["sum"]["accuracy"] == 0.5
+    )
     assert out["test"]["accuracy"] == 0.5, "the validation choice, scored once on test"
     assert out["test"]["valid_accuracy"] == 1.0 and out["test"]["rule"] == "product"
-    fixed = evaluate_selected(None, valid, test, rules=("sum",), genres=("a", "b"), valid_probs=Pv, test_probs=Pt)
-    assert fixed["rule"] == "sum" and fixed["selected_on"] == "fixed" and fixed["test"]["accuracy"] == 1.0
+    fixed = evaluate_selected(
+        None,
+        valid,
+        test,
+        rules=("sum",),
+        genres=("a", "b"),
+        valid_probs=Pv,
+        test_probs=Pt,
+    )
+    assert (
+        fixed["rule"] == "sum"
+        and fixed["selected_on"] == "fixed"
+        and fixed["test"]["accuracy"] == 1.0
+    )
 
 
 def test_segments_dataset_reads_one_entry_of_a_dict_feature(tmp_path):
     from mgr_utils.features import texture_features
 
     clips = load_synthetic(n_per_genre=1, duration=1.0, genres=("blues", "metal"))
-    data, scaler = segments_dataset({"train": clips}, texture_features, {}, key="glcm", standardize=False,
-                                    cache_dir=tmp_path, n_jobs=1, progress=False)
+    data, scaler = segments_dataset(
+        {"train": clips},
+        texture_features,
+        {},
+        key="glcm",
+        standardize=False,
+        cache_dir=tmp_path,
+        n_jobs=1,
+        progress=False,
+    )
     assert scaler is None
-    assert data["train"].X.shape == (2, 16, 16, 4)  # one (padded) 4 s segment per 1 s clip
-    np.testing.assert_allclose(data["train"].X.sum(axis=(1, 2)), 1.0, rtol=1e-5)  # normalised maps
+    assert data["train"].X.shape == (
+        2,
+        16,
+        16,
+        4,
+    )  # one (padded) 4 s segment per 1 s clip
+    np.testing.assert_allclose(
+        data["train"].X.sum(axis=(1, 2)), 1.0, rtol=1e-5
+    )  # normalised maps
 
 
 def test_standardizer_statistics_do_not_depend_on_the_chunk_size_and_transform_in_place():
     rng = np.random.default_rng(1)
     X = rng.normal(3.0, 2.0, (101, 5, 3)).astype("float32")
-    a = Standardizer(feature_axes=(1,)).fit(X, chunk_mb=7 * 15 * 8 / 2**20)  # 7 samples of 15 float64s
+    a = Standardizer(feature_axes=(1,)).fit(
+        X, chunk_mb=7 * 15 * 8 / 2**20
+    )  # 7 samples of 15 float64s
     b = Standardizer(feature_axes=(1,)).fit(X, chunk_mb=1000)
-    np.testing.assert_allclose(a.mean_, X.astype("float64").mean(axis=(0, 1), keepdims=True)[0], rtol=1e-6)
-    np.testing.assert_allclose(a.std_, X.astype("float64").std(axis=(0, 1), keepdims=True)[0], rtol=1e-5)
+    np.testing.assert_allclose(
+        a.mean_, X.astype("float64").mean(axis=(0, 1), keepdims=True)[0], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        a.std_, X.astype("float64").std(axis=(0, 1), keepdims=True)[0], rtol=1e-5
+    )
     np.testing.assert_allclose(a.mean_, b.mean_, rtol=1e-6)
     expected = a.transform(X)
     Y = X.copy()
@@ -315,12 +418,18 @@ def test_standardizer_statistics_do_not_depend_on_the_chunk_size_and_transform_i
 def test_train_result_says_what_stopped_it_and_its_training_accuracy():
     from mgr_utils.training import TrainResult
 
-    hist = {"loss": [2.0, 1.0, 1.5], "accuracy": [0.2, 0.6, 0.55], "val_loss": [2.1, 1.2, 1.4]}
-    capped = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=3,
-                         patience=2)
+    hist = {
+        "loss": [2.0, 1.0, 1.5],
+        "accuracy": [0.2, 0.6, 0.55],
+        "val_loss": [2.1, 1.2, 1.4],
+    }
+    capped = TrainResult(
+        hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=3, patience=2
+    )
     assert capped.stopped_by == "epoch cap" and capped.train_accuracy == 0.6
-    early = TrainResult(hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=9,
-                        patience=1)
+    early = TrainResult(
+        hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=9, patience=1
+    )
     assert early.stopped_by == "early stopping"
     fixed = TrainResult(hist, 1.0, 10.0, 3, 3, 8, epoch_cap=3, patience=None)
     assert fixed.stopped_by == "fixed epochs" and fixed.train_accuracy == 0.55
@@ -334,6 +443,12 @@ def test_configure_tensorflow_takes_its_thread_count_from_mgr_tf_threads():
 
     code = "from mgr_utils.training import configure_tensorflow as c; print(c())"
     env = {**os.environ, "MGR_TF_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
     assert out.stdout.strip().splitlines()[-1] == "{'intra_op': 1, 'inter_op': 1}"

@@ -53,7 +53,12 @@ from mgr_utils.features.texture import (  # noqa: E402, F401
     zone_edges,
 )
 from mgr_utils.features.descriptors import DESCRIPTOR_NAMES, descriptors  # noqa: E402, F401
-from mgr_utils.features.inputs import COSTA_HOP_LENGTH, COSTA_N_FFT, costa_patches, stft_segments  # noqa: E402, F401
+from mgr_utils.features.inputs import (
+    COSTA_HOP_LENGTH,
+    COSTA_N_FFT,
+    costa_patches,
+    stft_segments,
+)  # noqa: E402, F401
 from mgr_utils.features.linear_stft import (  # noqa: E402, F401
     CHOI_HOP_LENGTH,
     CHOI_N_FFT,

@@ -10,7 +10,9 @@ import numpy as np
 from mgr_utils import SR
 from mgr_utils.features.spectrograms import mel_spectrogram, stft_magnitude
 
-_FRAME_FEATURES = ("centroid", "rolloff") + tuple(f"contrast{i}" for i in range(7)) + ("zcr",)
+_FRAME_FEATURES = (
+    ("centroid", "rolloff") + tuple(f"contrast{i}" for i in range(7)) + ("zcr",)
+)
 DESCRIPTOR_NAMES: tuple[str, ...] = (
     tuple(f"mfcc{i}_{s}" for s in ("mean", "std") for i in range(20))
     + tuple(f"{f}_{s}" for s in ("mean", "std") for f in _FRAME_FEATURES)
@@ -27,10 +29,16 @@ def _tempo(onset_envelope: np.ndarray, sr: int, hop_length: int) -> float:
         from librosa.feature.rhythm import tempo as tempo_fn
     except ImportError:  # librosa < 0.10
         tempo_fn = librosa.beat.tempo
-    return float(np.atleast_1d(tempo_fn(onset_envelope=onset_envelope, sr=sr, hop_length=hop_length))[0])
+    return float(
+        np.atleast_1d(
+            tempo_fn(onset_envelope=onset_envelope, sr=sr, hop_length=hop_length)
+        )[0]
+    )
 
 
-def descriptors(y: np.ndarray, sr: int = SR, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+def descriptors(
+    y: np.ndarray, sr: int = SR, n_fft: int = 2048, hop_length: int = 512
+) -> np.ndarray:
     """Classical per-clip descriptor vector for the three-step pipeline (features → statistics → SVM).
 
     In the spirit of the acoustic baselines Costa et al. compare with (Costa et al. 2017) and of
@@ -55,15 +63,28 @@ def descriptors(y: np.ndarray, sr: int = SR, n_fft: int = 2048, hop_length: int 
     if y.shape[0] < n_fft:
         y = np.pad(y, (0, n_fft - y.shape[0]))
     S = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length)
-    mel_db = librosa.power_to_db(S=mel_spectrogram(S=S, sr=sr, n_mels=128), ref=1.0, top_db=None)
+    mel_db = librosa.power_to_db(
+        S=mel_spectrogram(S=S, sr=sr, n_mels=128), ref=1.0, top_db=None
+    )
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=20)
-    frame_feats = np.vstack([
-        librosa.feature.spectral_centroid(S=S, sr=sr),
-        librosa.feature.spectral_rolloff(S=S, sr=sr, roll_percent=0.85),
-        librosa.feature.spectral_contrast(S=S, sr=sr),
-        librosa.feature.zero_crossing_rate(y=y, frame_length=n_fft, hop_length=hop_length),
-    ])
+    frame_feats = np.vstack(
+        [
+            librosa.feature.spectral_centroid(S=S, sr=sr),
+            librosa.feature.spectral_rolloff(S=S, sr=sr, roll_percent=0.85),
+            librosa.feature.spectral_contrast(S=S, sr=sr),
+            librosa.feature.zero_crossing_rate(
+                y=y, frame_length=n_fft, hop_length=hop_length
+            ),
+        ]
+    )
     onset = librosa.onset.onset_strength(S=mel_db, sr=sr)
-    v = np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1), frame_feats.mean(axis=1),
-                        frame_feats.std(axis=1), [_tempo(onset, sr, hop_length)]])
+    v = np.concatenate(
+        [
+            mfcc.mean(axis=1),
+            mfcc.std(axis=1),
+            frame_feats.mean(axis=1),
+            frame_feats.std(axis=1),
+            [_tempo(onset, sr, hop_length)],
+        ]
+    )
     return np.nan_to_num(v, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)

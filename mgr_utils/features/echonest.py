@@ -35,7 +35,10 @@ N_FEATURES = N_CHROMA + N_TIMBRE
 """Values per frame: 24, chroma first, then timbre."""
 
 FEATURE_NAMES = tuple(
-    [f"chroma {p}" for p in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")]
+    [
+        f"chroma {p}"
+        for p in ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+    ]
     + [f"timbre {k}" for k in range(1, N_TIMBRE + 1)]
 )
 """Names of the 24 values of a frame, in order (chroma by pitch class, then MFCC 1-12)."""
@@ -88,17 +91,27 @@ def echonest_features(
     """
     import librosa
 
-    for name, value in (("n_fft", n_fft), ("hop_length", hop_length), ("n_mels", n_mels)):
+    for name, value in (
+        ("n_fft", n_fft),
+        ("hop_length", hop_length),
+        ("n_mels", n_mels),
+    ):
         check_positive(name, value)
     y = np.asarray(y, dtype=np.float32)
     S = np.abs(librosa.stft(y=y, n_fft=n_fft, hop_length=hop_length)) ** 2
     chroma = librosa.feature.chroma_stft(S=S, sr=sr, n_fft=n_fft, n_chroma=N_CHROMA)
-    mel_db = librosa.power_to_db(librosa.feature.melspectrogram(S=S, sr=sr, n_fft=n_fft, n_mels=n_mels))
+    mel_db = librosa.power_to_db(
+        librosa.feature.melspectrogram(S=S, sr=sr, n_fft=n_fft, n_mels=n_mels)
+    )
     timbre = librosa.feature.mfcc(S=mel_db, n_mfcc=N_TIMBRE + 1)[1:]
     F = np.concatenate([chroma, timbre], axis=0)  # (24, n_frames)
     if beat_sync:
         _, beats = librosa.beat.beat_track(y=y, sr=sr, hop_length=hop_length)
-        F = librosa.util.sync(data=F, idx=beats, aggregate=np.mean) if len(beats) else F.mean(axis=1, keepdims=True)
+        F = (
+            librosa.util.sync(data=F, idx=beats, aggregate=np.mean)
+            if len(beats)
+            else F.mean(axis=1, keepdims=True)
+        )
     return F.T.astype(np.float32)
 
 

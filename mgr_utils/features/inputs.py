@@ -22,7 +22,6 @@ give 1,600 frames per 60 s excerpt, hence the paper's 800 columns after its 50 %
 16-column patch is then 1.2 s). The one place this value is written (chapters 2 and 4 read it)."""
 
 
-
 def costa_patches(
     y: np.ndarray,
     sr: int = SR,
@@ -105,7 +104,11 @@ def stft_segments(
     seg = max(1, int(round(seconds * sr / hop_length)))
     step = max(1, int(round(seg * (1.0 - overlap))))
     if S_db.shape[0] < seg:
-        pad = np.full((seg - S_db.shape[0], S_db.shape[1]), S_db.min(initial=-top_db), np.float32)
+        pad = np.full(
+            (seg - S_db.shape[0], S_db.shape[1]), S_db.min(initial=-top_db), np.float32
+        )
         S_db = np.concatenate([S_db, pad])
     n = 1 + (S_db.shape[0] - seg) // step
-    return np.stack([S_db[k * step : k * step + seg] for k in range(n)]).astype(np.float32)
+    return np.stack([S_db[k * step : k * step + seg] for k in range(n)]).astype(
+        np.float32
+    )

@@ -49,7 +49,9 @@ def resample(y: np.ndarray, sr: int, target_sr: int = CHOI_SR) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     if int(sr) == int(target_sr):
         return y
-    return librosa.resample(y=y, orig_sr=int(sr), target_sr=int(target_sr)).astype(np.float32)
+    return librosa.resample(y=y, orig_sr=int(sr), target_sr=int(target_sr)).astype(
+        np.float32
+    )
 
 
 def excerpt_audio(
@@ -89,7 +91,9 @@ def excerpt_audio(
     return frame_windows(x, n, hop, short="zeros")
 
 
-def stft_excerpt(x: np.ndarray, n_fft: int = CHOI_N_FFT, hop_length: int = CHOI_HOP_LENGTH) -> np.ndarray:
+def stft_excerpt(
+    x: np.ndarray, n_fft: int = CHOI_N_FFT, hop_length: int = CHOI_HOP_LENGTH
+) -> np.ndarray:
     """The complex STFT of one excerpt (librosa, Hann window, centred frames): ``(257, 173)`` for 4 s.
 
     Its magnitude is the network's input; the auralisation masks it and inverts it
@@ -99,7 +103,9 @@ def stft_excerpt(x: np.ndarray, n_fft: int = CHOI_N_FFT, hop_length: int = CHOI_
     """
     import librosa
 
-    return librosa.stft(y=np.asarray(x, dtype=np.float32), n_fft=n_fft, hop_length=hop_length)
+    return librosa.stft(
+        y=np.asarray(x, dtype=np.float32), n_fft=n_fft, hop_length=hop_length
+    )
 
 
 def choi_stft_excerpts(
@@ -142,6 +148,10 @@ def choi_stft_excerpts(
     check_positive("hop_length", hop_length)
     scale = n_fft / 4 if scale is None else scale
     check_positive("scale", scale, whole=False)
-    X = excerpt_audio(y, sr, target_sr=target_sr, seconds=seconds, hop_seconds=hop_seconds)
-    S = np.stack([np.abs(stft_excerpt(x, n_fft=n_fft, hop_length=hop_length)) for x in X])
+    X = excerpt_audio(
+        y, sr, target_sr=target_sr, seconds=seconds, hop_seconds=hop_seconds
+    )
+    S = np.stack(
+        [np.abs(stft_excerpt(x, n_fft=n_fft, hop_length=hop_length)) for x in X]
+    )
     return (S / scale)[..., None].astype(np.float32)

@@ -80,11 +80,15 @@ def musicnn_logmel(y: np.ndarray, sr: int) -> np.ndarray:
         htk=False,
         norm="slaney",
     ).T
-    mel = mel.astype(np.float16).astype(np.float32)  # the package's rounding, then float32 maths
+    mel = mel.astype(np.float16).astype(
+        np.float32
+    )  # the package's rounding, then float32 maths
     return np.log10(10000 * mel + 1).astype(np.float32)
 
 
-def musicnn_patches(S: np.ndarray, n_frames: int = MUSICNN_FRAMES, hop: int | None = None) -> np.ndarray:
+def musicnn_patches(
+    S: np.ndarray, n_frames: int = MUSICNN_FRAMES, hop: int | None = None
+) -> np.ndarray:
     """Cut a ``(frames, 96)`` spectrogram into patches ``(n, n_frames, 96)``, as the package batches it.
 
     Patches start every ``hop`` frames (default ``n_frames``: no overlap); a final patch shorter

@@ -77,9 +77,22 @@ def li_mfcc_excerpts(
     """
     import librosa
 
-    _check_positive(n_mfcc=n_mfcc, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, frames=frames, hop=hop)
-    M = librosa.feature.mfcc(y=np.asarray(y, dtype=np.float32), sr=sr, n_mfcc=n_mfcc, n_fft=n_fft,
-                             hop_length=hop_length, n_mels=n_mels).T  # (n_frames, n_mfcc)
+    _check_positive(
+        n_mfcc=n_mfcc,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        n_mels=n_mels,
+        frames=frames,
+        hop=hop,
+    )
+    M = librosa.feature.mfcc(
+        y=np.asarray(y, dtype=np.float32),
+        sr=sr,
+        n_mfcc=n_mfcc,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        n_mels=n_mels,
+    ).T  # (n_frames, n_mfcc)
     return frame_windows(M.astype(np.float32), frames, hop)
 
 
@@ -154,13 +167,25 @@ def mel_frames(
     hop = n_samples if hop is None else hop
     _check_positive(n_samples=n_samples, hop=hop, stride=stride, n_mels=n_mels)
     if n_samples % stride or hop % stride:
-        raise ValueError(f"n_samples ({n_samples}) and hop ({hop}) must be multiples of stride ({stride})")
+        raise ValueError(
+            f"n_samples ({n_samples}) and hop ({hop}) must be multiples of stride ({stride})"
+        )
     y = np.asarray(y, dtype=np.float32)
     if y.shape[0] < stride:
         return np.zeros((0, n_samples // stride, n_mels), np.float32)
-    L = log_mel(y, sr, n_fft=stride, hop_length=stride, n_mels=n_mels, top_db=top_db, center=False).T
+    L = log_mel(
+        y,
+        sr,
+        n_fft=stride,
+        hop_length=stride,
+        n_mels=n_mels,
+        top_db=top_db,
+        center=False,
+    ).T
     # frame t reads samples [t * stride, (t + 1) * stride): the windows are waveform_segments' segments
-    return frame_windows(L[: y.shape[0] // stride].astype(np.float32), n_samples // stride, hop // stride)
+    return frame_windows(
+        L[: y.shape[0] // stride].astype(np.float32), n_samples // stride, hop // stride
+    )
 
 
 def sort_by_dominant_frequency(
@@ -194,11 +219,15 @@ def sort_by_dominant_frequency(
         raise ValueError(f"W must be (filter_length, n_filters), got shape {W.shape}")
     n_fft = W.shape[0] if n_fft is None else int(n_fft)
     if n_fft < W.shape[0]:
-        raise ValueError(f"n_fft={n_fft} is shorter than the filters ({W.shape[0]} samples)")
+        raise ValueError(
+            f"n_fft={n_fft} is shorter than the filters ({W.shape[0]} samples)"
+        )
     spectra = np.abs(np.fft.rfft(W, n=n_fft, axis=0)).T  # (n_filters, bins)
     peak = spectra.argmax(axis=1)
     order = np.argsort(peak, kind="stable")
-    spectra = spectra[order] / np.maximum(spectra[order].max(axis=1, keepdims=True), 1e-12)
+    spectra = spectra[order] / np.maximum(
+        spectra[order].max(axis=1, keepdims=True), 1e-12
+    )
     return order, peak[order] * sr / n_fft, spectra
 
 

@@ -25,7 +25,9 @@ from mgr_utils import SR
 # --------------------------------------------------------------------------------------------
 
 
-def n_frames(n_samples: int, hop_length: int, center: bool = True, n_fft: int | None = None) -> int:
+def n_frames(
+    n_samples: int, hop_length: int, center: bool = True, n_fft: int | None = None
+) -> int:
     """Number of STFT frames librosa returns for a signal of ``n_samples`` samples.
 
     * ``center=True`` (librosa's default; the signal is padded by ``n_fft // 2`` on both sides):
@@ -70,7 +72,9 @@ def n_segments(n_samples: int, seg_len: int, seg_hop: int) -> int:
     Notebook: ``02_spectrograms.ipynb``.
     """
     if seg_len <= 0 or seg_hop <= 0:
-        raise ValueError(f"segment length and hop must be positive, got {seg_len} and {seg_hop}")
+        raise ValueError(
+            f"segment length and hop must be positive, got {seg_len} and {seg_hop}"
+        )
     if n_samples < seg_len:
         return 1
     return 1 + (int(n_samples) - int(seg_len)) // int(seg_hop)
@@ -83,10 +87,14 @@ def check_positive(name: str, value, whole: bool = True) -> None:
     """
     kinds = (int, np.integer) if whole else (int, float, np.integer, np.floating)
     if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
-        raise ValueError(f"{name} must be a positive {'whole ' if whole else ''}number, got {value!r}")
+        raise ValueError(
+            f"{name} must be a positive {'whole ' if whole else ''}number, got {value!r}"
+        )
 
 
-def frame_windows(x: np.ndarray, length: int, hop: int, short: str = "drop") -> np.ndarray:
+def frame_windows(
+    x: np.ndarray, length: int, hop: int, short: str = "drop"
+) -> np.ndarray:
     """Windows of ``length`` items along the first axis of ``x``, ``hop`` items apart: the one way the
     book cuts a clip (samples, frames of features) into network inputs.
 
@@ -118,7 +126,9 @@ def frame_windows(x: np.ndarray, length: int, hop: int, short: str = "drop") -> 
             return np.zeros((0, length, *x.shape[1:]), dtype=x.dtype)
         pad = [(0, length - x.shape[0])] + [(0, 0)] * (x.ndim - 1)
         x = np.pad(x, pad, mode="constant" if short == "zeros" else "edge")
-    windows = np.lib.stride_tricks.sliding_window_view(x, length, axis=0)[::hop]  # (n, ..., length)
+    windows = np.lib.stride_tricks.sliding_window_view(x, length, axis=0)[
+        ::hop
+    ]  # (n, ..., length)
     return np.ascontiguousarray(np.moveaxis(windows, -1, 1))
 
 
@@ -132,7 +142,9 @@ def _segment_geometry(sr: int, seconds: float, overlap: float) -> tuple[int, int
     return seg_len, seg_hop
 
 
-def segment(y: np.ndarray, sr: int = SR, seconds: float = 3.0, overlap: float = 0.5) -> np.ndarray:
+def segment(
+    y: np.ndarray, sr: int = SR, seconds: float = 3.0, overlap: float = 0.5
+) -> np.ndarray:
     """Cut a clip into fixed-length, overlapping segments.
 
     The survey (§3.1) describes cutting tracks into "segments of a few seconds long, with each
@@ -168,7 +180,11 @@ def segment(y: np.ndarray, sr: int = SR, seconds: float = 3.0, overlap: float = 
 
 
 def stft_magnitude(
-    y: np.ndarray, n_fft: int = 2048, hop_length: int = 512, window: str = "hann", center: bool = True
+    y: np.ndarray,
+    n_fft: int = 2048,
+    hop_length: int = 512,
+    window: str = "hann",
+    center: bool = True,
 ) -> np.ndarray:
     """Magnitude of the short-time Fourier transform, ``|STFT(y)|``, shape ``(1 + n_fft // 2, frames)``.
 
@@ -190,14 +206,24 @@ def stft_magnitude(
     """
     import librosa
 
-    X = librosa.stft(y=np.asarray(y, dtype=np.float32), n_fft=n_fft, hop_length=hop_length,
-                     window=window, center=center)
+    X = librosa.stft(
+        y=np.asarray(y, dtype=np.float32),
+        n_fft=n_fft,
+        hop_length=hop_length,
+        window=window,
+        center=center,
+    )
     return np.abs(X).astype(np.float32, copy=False)
 
 
 @functools.lru_cache(maxsize=32)
-def mel_filterbank(sr: int = SR, n_fft: int = 2048, n_mels: int = 128, fmin: float = 0.0,
-                   fmax: float | None = None) -> np.ndarray:
+def mel_filterbank(
+    sr: int = SR,
+    n_fft: int = 2048,
+    n_mels: int = 128,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+) -> np.ndarray:
     """librosa's mel filterbank (Slaney mel scale, Slaney area normalisation), shape ``(n_mels, 1 + n_fft // 2)``.
 
     Memoised: building it costs as much as a short STFT, and every clip uses the same one.
@@ -207,7 +233,9 @@ def mel_filterbank(sr: int = SR, n_fft: int = 2048, n_mels: int = 128, fmin: flo
     """
     import librosa
 
-    M = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, dtype=np.float32)
+    M = librosa.filters.mel(
+        sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, dtype=np.float32
+    )
     M.setflags(write=False)
     return M
 
@@ -290,8 +318,12 @@ def log_mel(
     """
     import librosa
 
-    M = mel_spectrogram(y, sr, S=S, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, center=center)
-    return librosa.power_to_db(S=M, ref=ref, top_db=top_db).astype(np.float32, copy=False)
+    M = mel_spectrogram(
+        y, sr, S=S, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, center=center
+    )
+    return librosa.power_to_db(S=M, ref=ref, top_db=top_db).astype(
+        np.float32, copy=False
+    )
 
 
 def downscale(S: np.ndarray, factor: float = 0.5) -> np.ndarray:
@@ -304,11 +336,14 @@ def downscale(S: np.ndarray, factor: float = 0.5) -> np.ndarray:
     """
     from skimage.transform import rescale
 
-    return rescale(np.asarray(S, dtype=np.float32), factor, anti_aliasing=True,
-                   preserve_range=True).astype(np.float32)
+    return rescale(
+        np.asarray(S, dtype=np.float32), factor, anti_aliasing=True, preserve_range=True
+    ).astype(np.float32)
 
 
-def patches(S: np.ndarray, width: int = 16, height: int | None = None, hop: int | None = None) -> np.ndarray:
+def patches(
+    S: np.ndarray, width: int = 16, height: int | None = None, hop: int | None = None
+) -> np.ndarray:
     """Cut a spectrogram ``(freq, time)`` into patches, Costa style.
 
     Costa et al. cut a 256 × 800 spectrogram image into 256 × 16 patches (frequency × time), the
@@ -335,7 +370,9 @@ def patches(S: np.ndarray, width: int = 16, height: int | None = None, hop: int 
 
     S = np.asarray(S)
     if S.ndim != 2:
-        raise ValueError(f"patches expects a 2-D spectrogram (freq, time), got shape {S.shape}")
+        raise ValueError(
+            f"patches expects a 2-D spectrogram (freq, time), got shape {S.shape}"
+        )
     height = S.shape[0] if height is None else int(height)
     hop = width if hop is None else int(hop)
     if width < 1 or height < 1 or hop < 1:
@@ -345,6 +382,8 @@ def patches(S: np.ndarray, width: int = 16, height: int | None = None, hop: int 
     out = []
     for b in range(S.shape[0] // height):
         band = np.ascontiguousarray(S[b * height : (b + 1) * height])
-        fr = librosa.util.frame(x=band, frame_length=width, hop_length=hop, axis=-1)  # (h, w, n)
+        fr = librosa.util.frame(
+            x=band, frame_length=width, hop_length=hop, axis=-1
+        )  # (h, w, n)
         out.append(np.moveaxis(fr, -1, 0))
     return np.ascontiguousarray(np.concatenate(out, axis=0))

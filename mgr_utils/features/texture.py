@@ -72,7 +72,9 @@ def lbp_n_bins(P: int = 8, method: str = "nri_uniform") -> int:
     raise ValueError(f"no fixed bin count for LBP method {method!r}")
 
 
-def lbp(image: np.ndarray, P: int = 8, R: float = 1, method: str = "uniform") -> np.ndarray:
+def lbp(
+    image: np.ndarray, P: int = 8, R: float = 1, method: str = "uniform"
+) -> np.ndarray:
     """Local Binary Pattern codes of a grey image, via ``skimage.feature.local_binary_pattern``.
 
     Ojala et al.'s operator (Ojala et al. 2002): each pixel ``g_c`` is compared with ``P``
@@ -162,7 +164,9 @@ def lbp_zone_histograms(
         code left after the border is cut keeps all zeros).
     """
     n_bins = lbp_n_bins(P, method)
-    codes = lbp(quantize(S_mel, levels=levels), P=P, R=R, method=method).astype(np.int64)
+    codes = lbp(quantize(S_mel, levels=levels), P=P, R=R, method=method).astype(
+        np.int64
+    )
     n_rows, n_cols = codes.shape
     r = int(np.ceil(R))
     edges = zone_edges(n_rows, n_zones)
@@ -217,9 +221,17 @@ def glcm(
     if image_q.ndim != 2:
         raise ValueError(f"glcm expects a 2-D image, got shape {image_q.shape}")
     if image_q.size and (image_q.min() < 0 or image_q.max() >= levels):
-        raise ValueError(f"glcm: image values must lie in [0, {levels - 1}]; quantize it first")
-    G = graycomatrix(image_q.astype(np.uint8, copy=False), distances=list(distances),
-                     angles=list(angles), levels=levels, symmetric=symmetric, normed=normed)
+        raise ValueError(
+            f"glcm: image values must lie in [0, {levels - 1}]; quantize it first"
+        )
+    G = graycomatrix(
+        image_q.astype(np.uint8, copy=False),
+        distances=list(distances),
+        angles=list(angles),
+        levels=levels,
+        symmetric=symmetric,
+        normed=normed,
+    )
     G = G.reshape(levels, levels, -1)
     return G.astype(np.float32) if normed else G
 
@@ -273,20 +285,33 @@ def glcm_maps_per_segment(
     seg_frames = max(1, int(round(seconds / frame_seconds)))
     seg_hop = max(1, int(round(seg_frames * (1.0 - overlap))))
     if S_db.shape[1] < seg_frames:
-        pad = np.full((S_db.shape[0], seg_frames - S_db.shape[1]), S_db.min() if S_db.size else 0.0,
-                      dtype=np.float32)
+        pad = np.full(
+            (S_db.shape[0], seg_frames - S_db.shape[1]),
+            S_db.min() if S_db.size else 0.0,
+            dtype=np.float32,
+        )
         S_db = np.concatenate([S_db, pad], axis=1)
-    frames = librosa.util.frame(x=np.ascontiguousarray(S_db), frame_length=seg_frames,
-                                hop_length=seg_hop, axis=-1)  # (n_mels, seg_frames, n_seg)
+    frames = librosa.util.frame(
+        x=np.ascontiguousarray(S_db),
+        frame_length=seg_frames,
+        hop_length=seg_hop,
+        axis=-1,
+    )  # (n_mels, seg_frames, n_seg)
     n_off = len(distances) * len(angles)
     out = np.empty((frames.shape[-1], levels, levels, n_off), dtype=np.float32)
     for k in range(frames.shape[-1]):
-        out[k] = glcm(quantize(frames[..., k], levels=levels), distances=distances, angles=angles,
-                      levels=levels)
+        out[k] = glcm(
+            quantize(frames[..., k], levels=levels),
+            distances=distances,
+            angles=angles,
+            levels=levels,
+        )
     return out
 
 
-def glcm_mel_map(y: np.ndarray, sr: int = SR, n_mels: int = 40, frame_seconds: float = 0.125) -> np.ndarray:
+def glcm_mel_map(
+    y: np.ndarray, sr: int = SR, n_mels: int = 40, frame_seconds: float = 0.125
+) -> np.ndarray:
     """The clip-level dB mel map :func:`glcm_maps_per_segment` cuts: uncentred, non-overlapping frames.
 
     ``n_fft = hop_length = round(frame_seconds * sr)`` (2 756 at 22 050 Hz); ``ref=np.max``, no
@@ -298,8 +323,9 @@ def glcm_mel_map(y: np.ndarray, sr: int = SR, n_mels: int = 40, frame_seconds: f
     y = np.asarray(y, dtype=np.float32)
     if y.shape[0] < n:
         y = np.pad(y, (0, n - y.shape[0]))
-    return log_mel(y, sr, n_fft=n, hop_length=n, n_mels=n_mels, top_db=None, center=False)
-
+    return log_mel(
+        y, sr, n_fft=n, hop_length=n, n_mels=n_mels, top_db=None, center=False
+    )
 
 
 def texture_features(
@@ -332,6 +358,13 @@ def texture_features(
     """
     S_db = log_mel(y, sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
     H = lbp_zone_histograms(S_db, n_zones=n_zones, P=lbp_P, R=lbp_R)
-    G = glcm_maps_per_segment(y, sr, seconds=glcm_seconds, overlap=glcm_overlap, n_mels=glcm_n_mels,
-                              frame_seconds=glcm_frame_seconds, levels=glcm_levels)
+    G = glcm_maps_per_segment(
+        y,
+        sr,
+        seconds=glcm_seconds,
+        overlap=glcm_overlap,
+        n_mels=glcm_n_mels,
+        frame_seconds=glcm_frame_seconds,
+        levels=glcm_levels,
+    )
     return {"log_mel": S_db, "lbp": H, "glcm": G}

@@ -17,9 +17,9 @@ REPORTED = {
     "value": 0.75,
     "metric": "accuracy",
     "dataset": "in-house Naver Music set, 3 genres (ballad, dance, hip-hop), "
-               "8,000 songs",
+    "8,000 songs",
     "protocol": "4 s excerpts; 6,600/700/700 songs; 'at the end of training', split "
-                "not stated",
+    "not stated",
     "source": "Choi, Fazekas & Sandler 2016 (arXiv:1607.02444)",
     "sureness": "paper",
 }
@@ -33,13 +33,17 @@ def _check_arguments(input_shape, filters, dense_units, dropout, conv_dropout) -
     """Raise a ValueError naming the first argument of :func:`choi_cnn` that cannot work."""
     for name, value in (("filters", filters), ("dense_units", dense_units)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+            raise ValueError(
+                f"{name} must be a whole number of at least 1, got {value!r}"
+            )
     for name, value in (("dropout", dropout), ("conv_dropout", conv_dropout)):
         if not 0.0 <= float(value) < 1.0:
             raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     if min(input_shape[:2]) < 2**N_BLOCKS:
-        raise ValueError(f"input_shape {input_shape} is too small for {N_BLOCKS} 2x2 poolings "
-                         f"(need at least {2**N_BLOCKS} x {2**N_BLOCKS})")
+        raise ValueError(
+            f"input_shape {input_shape} is too small for {N_BLOCKS} 2x2 poolings "
+            f"(need at least {2**N_BLOCKS} x {2**N_BLOCKS})"
+        )
 
 
 def choi_cnn(
@@ -98,7 +102,9 @@ def choi_cnn(
     x_in = keras.Input(shape=tuple(input_shape), name="stft")
     x = x_in
     for i in range(1, N_BLOCKS + 1):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv{i}")(x)
+        x = layers.Conv2D(
+            filters, 3, padding="same", activation="relu", name=f"conv{i}"
+        )(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"pool{i}")(x)
         if conv_dropout:
             x = layers.Dropout(conv_dropout, name=f"dropout_conv{i}")(x)

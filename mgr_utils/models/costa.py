@@ -15,12 +15,18 @@ LMD = "LMD, artist-filtered subset (900 tracks, 10 Latin genres)"
 
 REPORTED = {
     "costa_cnn": {
-        "value": 0.830, "metric": "accuracy", "sureness": "paper", "dataset": LMD,
+        "value": 0.830,
+        "metric": "accuracy",
+        "sureness": "paper",
+        "dataset": LMD,
         "protocol": "3-fold CV with artist filter, sum rule",
         "source": "Costa et al. 2017, Table 3",
     },
     "costa_cnn_x_lbp_product": {
-        "value": 0.920, "metric": "accuracy", "sureness": "paper", "dataset": LMD,
+        "value": 0.920,
+        "metric": "accuracy",
+        "sureness": "paper",
+        "dataset": LMD,
         "protocol": "3-fold CV with artist filter, CNN + robust LBP, product rule",
         "source": "Costa et al. 2017, Table 5",
     },
@@ -86,7 +92,13 @@ def costa_cnn(
     x_in = keras.Input(shape=tuple(input_shape), name="patch")
     x = x_in
     for i in (1, 2):
-        x = layers.Conv2D(filters, kernel_size, padding="valid", activation=activation, name=f"conv{i}")(x)
+        x = layers.Conv2D(
+            filters,
+            kernel_size,
+            padding="valid",
+            activation=activation,
+            name=f"conv{i}",
+        )(x)
         x = layers.MaxPooling2D(2, strides=2, name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     if dropout:
@@ -96,5 +108,3 @@ def costa_cnn(
         x = layers.Dropout(dropout, name="dropout2")(x)
     y = layers.Dense(n_classes, activation="softmax", name="fc2_softmax")(x)
     return keras.Model(x_in, y, name="costa_cnn")
-
-

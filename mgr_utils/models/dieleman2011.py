@@ -19,9 +19,9 @@ REPORTED = {
     "protocol": "unknown; not comparable with GTZAN",
     "sureness": "unverified",
     "source": "the survey's §4.2 ('about 30 %', and that pretraining made genre "
-              "recognition worse); no text of Dieleman et al. 2011 was found, so "
-              "neither the number nor any gain or loss from pretraining on genres is "
-              "verified",
+    "recognition worse); no text of Dieleman et al. 2011 was found, so "
+    "neither the number nor any gain or loss from pretraining on genres is "
+    "verified",
 }
 """The paper's genre accuracy as recorded beside ours (chapter 8), and how unsure it is.
 
@@ -86,18 +86,24 @@ def dieleman_cnn(
             the stack.
     """
     if len(filters) != len(widths) or not filters:
-        raise ValueError(f"filters and widths must be non-empty and of one length, got {filters!r} and {widths!r}")
+        raise ValueError(
+            f"filters and widths must be non-empty and of one length, got {filters!r} and {widths!r}"
+        )
     frames = int(input_shape[0])
     for w in widths:
         frames = (frames - int(w) + 1) // int(pool)
         if frames < 1:
-            raise ValueError(f"input_shape {tuple(input_shape)} is too short for widths {tuple(widths)} "
-                             f"with pooling {pool}: nothing is left after the last pooling")
+            raise ValueError(
+                f"input_shape {tuple(input_shape)} is too short for widths {tuple(widths)} "
+                f"with pooling {pool}: nothing is left after the last pooling"
+            )
     seed_weights(seed)
     x_in = keras.Input(shape=tuple(input_shape), name="frames")
     x = x_in
     for i, (k, w) in enumerate(zip(filters, widths), start=1):
-        x = layers.Conv1D(int(k), int(w), padding="valid", activation="sigmoid", name=f"conv{i}")(x)
+        x = layers.Conv1D(
+            int(k), int(w), padding="valid", activation="sigmoid", name=f"conv{i}"
+        )(x)
         x = layers.MaxPooling1D(int(pool), name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     if dropout:

@@ -16,15 +16,24 @@ from mgr_utils.models.common import seed_weights
 FRONT_ENDS = ("raw", "mel")
 """The two front ends of :func:`dieleman_cnn`."""
 
-_MTAT = ("MagnaTagATune, 50 tags (the paper's folder split: training 1-12 / "
-         "validation 13 / test 14-16)")
-_SOURCE = ("Dieleman & Schrauwen 2014, as listed in keunwoochoi/magnatagatune-list "
-           "(README, section 2014)")
+_MTAT = (
+    "MagnaTagATune, 50 tags (the paper's folder split: training 1-12 / "
+    "validation 13 / test 14-16)"
+)
+_SOURCE = (
+    "Dieleman & Schrauwen 2014, as listed in keunwoochoi/magnatagatune-list "
+    "(README, section 2014)"
+)
 
 REPORTED = {
-    fe: {"value": auc, "metric": "tag ROC-AUC (not comparable with clip accuracy)",
-         "dataset": _MTAT, "protocol": "filter length = stride = 256 samples",
-         "source": _SOURCE, "sureness": "secondary"}
+    fe: {
+        "value": auc,
+        "metric": "tag ROC-AUC (not comparable with clip accuracy)",
+        "dataset": _MTAT,
+        "protocol": "filter length = stride = 256 samples",
+        "source": _SOURCE,
+        "sureness": "secondary",
+    }
     for fe, auc in (("mel", 0.8815), ("raw", 0.8487))
 }
 """The paper's tag ROC-AUCs at filter length = stride = 256, per front end, as
@@ -95,8 +104,14 @@ def strided_front_end(
 
     Notebook: ``07_raw_audio.ipynb``.
     """
-    x = layers.Conv1D(n_filters, filter_length, strides=stride, padding="valid", use_bias=False,
-                      name="frontend_conv")(x)
+    x = layers.Conv1D(
+        n_filters,
+        filter_length,
+        strides=stride,
+        padding="valid",
+        use_bias=False,
+        name="frontend_conv",
+    )(x)
     if feature_pool:
         x = L2FeaturePool(feature_pool, name="frontend_l2pool")(x)
     x = LogCompression(C, name="frontend_log")(x)
@@ -117,7 +132,9 @@ def back_end(
     Notebook: ``07_raw_audio.ipynb``.
     """
     for i, f in enumerate(filters, start=1):
-        x = layers.Conv1D(f, kernel_size, padding="valid", activation="relu", name=f"conv{i}")(x)
+        x = layers.Conv1D(
+            f, kernel_size, padding="valid", activation="relu", name=f"conv{i}"
+        )(x)
         x = layers.MaxPooling1D(pool_size, name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     if dropout:
@@ -198,19 +215,31 @@ def dieleman_cnn(
     if front_end not in FRONT_ENDS:
         raise ValueError(f"unknown front_end {front_end!r}; choose one of {FRONT_ENDS}")
     if len(input_shape) != 2:
-        raise ValueError(f"input_shape must be (time, channels), got {tuple(input_shape)}")
+        raise ValueError(
+            f"input_shape must be (time, channels), got {tuple(input_shape)}"
+        )
     if front_end == "raw":
         if input_shape[1] != 1:
-            raise ValueError(f"the raw front end takes mono audio, input_shape (n_samples, 1); got {tuple(input_shape)}")
+            raise ValueError(
+                f"the raw front end takes mono audio, input_shape (n_samples, 1); got {tuple(input_shape)}"
+            )
         if input_shape[0] < filter_length:
-            raise ValueError(f"input_shape: {input_shape[0]} samples are fewer than one filter ({filter_length})")
+            raise ValueError(
+                f"input_shape: {input_shape[0]} samples are fewer than one filter ({filter_length})"
+            )
         if feature_pool and n_filters % feature_pool:
-            raise ValueError(f"feature_pool={feature_pool} must divide n_filters={n_filters}")
+            raise ValueError(
+                f"feature_pool={feature_pool} must divide n_filters={n_filters}"
+            )
     seed_weights(seed)
-    x_in = keras.Input(shape=tuple(input_shape), name="waveform" if front_end == "raw" else "log_mel")
+    x_in = keras.Input(
+        shape=tuple(input_shape), name="waveform" if front_end == "raw" else "log_mel"
+    )
     x = x_in
     if front_end == "raw":
-        x = strided_front_end(x, n_filters, filter_length, stride, C, feature_pool, bn_momentum)
+        x = strided_front_end(
+            x, n_filters, filter_length, stride, C, feature_pool, bn_momentum
+        )
     y = back_end(x, n_classes, filters, kernel_size, pool_size, dense_units, dropout)
     return keras.Model(x_in, y, name=f"dieleman2014_{front_end}")
 
@@ -226,5 +255,7 @@ def frontend_filters(model: keras.Model) -> np.ndarray:
     try:
         layer = model.get_layer("frontend_conv")
     except ValueError:
-        raise ValueError(f"model {model.name!r} has no raw front end (no layer 'frontend_conv')") from None
+        raise ValueError(
+            f"model {model.name!r} has no raw front end (no layer 'frontend_conv')"
+        ) from None
     return np.asarray(layer.get_weights()[0])[:, 0, :]

@@ -18,12 +18,18 @@ LEE_CHANNELS = (128, 128, 256, 256, 256, 256, 256, 256, 512)
 REPORTED = {
     "value": 0.9055,
     "metric": "tag ROC-AUC (not comparable with clip accuracy)",
-    "dataset": ("MagnaTagATune, 50 tags, Dieleman's folder split (15,244 / 1,529 / "
-                "4,332 clips with a top-50 tag)"),
-    "protocol": ("3^9 model on 59,049-sample segments, 10 segments averaged per clip; "
-                 "the authors' mel-spectrogram model scored 0.9059 in the same table"),
-    "source": ("Lee et al. 2017 (the authors' SMC 2017 slides; the split in "
-               "jongpillee/sampleCNN)"),
+    "dataset": (
+        "MagnaTagATune, 50 tags, Dieleman's folder split (15,244 / 1,529 / "
+        "4,332 clips with a top-50 tag)"
+    ),
+    "protocol": (
+        "3^9 model on 59,049-sample segments, 10 segments averaged per clip; "
+        "the authors' mel-spectrogram model scored 0.9059 in the same table"
+    ),
+    "source": (
+        "Lee et al. 2017 (the authors' SMC 2017 slides; the split in "
+        "jongpillee/sampleCNN)"
+    ),
     "sureness": "secondary",
 }
 """Lee et al.'s MagnaTagATune AUC as a results-record ``reported`` entry ([S]: the
@@ -85,15 +91,26 @@ def sample_cnn(
         raise ValueError("channels must list at least one block, e.g. (16, 16, 32)")
     need = 3 ** (len(channels) + 1)
     if n_samples < need:
-        raise ValueError(f"n_samples={n_samples} is too short for {len(channels)} blocks: "
-                         f"it needs at least 3^{len(channels) + 1} = {need} samples")
+        raise ValueError(
+            f"n_samples={n_samples} is too short for {len(channels)} blocks: "
+            f"it needs at least 3^{len(channels) + 1} = {need} samples"
+        )
     seed_weights(seed)
     x_in = keras.Input(shape=(int(n_samples), 1), name="waveform")
-    x = layers.Conv1D(first_filters, 3, strides=3, padding="valid", use_bias=False, name="strided_conv")(x_in)
+    x = layers.Conv1D(
+        first_filters,
+        3,
+        strides=3,
+        padding="valid",
+        use_bias=False,
+        name="strided_conv",
+    )(x_in)
     x = layers.BatchNormalization(momentum=bn_momentum, name="strided_bn")(x)
     x = layers.ReLU(name="strided_relu")(x)
     for i, c in enumerate(channels, start=1):
-        x = layers.Conv1D(c, 3, padding="same", use_bias=False, name=f"block{i}_conv")(x)
+        x = layers.Conv1D(c, 3, padding="same", use_bias=False, name=f"block{i}_conv")(
+            x
+        )
         x = layers.BatchNormalization(momentum=bn_momentum, name=f"block{i}_bn")(x)
         x = layers.ReLU(name=f"block{i}_relu")(x)
         x = layers.MaxPooling1D(3, name=f"block{i}_pool")(x)

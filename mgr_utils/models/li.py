@@ -17,17 +17,19 @@ _GTZAN10 = "GTZAN, 10 genres"
 REPORTED = {
     "held_out": {
         "value": 0.30,
-        "metric": "accuracy on held-out songs, an upper bound (\"below 30 %\")",
+        "metric": 'accuracy on held-out songs, an upper bound ("below 30 %")',
         "dataset": _GTZAN10,
         "protocol": "10-genre CNN, 20 % of the songs held out from training",
-        "source": "Li et al. 2010, text", "sureness": "paper",
+        "source": "Li et al. 2010, text",
+        "sureness": "paper",
     },
     "training": {
         "value": 0.84,
         "metric": "accuracy on the TRAINING songs, before the majority vote",
         "dataset": _GTZAN10,
         "protocol": "10-genre CNN evaluated on its training songs",
-        "source": "Li et al. 2010, text", "sureness": "paper",
+        "source": "Li et al. 2010, text",
+        "sureness": "paper",
     },
 }
 """Li et al.'s two numbers, as results-record ``reported`` entries: the held-out "below
@@ -88,18 +90,29 @@ def li_cnn(
         ValueError: ``input_shape`` too short for the convolutions, or no map count.
     """
     if len(maps) < 1:
-        raise ValueError("maps must list at least one convolution's map count, e.g. (3, 15, 65)")
+        raise ValueError(
+            "maps must list at least one convolution's map count, e.g. (3, 15, 65)"
+        )
     n = int(input_shape[0])
     for _ in maps:
         n = (n - kernel_size) // hop + 1
         if n < 1:
-            raise ValueError(f"input_shape={tuple(input_shape)}: {input_shape[0]} frames are too few for "
-                             f"{len(maps)} convolutions of length {kernel_size} with hop {hop}")
+            raise ValueError(
+                f"input_shape={tuple(input_shape)}: {input_shape[0]} frames are too few for "
+                f"{len(maps)} convolutions of length {kernel_size} with hop {hop}"
+            )
     seed_weights(seed)
     x_in = keras.Input(shape=tuple(input_shape), name="mfcc_excerpt")
     x = x_in
     for i, m in enumerate(maps, start=1):
-        x = layers.Conv1D(m, kernel_size, strides=hop, padding="valid", activation=activation, name=f"conv{i}")(x)
+        x = layers.Conv1D(
+            m,
+            kernel_size,
+            strides=hop,
+            padding="valid",
+            activation=activation,
+            name=f"conv{i}",
+        )(x)
     x = layers.Flatten(name="flatten")(x)
     y = layers.Dense(n_classes, activation="softmax", name="output")(x)
     return keras.Model(x_in, y, name="li_cnn")

@@ -171,14 +171,24 @@ def musicnn_model(
     padded = layers.ZeroPadding2D(((3, 3), (0, 0)), name="timbral_pad")(x)
     front = []
     for tag, fraction in (("74", 0.4), ("77", 0.7)):
-        h = layers.Conv2D(n_timbral, (7, int(fraction * n_mels)), padding="valid",
-                          activation="relu", name=f"timbral_{tag}")(padded)
+        h = layers.Conv2D(
+            n_timbral,
+            (7, int(fraction * n_mels)),
+            padding="valid",
+            activation="relu",
+            name=f"timbral_{tag}",
+        )(padded)
         h = _bn(f"timbral_{tag}_bn")(h)
         front.append(_freq_max(h, f"timbral_{tag}_max"))
     # front end: temporal filters (one band, 2 s / 1 s / 0.5 s), max over frequency
     for length in (128, 64, 32):
-        h = layers.Conv2D(n_temporal, (length, 1), padding="same", activation="relu",
-                          name=f"temporal_{length}")(x)
+        h = layers.Conv2D(
+            n_temporal,
+            (length, 1),
+            padding="same",
+            activation="relu",
+            name=f"temporal_{length}",
+        )(x)
         h = _bn(f"temporal_{length}_bn")(h)
         front.append(_freq_max(h, f"temporal_{length}_max"))
     timbral = layers.Concatenate(axis=-1, name="timbral")(front[:2])
@@ -200,7 +210,8 @@ def musicnn_model(
     max_pool = layers.GlobalMaxPooling1D(name="max_pool")(features)
     mean_pool = layers.GlobalAveragePooling1D(name="mean_pool")(features)
     pooled = layers.Lambda(lambda ts: keras.ops.stack(ts, axis=-1), name="pool_stack")(
-        [max_pool, mean_pool])
+        [max_pool, mean_pool]
+    )
     pooled = layers.Flatten(name="pool_flat")(pooled)
     h = _bn("pool_bn")(pooled)
     h = layers.Dropout(dropout, name="pool_dropout")(h)
@@ -209,8 +220,14 @@ def musicnn_model(
     h = layers.Dropout(dropout, name="penultimate_dropout")(penultimate)
     logits = layers.Dense(n_tags, name="tags_logits")(h)
     tags = layers.Activation("sigmoid", name="tags")(logits)
-    outputs = {"tags": tags, "penultimate": penultimate, "mean_pool": mean_pool,
-               "max_pool": max_pool, "timbral": timbral, "temporal": temporal}
+    outputs = {
+        "tags": tags,
+        "penultimate": penultimate,
+        "mean_pool": mean_pool,
+        "max_pool": max_pool,
+        "timbral": timbral,
+        "temporal": temporal,
+    }
     return keras.Model(x_in, outputs, name="musicnn")
 
 
@@ -232,7 +249,8 @@ def musicnn_checkpoint(name: str = "MSD_musicnn") -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
             "the musicnn package is not installed: `pip install --no-deps musicnn==0.1.0` "
-            "(--no-deps: its declared TensorFlow 1 cannot be installed beside TensorFlow 2)")
+            "(--no-deps: its declared TensorFlow 1 cannot be installed beside TensorFlow 2)"
+        )
     folder = Path(list(spec.submodule_search_locations)[0]) / name
     if not (folder / ".index").exists():
         raise FileNotFoundError(f"no checkpoint {name!r} in {folder.parent}")
@@ -251,7 +269,11 @@ def checkpoint_variables(folder: str | Path) -> dict[str, np.ndarray]:
     # the authors' machine; the reader opens the prefix directly.
     reader = tf.compat.v1.train.NewCheckpointReader(os.path.join(str(folder), ""))
     names = reader.get_variable_to_shape_map()
-    return {n: reader.get_tensor(n) for n in sorted(names) if "Adam" not in n and "power" not in n}
+    return {
+        n: reader.get_tensor(n)
+        for n in sorted(names)
+        if "Adam" not in n and "power" not in n
+    }
 
 
 def load_musicnn_weights(model: keras.Model, folder: str | Path) -> keras.Model:
@@ -282,8 +304,10 @@ def load_musicnn_weights(model: keras.Model, folder: str | Path) -> keras.Model:
             w = values[name]
             if w.shape != target.shape:
                 if w.size != target.size:
-                    raise ValueError(f"{name}: checkpoint shape {w.shape}, layer {layer_name} "
-                                     f"expects {target.shape}")
+                    raise ValueError(
+                        f"{name}: checkpoint shape {w.shape}, layer {layer_name} "
+                        f"expects {target.shape}"
+                    )
                 w = w.reshape(target.shape)
             weights.append(w)
             used.add(name)
@@ -294,7 +318,9 @@ def load_musicnn_weights(model: keras.Model, folder: str | Path) -> keras.Model:
     return model
 
 
-def pretrained_musicnn(name: str = "MSD_musicnn", n_frames: int | None = 187) -> keras.Model:
+def pretrained_musicnn(
+    name: str = "MSD_musicnn", n_frames: int | None = 187
+) -> keras.Model:
     """``MSD_musicnn`` or ``MTT_musicnn`` with the package's pre-trained weights.
 
     Notebook: ``11_transfer_learning.ipynb``.

@@ -15,7 +15,9 @@ from mgr_utils.models.common import seed_weights
 
 REPORTED = {
     "nakashika_glcm_cnn": {
-        "value": 0.72, "metric": "accuracy", "dataset": "GTZAN (10 genres)",
+        "value": 0.72,
+        "metric": "accuracy",
+        "dataset": "GTZAN (10 genres)",
         "sureness": "secondary",
         "protocol": "split not known; a public reproduction reached 0.41-0.52 at track "
         "level",
@@ -114,12 +116,14 @@ def nakashika_cnn(
     """
     seed_weights(seed)
     x_in = keras.Input(shape=tuple(input_shape), name="glcm_maps")
-    x = layers.Conv2D(filters[0], kernel_sizes[0], activation=activation, name="conv1")(x_in)
+    x = layers.Conv2D(filters[0], kernel_sizes[0], activation=activation, name="conv1")(
+        x_in
+    )
     x = layers.AveragePooling2D(2, name="avgpool")(x)
     x = Subsampling(activation, name="subsampling")(x)
-    x = layers.Conv2D(filters[1], kernel_sizes[1], activation=activation, name="conv2")(x)
+    x = layers.Conv2D(filters[1], kernel_sizes[1], activation=activation, name="conv2")(
+        x
+    )
     x = layers.GlobalAveragePooling2D(name="global_avgpool")(x)
     y = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
     return keras.Model(x_in, y, name="nakashika_cnn")
-
-

@@ -14,7 +14,9 @@ from mgr_utils.models.common import seed_weights
 
 REPORTED = {
     "zhang_cnn_max_avg_shortcuts": {
-        "value": 0.874, "metric": "accuracy", "dataset": "GTZAN (10 genres)",
+        "value": 0.874,
+        "metric": "accuracy",
+        "dataset": "GTZAN (10 genres)",
         "sureness": "unverified",
         "protocol": "split not known; best of two topologies",
         "source": "the survey, quoting Zhang et al. 2016",
@@ -127,7 +129,9 @@ def zhang_cnn(
     x_in = keras.Input(shape=tuple(input_shape), name="stft_frames")
     x = x_in
     for i, f in enumerate(filters, start=1):
-        h = layers.Conv1D(f, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{i}")(x)
+        h = layers.Conv1D(
+            f, kernel_size, padding="same", use_bias=not batch_norm, name=f"conv{i}"
+        )(x)
         if batch_norm:
             h = layers.BatchNormalization(name=f"bn{i}")(h)
         if shortcuts and i > 1:
@@ -146,5 +150,3 @@ def zhang_cnn(
     y = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
     suffix = pooling.replace("+", "_") + ("_shortcuts" if shortcuts else "")
     return keras.Model(x_in, y, name=f"zhang_cnn_{suffix}")
-
-
