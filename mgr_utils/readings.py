@@ -183,7 +183,7 @@ def stopping_sentence(run: Any, what: str = "The training") -> str:
         run: A :class:`mgr_utils.training.TrainResult`.
         what: The sentence's subject.
     """
-    best, ran, cap = run.best_epoch, run.epochs_run, run.max_epochs
+    best, ran, cap = run.best_epoch, run.epochs_run, run.epoch_cap
     if run.stopped_by == "fixed epochs":
         return f"{what} ran a fixed {ran} epochs, with no early stopping."
     if run.stopped_by == "early stopping":

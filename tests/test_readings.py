@@ -107,8 +107,8 @@ def _run(epochs_run, best_epoch, max_epochs, early_stopping=True):
         epochs_run=epochs_run,
         best_epoch=best_epoch,
         n_train=10,
-        max_epochs=max_epochs,
-        early_stopping=early_stopping,
+        epoch_cap=max_epochs,
+        patience=3 if early_stopping else None,
     )
 
 
