@@ -192,3 +192,441 @@ def plot_histories(
         ax.legend(fontsize=8)
     axes[0][0].set_title(title)
     return axes[0]
+
+
+def _specshow(ax, data, sr: int, hop_length: int, y_axis: str, **kwargs):
+    """``librosa.display.specshow`` with time on x (the chapters' usual call)."""
+    import librosa.display
+
+    return librosa.display.specshow(
+        data=data,
+        sr=sr,
+        hop_length=hop_length,
+        x_axis="time",
+        y_axis=y_axis,
+        ax=ax,
+        **kwargs,
+    )
+
+
+def plot_waveform_zoom(
+    y: np.ndarray, sr: int, title: str, start: float = 1.0, seconds: float = 0.03
+):
+    """The whole waveform of ``y`` beside a zoom on ``seconds`` from ``start`` seconds.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import librosa.display
+    import matplotlib.pyplot as plt
+
+    fig, (ax0, ax1) = plt.subplots(
+        1, 2, figsize=(11, 2.8), gridspec_kw={"width_ratios": [3, 1]}
+    )
+    librosa.display.waveshow(y=y, sr=sr, ax=ax0, color="C0")
+    ax0.set(title=title, xlabel="time (s)")
+    t0 = int(start * sr)
+    zoom = y[t0 : t0 + int(seconds * sr)]
+    if zoom.size == 0:
+        raise ValueError(f"the zoom at {start} s lies after the end of y")
+    ax1.plot(1000 * np.arange(zoom.size) / sr, zoom, lw=0.8)
+    ax1.set(title=f"{1000 * seconds:.0f} ms of it", xlabel="time (ms)")
+    return fig
+
+
+def plot_stft_scales(S: np.ndarray, sr: int, hop_length: int):
+    """An STFT magnitude ``S`` on a linear colour scale and in dB, side by side.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import librosa
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharey=True)
+    img = _specshow(axes[0], S, sr, hop_length, "linear")
+    axes[0].set_title("magnitude |X|, linear scale")
+    fig.colorbar(img, ax=axes[0])
+    S_db = librosa.amplitude_to_db(S=S, ref=np.max)
+    img = _specshow(axes[1], S_db, sr, hop_length, "linear")
+    axes[1].set_title("the same in dB (step 4 explains why)")
+    fig.colorbar(img, ax=axes[1], format="%+2.0f dB")
+    return fig
+
+
+def plot_mel_filterbank(
+    M_fb: np.ndarray,
+    freqs: np.ndarray,
+    M: np.ndarray,
+    sr: int,
+    hop_length: int,
+    every: int = 8,
+):
+    """Every ``every``-th mel filter of ``M_fb`` beside the mel power ``M`` in dB.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import librosa
+    import matplotlib.pyplot as plt
+
+    if M_fb.shape[1] != len(freqs):
+        raise ValueError(f"{M_fb.shape[1]} filterbank columns for {len(freqs)} freqs")
+    fig, axes = plt.subplots(
+        1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.6]}
+    )
+    for i in range(0, M_fb.shape[0], every):
+        axes[0].plot(freqs, M_fb[i], lw=0.9)
+    axes[0].set(
+        xlabel="frequency (Hz)",
+        ylabel="weight",
+        title=f"every {every}th mel filter",
+        xlim=(0, 8000),
+    )
+    M_db = librosa.power_to_db(S=M, ref=np.max)
+    img = _specshow(axes[1], M_db, sr, hop_length, "mel")
+    axes[1].set_title(f"mel spectrogram, {M.shape[0]} bands (shown in dB)")
+    fig.colorbar(img, ax=axes[1], format="%+2.0f dB")
+    return fig
+
+
+def plot_log_compression(M: np.ndarray, L: np.ndarray, sr: int, hop_length: int):
+    """Histograms of the mel power ``M`` (linear) and of the log-mel ``L`` (dB).
+
+    ``L`` itself is drawn beside them.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, 3, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 1, 2]}
+    )
+    axes[0].hist(M.ravel() / M.max(), bins=60, color="C1")
+    axes[0].set(title="mel power / max (linear)", yscale="log", xlabel="value")
+    axes[1].hist(L.ravel(), bins=60, color="C2")
+    axes[1].set(title="log-mel (dB)", yscale="log", xlabel="dB")
+    img = _specshow(axes[2], L, sr, hop_length, "mel")
+    axes[2].set_title("log-mel spectrogram")
+    fig.colorbar(img, ax=axes[2], format="%+2.0f dB")
+    return fig
+
+
+def plot_segments(
+    L: np.ndarray,
+    sr: int,
+    hop_length: int,
+    n_segments: int,
+    seconds: float,
+    overlap: float,
+):
+    """The log-mel ``L`` with a numbered bar over each of ``n_segments`` segments.
+
+    The segments last ``seconds`` and start ``seconds * (1 - overlap)`` apart; the bars
+    alternate between two heights so that overlapping ones stay apart.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if not 0 <= overlap < 1:
+        raise ValueError(f"overlap must be in [0, 1), not {overlap}")
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    _specshow(ax, L, sr, hop_length, "mel")
+    hop = round(round(seconds * sr) * (1 - overlap))
+    for k in range(n_segments):
+        start = k * hop / sr
+        level = 9000 if k % 2 == 0 else 6500
+        ax.plot(
+            [start + 0.05, start + seconds - 0.05],
+            [level, level],
+            lw=4,
+            color="white" if k % 2 == 0 else "cyan",
+            solid_capstyle="butt",
+        )
+        ax.text(start + 0.1, level * 1.1, str(k), color="white", fontsize=8)
+    ax.set_title(f"{n_segments} segments of {seconds:g} s with {overlap:.0%} overlap")
+    return fig
+
+
+def plot_patches(image: np.ndarray, patches: np.ndarray, n_shown: int = 8):
+    """A spectrogram image cut into patches (white lines) above its first ``n_shown``.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if patches.ndim != 3 or len(patches) < n_shown:
+        raise ValueError(f"need at least {n_shown} patches, got {patches.shape}")
+    width = patches.shape[2]
+    fig = plt.figure(figsize=(11, 4.4), layout="constrained")
+    grid = fig.add_gridspec(2, n_shown, height_ratios=[2, 1])
+    ax = fig.add_subplot(grid[0, :])
+    ax.imshow(image, origin="lower", aspect="auto", cmap="magma")
+    for j in range(0, image.shape[1] + 1, width):
+        ax.axvline(j - 0.5, color="white", lw=0.5)
+    ax.set(
+        title="Costa-style image (dB, downscaled 50 %) "
+        f"cut into {width}-column patches",
+        xlabel="column",
+        ylabel="row",
+    )
+    for i in range(n_shown):
+        a = fig.add_subplot(grid[1, i])
+        a.imshow(patches[i], origin="lower", aspect="auto", cmap="magma")
+        a.set_xticks([])
+        a.set_yticks([])
+        a.set_title(f"patch {i}", fontsize=8)
+    return fig
+
+
+def plot_genre_segments(
+    specs: Sequence[np.ndarray],
+    genre_of: Sequence[str],
+    genres: Sequence[str],
+    sr: int,
+    hop_length: int,
+    n_frames: int,
+    title: str,
+):
+    """An ``n_frames``-frame excerpt (from a third in) of each genre's first log-mel.
+
+    ``specs[k]`` is the log-mel spectrogram (dB) of a clip of genre ``genre_of[k]``; the
+    panels are laid out two rows of five for the ten genres.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(specs) != len(genre_of):
+        raise ValueError(f"{len(specs)} spectrograms for {len(genre_of)} genres")
+    first = {}
+    for f, genre in zip(specs, genre_of):
+        first.setdefault(genre, f)
+    n_cols = (len(genres) + 1) // 2
+    fig, axes = plt.subplots(2, n_cols, figsize=(11, 4.2), sharex=True, sharey=True)
+    for ax, genre in zip(axes.flat, genres):
+        if genre in first:
+            start = first[genre].shape[1] // 3
+            excerpt = first[genre][:, start : start + n_frames]
+            _specshow(ax, excerpt, sr, hop_length, "mel", vmin=-80, vmax=0)
+        ax.set_title(genre)
+        ax.label_outer()
+    fig.suptitle(title)
+    return fig
+
+
+def plot_genre_spectra(
+    specs: Sequence[np.ndarray],
+    genre_of: Sequence[str],
+    genres: Sequence[str],
+    freqs: np.ndarray,
+):
+    """Each genre's long-term average spectrum: ``specs`` averaged over time and clips.
+
+    ``specs[k]`` is the log-mel spectrogram (dB) of a clip of genre ``genre_of[k]``;
+    ``freqs`` are the centres of its bands (Hz). One line per genre, dashed after the
+    fifth.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(specs) != len(genre_of):
+        raise ValueError(f"{len(specs)} spectrograms for {len(genre_of)} genres")
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for g_idx, genre in enumerate(genres):
+        rows = [f.mean(axis=1) for f, g in zip(specs, genre_of) if g == genre]
+        if rows:
+            ax.plot(
+                freqs,
+                np.mean(rows, axis=0),
+                label=genre,
+                lw=1.2,
+                ls="-" if g_idx < 5 else "--",
+            )
+    ax.set(
+        xscale="log",
+        xlabel="frequency (Hz, mel band centres)",
+        ylabel="mean dB",
+        title="long-term average log-mel spectrum per genre",
+    )
+    ax.legend(ncol=2, fontsize=8)
+    return fig
+
+
+def plot_lbp_codes(
+    Q: np.ndarray, codes: np.ndarray, hist: np.ndarray, P: int, R: float, n_cols=300
+):
+    """A quantised spectrogram ``Q``, its LBP ``codes`` and their histogram ``hist``.
+
+    ``codes`` leaves out the outer ``ceil(R)`` rows and columns of ``Q``; the first
+    ``n_cols`` columns of both are shown.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    r = int(np.ceil(R))
+    if codes.shape != (Q.shape[0] - 2 * r, Q.shape[1] - 2 * r):
+        raise ValueError(f"codes {codes.shape} are not Q {Q.shape} less a border {r}")
+    fig, axes = plt.subplots(
+        1, 3, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1.2, 1.2, 1]}
+    )
+    axes[0].imshow(Q[r:-r, r : n_cols + r], origin="lower", aspect="auto", cmap="magma")
+    axes[0].set(title="log-mel, 256 grey levels", xlabel="frame", ylabel="mel band")
+    axes[1].imshow(
+        codes[:, :n_cols],
+        origin="lower",
+        aspect="auto",
+        cmap="tab20b",
+        interpolation="nearest",
+    )
+    axes[1].set(title=f"LBP codes (P={P}, R={R}, border left out)", xlabel="frame")
+    axes[2].bar(np.arange(len(hist)), hist, width=1.0, color="C0")
+    axes[2].set(
+        title=f"histogram of the {len(hist)} codes", xlabel="code", ylabel="share"
+    )
+    return fig
+
+
+def plot_zone_histograms(
+    L: np.ndarray, edges: Sequence[int], histograms: dict[str, np.ndarray], title: str
+):
+    """A log-mel ``L`` cut into mel zones at ``edges``, beside zone LBP histograms.
+
+    ``histograms`` maps a clip's name to its (zones, bins) histograms; they share one
+    colour scale.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1,
+        1 + len(histograms),
+        figsize=(12, 3.4),
+        gridspec_kw={"width_ratios": [1.3] + [1] * len(histograms)},
+    )
+    axes[0].imshow(L, origin="lower", aspect="auto", cmap="magma")
+    for e in edges[1:-1]:
+        axes[0].axhline(e - 0.5, color="white", lw=0.7)
+    axes[0].set(title=title, xlabel="frame", ylabel="mel band")
+    vmax = max(H.max() for H in histograms.values())
+    for ax, (name, H) in zip(axes[1:], histograms.items()):
+        ax.imshow(H, origin="lower", aspect="auto", cmap="viridis", vmax=vmax)
+        ax.set(
+            title=f"{name}: zone histograms",
+            xlabel=f"LBP code ({H.shape[1]} bins)",
+            ylabel="zone",
+        )
+    return fig
+
+
+def plot_glcm_maps(
+    maps: dict[str, tuple[np.ndarray, np.ndarray]],
+    angles: Sequence[str] = ("0°", "45°", "90°", "135°"),
+):
+    """Per clip, a quantised segment and the GLCMs of its first segment at each angle.
+
+    ``maps`` maps a clip's name to ``(q, G)``: ``q`` the quantised mel segment (bands,
+    frames), ``G`` the GLCMs (segments, levels, levels, angles), shown as log10 shares.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        len(maps), 1 + len(angles), figsize=(12, 2.4 * len(maps)), squeeze=False
+    )
+    for row, (name, (q, G)) in enumerate(maps.items()):
+        if G.shape[-1] != len(angles):
+            raise ValueError(f"{G.shape[-1]} GLCM offsets for {len(angles)} angles")
+        levels = G.shape[1]
+        axes[row, 0].imshow(
+            q, origin="lower", aspect="auto", cmap="gray", interpolation="nearest"
+        )
+        axes[row, 0].set(
+            title=f"{name}: 4 s, {levels} levels",
+            xlabel="frame (0.125 s)",
+            ylabel="mel band",
+        )
+        for a, angle in enumerate(angles):
+            axes[row, a + 1].imshow(
+                np.log10(G[0, :, :, a] + 1e-4), origin="lower", cmap="viridis"
+            )
+            axes[row, a + 1].set(title=f"GLCM {angle}", xlabel="j", ylabel="i")
+    return fig
+
+
+def zone_labels(edges: Sequence[int], centres: np.ndarray) -> list[str]:
+    """``"low-high"`` (Hz) for each mel zone between consecutive ``edges`` (mel rows).
+
+    ``centres`` are the bands' centre frequencies (Hz).
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    import itertools
+
+    return [
+        f"{centres[a]:.0f}-{centres[b - 1]:.0f}" for a, b in itertools.pairwise(edges)
+    ]
+
+
+def plot_zone_accuracies(
+    zone_accuracy: Sequence[float],
+    labels: Sequence[str],
+    fused: float,
+    rule: str,
+    chance: float,
+):
+    """A bar per zone's validation accuracy; the fused accuracy and chance as lines.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(zone_accuracy) != len(labels):
+        raise ValueError(f"{len(zone_accuracy)} accuracies for {len(labels)} zones")
+    fig, ax = plt.subplots(figsize=(10, 3))
+    ax.bar(range(len(labels)), zone_accuracy, color="C0")
+    ax.axhline(fused, color="C3", ls="--", label=f"all zones, {rule} rule")
+    ax.axhline(chance, color="gray", lw=0.8, label="chance")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
+    ax.set(
+        xlabel="zone (Hz, mel band centres)",
+        ylabel="validation accuracy",
+        title="one SVM per mel zone, and fused",
+    )
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def plot_genre_glcms(
+    glcms: Sequence[np.ndarray], genre_of: Sequence[str], genres: Sequence[str]
+):
+    """Each genre's mean GLCM at the first offset over its clips' segments (log10).
+
+    ``glcms[k]`` holds the GLCMs (segments, levels, levels, offsets) of a clip of genre
+    ``genre_of[k]``; panels two rows of five for the ten genres.
+
+    Notebook: ``03_texture_features.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(glcms) != len(genre_of):
+        raise ValueError(f"{len(glcms)} GLCM stacks for {len(genre_of)} genres")
+    n_cols = (len(genres) + 1) // 2
+    fig, axes = plt.subplots(2, n_cols, figsize=(11, 4.6), sharex=True, sharey=True)
+    levels = None
+    for ax, genre in zip(axes.flat, genres):
+        maps = [G[..., 0].mean(axis=0) for G, g in zip(glcms, genre_of) if g == genre]
+        if maps:
+            levels = maps[0].shape[0]
+            ax.imshow(
+                np.log10(np.mean(maps, axis=0) + 1e-4),
+                origin="lower",
+                cmap="viridis",
+                vmin=-4,
+                vmax=-0.5,
+            )
+        ax.set_title(genre)
+    fig.suptitle(f"mean GLCM at 0° per genre (log10 share, {levels} levels)")
+    return fig
