@@ -535,3 +535,270 @@ def restart(model, weights: Sequence[np.ndarray]) -> None:
         if v is lr or v.path.split("/")[-1] == "learning_rate":
             continue
         v.assign(np.zeros(v.shape, dtype=v.dtype))
+
+
+def _subplots(ax, figsize):
+    """``ax`` if given, else one new axis of ``figsize``."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
+
+
+def plot_mfcc_excerpt(Z: np.ndarray, seconds: float, title: str, ax=None):
+    """Draw one excerpt's MFCCs as an image: time across, one row per coefficient.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        Z: ``(frames, n_mfcc)`` values (the notebook standardises each row first).
+        seconds: the excerpt's duration, the x axis's extent.
+        title: the axis title.
+        ax: the axis to draw on (default: a new 8 x 2.6 in figure).
+
+    Returns:
+        The axis.
+    """
+    Z = np.asarray(Z)
+    if Z.ndim != 2:
+        raise ValueError(f"Z must be (frames, n_mfcc), got shape {Z.shape}")
+    ax = _subplots(ax, (8, 2.6))
+    extent = [0, seconds, -0.5, Z.shape[1] - 0.5]
+    ax.imshow(Z.T, origin="lower", aspect="auto", cmap="magma", extent=extent)
+    ax.set(title=title, xlabel="time (s)", ylabel="MFCC index")
+    return ax
+
+
+def plot_segment_views(
+    wave: np.ndarray, mel: np.ndarray, sr: int, stride: int, segment: int = 3
+):
+    """One segment as the two front ends see it: its waveform and its log-mel frames.
+
+    Red lines mark the first five frames of ``stride`` samples on the waveform.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        wave: the segment's ``(n_samples,)`` waveform.
+        mel: the same segment's ``(frames, n_mels)`` log-mel frames.
+        sr: the sample rate.
+        stride: samples per frame (window = hop).
+        segment: the segment's number, for the titles.
+
+    Returns:
+        The two axes.
+    """
+    import matplotlib.pyplot as plt
+
+    wave, mel = np.asarray(wave), np.asarray(mel)
+    if wave.ndim != 1 or mel.ndim != 2:
+        raise ValueError("wave must be 1-D and mel (frames, n_mels)")
+    _, axes = plt.subplots(1, 2, figsize=(11, 2.8))
+    seconds = len(wave) / sr
+    axes[0].plot(np.arange(len(wave)) / sr, wave, lw=0.4)
+    for k in range(1, 6):
+        axes[0].axvline(k * stride / sr, color="C3", lw=0.8)
+    axes[0].set(
+        title=(
+            f"segment {segment}: the waveform (red: the first {stride}-sample frames)"
+        ),
+        xlabel="time (s)",
+    )
+    n_mels = mel.shape[1]
+    axes[1].imshow(
+        mel.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=[0, seconds, -0.5, n_mels - 0.5],
+    )
+    axes[1].set(
+        title=f"segment {segment}: {n_mels}-band log-mel, window = hop = {stride}",
+        xlabel="time (s)",
+        ylabel="mel band",
+    )
+    return axes
+
+
+def li_table(li_train: Mapping[str, Any], li_test: Mapping[str, Any]) -> str:
+    """Markdown table of Li et al.'s CNN on training and test clips, beside the paper.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        li_train: the scores on the training clips (``n_clips``, ``accuracy``,
+            ``segment_accuracy``), as :func:`mgr_utils.training.evaluate_clips` gives.
+        li_test: the same on the test clips.
+    """
+    rows = [
+        (
+            f"| accuracy | the {li_train['n_clips']} **training** clips "
+            f"| the {li_test['n_clips']} held-out **test** clips |"
+        ),
+        "|---|---|---|",
+    ]
+    for label, key in (
+        ("per excerpt (before the vote)", "segment_accuracy"),
+        ("per clip (after the vote)", "accuracy"),
+    ):
+        rows.append(f"| {label} | {li_train[key]:.1%} | {li_test[key]:.1%} |")
+    rows.append(
+        "| Li et al. 2010 (GTZAN, 10 genres) | 84 % (training songs, before the vote) "
+        '| "below 30 %" (held-out songs) |'
+    )
+    return "\n".join(rows)
+
+
+def front_ends_table(
+    evals: Mapping[str, Mapping[str, Any]], reported: Mapping[str, Mapping[str, Any]]
+) -> str:
+    """Markdown table of the two front ends: rule, validation and test accuracy.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        evals: per front end, :func:`mgr_utils.training.evaluate_selected`'s result.
+        reported: per front end, the paper's number (``value``: a tag ROC-AUC).
+    """
+    rows = [
+        (
+            "| front end | clip rule (chosen on validation) | validation clips"
+            " | test clips | test segments"
+            " | Dieleman & Schrauwen 2014 (MTAT, tag ROC-AUC, 256/256) |"
+        ),
+        "|---|---|---|---|---|---|",
+    ]
+    for fe, ev in evals.items():
+        m = ev["test"]
+        rows.append(
+            f"| {fe} | {ev['rule']} | {m['valid_accuracy']:.1%} | "
+            f"**{m['accuracy']:.1%}** | {m['segment_accuracy']:.1%} | "
+            f"{reported[fe]['value']:.4f} (not an accuracy) |"
+        )
+    return "\n".join(rows)
+
+
+def plot_front_end_confusions(evals: Mapping[str, Mapping[str, Any]], labels):
+    """The test confusion matrices of the front ends, side by side.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        evals: per front end, :func:`mgr_utils.training.evaluate_selected`'s result.
+        labels: the class names.
+
+    Returns:
+        The axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from mgr_utils.plotting import plot_confusion
+
+    if not evals:
+        raise ValueError("no front end to draw")
+    _, axes = plt.subplots(1, len(evals), figsize=(5.5 * len(evals), 4.6))
+    axes = np.atleast_1d(axes)
+    for ax, (fe, ev) in zip(axes, evals.items()):
+        test = ev["test"]
+        title = f"{fe} front end, {ev['rule']} rule ({test['accuracy']:.0%})"
+        plot_confusion(test["confusion"], labels, ax=ax, title=title)
+    return axes
+
+
+def plot_filter_spectra(spectra, spectra0, hz, hz0, mel_centres, sr: int):
+    """Learned filters' spectra, before and after training, and dominant frequencies.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        spectra: ``(n_filters, n_bins)`` magnitude spectra of the learned filters,
+            sorted by dominant frequency (:func:`raw_audio.sort_by_dominant_frequency`).
+        spectra0: the same for the filters before training.
+        hz: the learned filters' dominant frequencies (Hz), sorted.
+        hz0: those before training.
+        mel_centres: the centres (Hz) of as many mel bands, the comparison.
+        sr: the sample rate.
+
+    Returns:
+        The three axes.
+    """
+    import matplotlib.pyplot as plt
+
+    n = len(hz)
+    if not (len(spectra) == len(spectra0) == len(hz0) == len(mel_centres) == n):
+        raise ValueError(
+            "spectra, frequencies and mel centres must have one per filter"
+        )
+    _, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, S, title in (
+        (axes[0], spectra, "learned filters"),
+        (axes[1], spectra0, "the same filters before training"),
+    ):
+        extent = [0.5, n + 0.5, 0, sr / 2000]
+        ax.imshow(
+            np.asarray(S).T, origin="lower", aspect="auto", cmap="magma", extent=extent
+        )
+        ax.set(
+            title=f"{title}: |spectrum|, sorted",
+            xlabel="filter (sorted by dominant frequency)",
+            ylabel="frequency (kHz)",
+        )
+    rank = np.arange(1, n + 1)
+    ax = axes[2]
+    ax.plot(
+        rank, np.asarray(hz) / 1000, "o-", ms=3, label="learned: dominant frequency"
+    )
+    ax.plot(
+        rank, np.asarray(hz0) / 1000, "s-", ms=3, alpha=0.6, label="before training"
+    )
+    label = f"mel scale: centres of {n} bands"
+    ax.plot(rank, np.asarray(mel_centres) / 1000, "k--", label=label)
+    ax.set(
+        xlabel="filter / band (sorted)",
+        ylabel="frequency (kHz)",
+        title="dominant frequencies beside the mel scale",
+    )
+    ax.legend(fontsize=8)
+    return axes
+
+
+def plot_scaling(sizes: Sequence[int], extra: Mapping[str, Any], title: str, ax=None):
+    """Test accuracy against training clips per genre, per front end (log x axis).
+
+    A line through the means, and a faint point per seed.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        sizes: the training clips per genre.
+        extra: :func:`scaling_extra`'s record (``accuracy`` and ``per_seed`` per front
+            end, one entry per size).
+        title: the axis title.
+        ax: the axis to draw on (default: a new 6.5 x 3.6 in figure).
+
+    Returns:
+        The axis.
+    """
+    for fe in ("mel", "raw"):
+        if len(extra["accuracy"][fe]) != len(sizes):
+            raise ValueError(f"{fe}: one accuracy per size expected")
+    ax = _subplots(ax, (6.5, 3.6))
+    for j, (fe, marker) in enumerate((("mel", "o"), ("raw", "s"))):
+        x = np.array(sizes) * (1 + 0.03 * (2 * j - 1))  # side by side
+        ax.plot(x, extra["accuracy"][fe], marker=marker, label=f"{fe} front end (mean)")
+        for i, values in enumerate(extra["per_seed"][fe]):
+            ax.plot(
+                [x[i]] * len(values), values, marker, color=f"C{j}", alpha=0.35, ms=4
+            )
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [str(k) for k in sizes])
+    ax.minorticks_off()
+    ax.set(
+        xlabel="training clips per genre (log scale)",
+        ylabel="test clip accuracy",
+        ylim=(0, 1.02),
+        title=title,
+    )
+    ax.legend()
+    return ax

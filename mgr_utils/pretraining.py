@@ -1073,3 +1073,268 @@ def fractions_extra(
             c for c in comparisons if c["init"] == "autoencoders"
         ]
     return out
+
+
+def plot_echonest_features(features: dict, frame_seconds: float):
+    """Chroma (top) and timbre stand-in (bottom) of a few clips, one column per clip.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        features: per clip name, its ``(frames, 24)`` features (12 chroma, then 12
+            MFCCs), as :func:`mgr_utils.features.echonest.echonest_features` gives.
+        frame_seconds: seconds per frame.
+
+    Returns:
+        The ``(2, n_clips)`` axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if not features or any(np.shape(F)[1:] != (24,) for F in features.values()):
+        raise ValueError("features: at least one clip, each (frames, 24)")
+    _, axes = plt.subplots(
+        2,
+        len(features),
+        figsize=(6 * len(features), 4.6),
+        sharex=True,
+        layout="constrained",
+        squeeze=False,
+    )
+    for col, (name, F) in enumerate(features.items()):
+        F = np.asarray(F)
+        seconds = len(F) * frame_seconds
+        top, bottom = axes[0, col], axes[1, col]
+        top.imshow(
+            F[:, :12].T,
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            extent=[0, seconds, -0.5, 11.5],
+        )
+        top.set(
+            title=f"{name}: chroma (12 pitch classes)",
+            yticks=[0, 4, 7, 11],
+            yticklabels=["C", "E", "G", "B"],
+        )
+        bottom.imshow(
+            F[:, 12:].T,
+            origin="lower",
+            aspect="auto",
+            cmap="coolwarm",
+            extent=[0, seconds, 0.5, 12.5],
+        )
+        bottom.set(
+            title="timbre stand-in (MFCC 1-12)",
+            xlabel="time (s)",
+            ylabel="coefficient",
+            yticks=[1, 4, 8, 12],
+        )
+    return axes
+
+
+def plot_reconstruction_errors(stacks: dict, seed: int):
+    """Each layer's reconstruction error per pretraining epoch, one line per method.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        stacks: per method (``"CD-1 RBMs"``, ``"autoencoders"``), per seed, the trained
+            layers (each with its ``errors`` per epoch), as :func:`pretrain_stack` gives.
+        seed: the seed whose stacks are drawn.
+
+    Returns:
+        One axis per layer.
+    """
+    import matplotlib.pyplot as plt
+
+    if not stacks:
+        raise ValueError("no stack to draw")
+    n_layers = len(next(iter(stacks.values()))[seed])
+    _, axes = plt.subplots(1, n_layers, figsize=(11, 3.2), squeeze=False)
+    for layer, ax in enumerate(axes[0]):
+        for name, stack in stacks.items():
+            errors = stack[seed][layer].errors
+            ax.plot(np.arange(1, len(errors) + 1), errors, marker="o", ms=3, label=name)
+        kind = "Gaussian" if layer == 0 else "binary"
+        ax.set(
+            title=f"layer {layer + 1} ({kind} visible units), seed {seed}",
+            xlabel="pretraining epoch",
+            ylabel="mean squared reconstruction error",
+        )
+        ax.legend()
+    return axes[0]
+
+
+def plot_reconstruction(window: np.ndarray, recon: np.ndarray):
+    """A standardised window and its reconstruction, side by side on one colour scale.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        window: ``(frames, 24)`` standardised chroma and timbre values.
+        recon: its reconstruction, the same shape.
+
+    Returns:
+        The two axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if np.shape(window) != np.shape(recon) or np.ndim(window) != 2:
+        raise ValueError("window and recon must be two (frames, features) arrays alike")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.0), sharey=True, layout="constrained")
+    titles = ("a pool window (standardised)", "its reconstruction by RBM 1")
+    for ax, M, title in zip(axes, (window, recon), titles):
+        im = ax.imshow(
+            np.asarray(M).T,
+            origin="lower",
+            aspect="auto",
+            cmap="coolwarm",
+            vmin=-3,
+            vmax=3,
+        )
+        ax.axhline(11.5, color="black", lw=0.8)
+        ax.set(
+            title=title,
+            xlabel="frame",
+            yticks=[5.5, 17.5],
+            yticklabels=["chroma", "timbre"],
+        )
+    fig.colorbar(im, ax=axes, shrink=0.8)
+    return axes
+
+
+def plot_fraction_curves(runs, title: str, ylabel: str, ax=None):
+    """Mean test accuracy (± sd over seeds) against labelled clips, one line per start.
+
+    A faint dot per seed beside each mean; the x axis is logarithmic.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        runs: the fine-tunings (``init``, ``fraction``, ``seed``, ``n_labelled``,
+            ``test`` scores), as the notebook collects them.
+        title: the axis title.
+        ylabel: the y axis label.
+        ax: the axis to draw on (default: a new 8 x 4.2 in figure).
+
+    Returns:
+        The axis.
+    """
+    import matplotlib.pyplot as plt
+
+    if not runs:
+        raise ValueError("no run to draw")
+    inits = list(dict.fromkeys(r["init"] for r in runs))
+    fractions = list(dict.fromkeys(r["fraction"] for r in runs))
+    n_labelled = {r["fraction"]: r["n_labelled"] for r in runs}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2))
+    x = np.array([n_labelled[f] for f in fractions])
+    for i, init in enumerate(inits):
+        shift = 1 + 0.04 * (i - (len(inits) - 1) / 2)  # side by side on the log axis
+        scores = [np.asarray(_seed_scores(runs, init, f)[1]) for f in fractions]
+        means = [a.mean() for a in scores]
+        sds = [a.std(ddof=1) if len(a) > 1 else 0.0 for a in scores]
+        line = ax.errorbar(
+            x * shift, means, yerr=sds, marker="o", capsize=4, label=f"{init} start"
+        )
+        for f, a in zip(fractions, scores):
+            ax.scatter(
+                [n_labelled[f] * shift] * len(a),
+                a,
+                s=10,
+                color=line[0].get_color(),
+                alpha=0.5,
+            )
+    ax.set_xscale("log")
+    ax.set_xticks(x, [f"{n}\n({f:.0%})" for n, f in zip(x, fractions)])
+    ax.minorticks_off()
+    ax.set(
+        xlabel="labelled training clips (share of the training side)",
+        ylabel=ylabel,
+        title=title,
+    )
+    ax.legend()
+    return ax
+
+
+def plot_filter_pairs(
+    W_pre: np.ndarray, W_ft: np.ndarray, frame_seconds: float, n: int = 10
+):
+    """The ``n`` first-layer filters with the most weight, pretrained over fine-tuned.
+
+    Each filter is drawn on its own symmetric colour scale, chroma rows below the
+    black line, timbre rows above.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        W_pre: ``(width, 24, K)`` filters after pretraining.
+        W_ft: the same filters after fine-tuning.
+        frame_seconds: seconds per frame (for the time label).
+        n: how many filters to draw.
+
+    Returns:
+        The ``(2, n)`` axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if np.shape(W_pre) != np.shape(W_ft) or np.ndim(W_pre) != 3:
+        raise ValueError("W_pre and W_ft must be two (width, features, K) arrays alike")
+    order = np.argsort(-np.abs(W_pre).sum(axis=(0, 1)))[:n]  # the most weight
+    fig, axes = plt.subplots(2, len(order), figsize=(12, 4.0), layout="constrained")
+    axes = axes.reshape(2, len(order))
+    for j, k in enumerate(order):
+        for row, (W, label) in enumerate(((W_pre, "pretrained"), (W_ft, "fine-tuned"))):
+            ax = axes[row, j]
+            lim = np.abs(W[:, :, k]).max()
+            ax.imshow(
+                W[:, :, k].T,
+                origin="lower",
+                aspect="auto",
+                cmap="coolwarm",
+                vmin=-lim,
+                vmax=lim,
+            )
+            ax.axhline(11.5, color="black", lw=0.6)
+            ax.set(
+                xticks=[],
+                yticks=[5.5, 17.5] if j == 0 else [],
+                title=f"filter {k}" if row == 0 else "",
+            )
+            if j == 0:
+                ax.set_yticklabels(["chroma", "timbre"])
+                ax.set_ylabel(label)
+    width = np.shape(W_pre)[0]
+    fig.supxlabel(f"time: {width} frames ({width * frame_seconds * 1000:.0f} ms)")
+    return axes
+
+
+def all_labels_table(runs, dataset: str, split: str, paper: str = "CD-1 RBMs") -> str:
+    """Markdown table: each start's test accuracy with all labels, beside the paper.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        runs: the fine-tunings, as for :func:`fractions_table`.
+        dataset: the dataset's name, for the header.
+        split: the split's name, for the header.
+        paper: the start that is the paper's (CD-1 pretrained).
+    """
+    full = max(r["fraction"] for r in runs)
+    rows = [
+        f"| system | our test accuracy ({dataset}, {split}) | Dieleman et al. 2011 |",
+        "|---|---|---|",
+    ]
+    for init in dict.fromkeys(r["init"] for r in runs):
+        a = np.asarray(_seed_scores(runs, init, full)[1])
+        known = (
+            "about 30 % on MSD tag-derived genres (the survey's figure; not verified)"
+            if init == paper
+            else "not known here"
+        )
+        rows.append(
+            f"| {init} start, all labels | {a.mean():.1%} ± {a.std(ddof=1):.1%} "
+            f"over {len(a)} seeds | {known} |"
+        )
+    return "\n".join(rows)
