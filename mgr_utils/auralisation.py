@@ -953,3 +953,259 @@ def layer_readings(
         "- **Sparsity**: " + sparsity,
     ]
     return "\n".join(rows), "\n".join(bullets)
+
+
+# --------------------------------------------------------------------------------------
+# The page's plumbing: parameter checks, players, tables and sentences of chapter 9
+# --------------------------------------------------------------------------------------
+
+
+def check_listening(
+    maps_per_layer: int, filters: int, listen_genres: Sequence[str]
+) -> None:
+    """Check the listening parameters of chapter 9 before anything runs.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        maps_per_layer: Maps heard per layer and excerpt, 1 to ``filters``.
+        filters: Maps per convolution layer of the network.
+        listen_genres: Genres to listen to, a non-empty list of the book's genres.
+
+    Raises:
+        ValueError: If ``maps_per_layer`` is not a whole number from 1 to ``filters``,
+            or ``listen_genres`` is empty or names a genre the book does not have.
+    """
+    from mgr_utils import GENRES
+
+    value = maps_per_layer
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= filters
+    ):
+        raise ValueError(
+            f"MAPS_PER_LAYER must be a whole number from 1 to FILTERS ({filters}), "
+            f"got {value!r}"
+        )
+    unknown = [g for g in listen_genres if g not in GENRES]
+    if not listen_genres or unknown:
+        raise ValueError(
+            f"LISTEN_GENRES must list genres of {list(GENRES)}, got {listen_genres!r}"
+        )
+
+
+def linear_view_sentence(A: np.ndarray, bin_hz: float) -> str:
+    """What a linear-magnitude STFT looks like, in numbers: energy below 1 kHz, peak.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        A: ``(frequency, time)`` magnitudes, row ``k`` at ``k * bin_hz`` Hz.
+        bin_hz: The spacing of the rows in Hz.
+
+    Returns:
+        A Markdown sentence ending with an invitation to listen.
+    """
+    A = np.asarray(A, dtype=np.float64)
+    energy = A**2
+    low = energy[: int(1000 / bin_hz)].sum() / energy.sum()
+    return (
+        f"Shape {A.shape} (bins × frames). On the linear scale most of the picture "
+        f"is dark: {low:.0%} of this excerpt's energy lies below 1 kHz, and its "
+        f"loudest cell is {A.max() / np.median(A):,.0f} times the median cell. "
+        "**Listen** to the excerpt:"
+    )
+
+
+def accuracy_table(
+    cnn: dict, dataset: str, split: str, genres: Sequence[str]
+) -> tuple[str, str]:
+    """The network's test accuracy beside Choi et al.'s, and a note on the numbers.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        cnn: What :func:`mgr_utils.training.evaluate_selected` returns (its ``"rule"``
+            and ``"test"`` entries are read).
+        dataset, split: The data's names, for the column heading.
+        genres: The classes (their number gives the chance level).
+
+    Returns:
+        ``(table, note)`` in Markdown.
+    """
+    test, n = cnn["test"], len(genres)
+    rows = [
+        f"| | ours ({dataset}, {split}, {n} genres) "
+        "| Choi et al. 2016 (in-house, 3 genres) |",
+        "|---|---|---|",
+        f"| 4 s excerpts, test | {test['segment_accuracy']:.1%} "
+        '| 75 % "at the end of training" (split not stated) |',
+        f"| clips ({cnn['rule']} rule, chosen on validation), test "
+        f"| {test['accuracy']:.1%} | (not done) |",
+        f"| chance | {1 / n:.0%} | 33 % |",
+    ]
+    n_test = test["n_clips"]
+    note = (
+        "Validation clip accuracy of the chosen rule: "
+        f"{test['valid_accuracy']:.1%}. {n_test} test clips: one clip is "
+        f"{1 / n_test:.1%}. The numbers are on the **{dataset}** set."
+    )
+    return "\n".join(rows), note
+
+
+def kernel_lean_sentence(along_time: np.ndarray, along_freq: np.ndarray) -> str:
+    """How many first-layer kernels change more along time than along frequency.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        along_time, along_freq: Per kernel, its summed absolute change along time and
+            along frequency.
+
+    Returns:
+        A Markdown sentence, compared with the paper's lean to time.
+    """
+    along_time, along_freq = np.asarray(along_time), np.asarray(along_freq)
+    if along_time.shape != along_freq.shape:
+        raise ValueError(
+            f"along_time {along_time.shape} and along_freq {along_freq.shape} differ"
+        )
+    n, n_time = len(along_time), int(np.sum(along_time > along_freq))
+    if n_time > n / 2:
+        verdict = "As in the paper, most lean to time (onset-like)."
+    elif n_time < n / 2:
+        verdict = "Unlike the paper's, most of ours do not lean to time."
+    else:
+        verdict = "An even split: the paper's lean to time is not visible here."
+    return (
+        f"**{n_time} of {n}** kernels change more along time than along "
+        f"frequency (t/f above 1), {n - n_time} the other way. " + verdict
+    )
+
+
+def player_html(y: np.ndarray, sr: int = 11025) -> str:
+    """An embedded MP3 player as HTML; a silent signal gets a note instead.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    if not np.any(np.abs(y) > 0):
+        return "<i>silent: the map is inactive here</i>"
+    from mgr_utils.notebook import audio_player
+
+    return audio_player(y, sr)._repr_html_()
+
+
+def html_table(rows: Sequence[Sequence[str]]) -> str:
+    """An HTML table from rows of cells' HTML (the page's rows of players).
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    return (
+        "<table>"
+        + "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows
+        )
+        + "</table>"
+    )
+
+
+def excerpt_heading(genre: str, item: dict, genres: Sequence[str]) -> str:
+    """The heading over one listened excerpt: its clip, and what the network says.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        genre: The genre listened to.
+        item: ``{"clip", "p_genre", "correct"}``: the clip (its ``clip_id`` is read),
+            the network's probabilities for the excerpt, and whether both the clip
+            and the excerpt are classified correctly.
+        genres: The classes, in the order of ``p_genre``.
+    """
+    p = item["p_genre"]
+    top = genres[int(np.argmax(p))]
+    said = (
+        "its top genre."
+        if item["correct"]
+        else f"but *{top}* more: no {genre} validation clip and excerpt is "
+        "classified correctly in this build, so we listen to a misclassified one."
+    )
+    return (
+        f"### {genre}: `{item['clip'].clip_id}`, 0-4 s\n\nThe network gives this "
+        f"excerpt {p[list(genres).index(genre)]:.0%} for *{genre}*, {said}"
+    )
+
+
+def heard_maps_table(
+    S: np.ndarray, layers: dict[int, Sequence[tuple]]
+) -> tuple[str, list[tuple[int, int, str]]]:
+    """The automatic reading of every heard map, against the original excerpt's.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        S: The excerpt's complex STFT.
+        layers: Per depth, ``(map, D, heard, A)`` of each heard map; ``A`` is the
+            magnitude STFT of what is played (:func:`picture_measures` reads it).
+
+    Returns:
+        ``(table, readings)``: a Markdown table of the measures and readings, and
+        ``(depth, map, reading)`` of every map (for :func:`layer_readings`).
+    """
+    ref = picture_measures(np.abs(S))
+    rows = [
+        "| layer | map | centroid (Hz) | edge ratio vs original | fill "
+        "| seems to select |",
+        "|---|---|---|---|---|---|",
+        f"| original | | {ref['centroid_hz']:.0f} | 1.00 | {ref['fill']:.1%} | |",
+    ]
+    readings = []
+    for depth, maps in layers.items():
+        for m, _, _, A in maps:
+            meas = picture_measures(A)
+            said = map_reading(meas, ref)
+            edges = meas["edge_ratio"] / ref["edge_ratio"]
+            rows.append(
+                f"| {depth} | {m} | {meas['centroid_hz']:.0f} | {edges:.2f} "
+                f"| {meas['fill']:.1%} | {said} |"
+            )
+            readings.append((depth, m, said))
+    return "\n".join(rows), readings
+
+
+def invariance_table(
+    invariance: dict[int, dict], names: Sequence[str], baseline: str = "all three"
+) -> str:
+    """The invariance correlations per depth as a Markdown table, with pair counts.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        invariance: Per depth (0: the input), per factor name and ``baseline``,
+            ``{"mean", "std", "n_pairs"}`` (:func:`invariance_correlations`).
+        names: The factors' names.
+        baseline: The key of the pairs that differ in every factor.
+
+    Returns:
+        The table, then a line giving the pairs per column.
+    """
+    cols = [*names, baseline]
+    head = [f"only {n} differs" if n != baseline else "all three differ" for n in cols]
+    rows = [
+        "| depth | " + " | ".join(head) + " | least change from |",
+        "|---" * (len(cols) + 2) + "|",
+    ]
+    for d in invariance:
+        r = {n: invariance[d][n]["mean"] for n in names}
+        cells = [
+            f"{invariance[d][n]['mean']:.3f} ± {invariance[d][n]['std']:.3f}"
+            for n in cols
+        ]
+        depth = "input" if d == 0 else d
+        rows.append(f"| {depth} | " + " | ".join(cells) + f" | {max(r, key=r.get)} |")
+    first = invariance[min(d for d in invariance if d > 0)]
+    pairs = ", ".join(f"{first[n]['n_pairs']} ({n})" for n in cols)
+    return (
+        "\n".join(rows) + "\n\nMean ± standard deviation over pairs; pairs per "
+        f"column: {pairs}."
+    )
