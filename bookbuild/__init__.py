@@ -56,6 +56,7 @@ from bookbuild.layout import (  # noqa: F401
     BookError,
     default_build_dir,
     executed_path,
+    execution_order,
     missing_toc_entries,
     prune_toc,
     relpath,
