@@ -17,6 +17,7 @@ from typing import Any
 
 from mgr_utils.comparison import compare_results, learned, not_compared, sentence
 from mgr_utils.evaluation import wilson_interval
+from mgr_utils.readings import capitalised
 
 CHAPTERS = {
     "01_datasets": "1. Datasets",
@@ -641,7 +642,7 @@ def _cnns_vs_classical(records) -> list[str]:
     return [
         "**Spectrogram CNNs against the classical baseline** (chapters 3-6; the "
         "baseline chosen on validation; each pair on the test clips both scored): "
-        + " ".join(parts)
+        + " ".join(map(capitalised, parts))
     ]
 
 
@@ -662,6 +663,8 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
     for front, curve in curves.items():
         points = (f"{_mean(v):.0%} at {n}" for n, v in zip(sizes, curve))
         lines.append(f"{front}: " + ", ".join(points))
+    if isinstance(seeds, (list, tuple)):
+        seeds = len(seeds)
     over = f", mean over {seeds} seeds" if seeds else ""
     text = (
         f"**With more training clips** (accuracy by training clips per "
@@ -716,7 +719,7 @@ def _spectrogram_vs_raw(records) -> list[str]:
         out.append(
             "**Spectrograms or raw audio, at this book's scale** (chapter 7, "
             "the same back end, clips and split): "
-            + " ".join(parts)
+            + " ".join(map(capitalised, parts))
             + " Dieleman and Schrauwen found the mel front end ahead on "
             "MagnaTagATune's tags {cite}`dieleman2014`."
         )
@@ -820,6 +823,22 @@ def _invariance(records) -> list[str]:
     ]
 
 
+def _transfer(records) -> list[str]:
+    """Chapter 11's verdicts: the pre-trained embeddings against the systems trained here."""
+    record = records.get("11_transfer_learning") or {}
+    stored = [c for c in record.get("comparisons") or [] if c.get("test")]
+    if not stored:
+        return []
+    parts = " ".join(capitalised(sentence(c)) for c in stored)
+    return [
+        "**Transfer from the Million Song Dataset** (chapter 11, a network pre-trained "
+        "for tagging, its embeddings into a linear SVM, on the same test clips): "
+        + parts
+        + " The network never heard these clips; it was trained on about 200,000 songs "
+        "of the Million Song Dataset {cite}`pons2019musicnn`."
+    ]
+
+
 def conclusions(records: Mapping[str, Mapping[str, Any]]) -> str:
     """The chapter's conclusions, written from the records (Markdown, MyST citations).
 
@@ -834,6 +853,7 @@ def conclusions(records: Mapping[str, Mapping[str, Any]]) -> str:
         + _spectrogram_vs_raw(records)
         + _pretraining(records)
         + _invariance(records)
+        + _transfer(records)
     )
     if not paragraphs:
         return (

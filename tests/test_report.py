@@ -244,7 +244,7 @@ def test_the_baseline_ahead_of_a_cnn_is_named_the_other_way_round():
         },
     }
     text = report.conclusions(records)
-    assert "**the classical `svm` ahead** of `nakashika_glcm_cnn` (chapter 5)" in text
+    assert "**The classical `svm` ahead** of `nakashika_glcm_cnn` (chapter 5)" in text
     assert "ahead** of the classical" not in text
 
 
@@ -797,4 +797,41 @@ def test_every_paper_link_goes_to_its_own_section_of_the_appendix():
     }
     assert every <= labels, (
         f"labels missing from book/papers.md: {sorted(every - labels)}"
+    )
+
+
+def test_verdicts_start_sentences_with_a_capital_and_seed_lists_are_counted():
+    records = {
+        "03_texture_features": {"systems": {"svm": _baseline(range(30))}},
+        "05_nakashika_glcm_cnn": {
+            "systems": {"nakashika_glcm_cnn": _scored(range(20))}
+        },
+    }
+    text = report.conclusions(records)
+    assert "**The classical `svm` ahead** of `nakashika_glcm_cnn`" in text
+    scaling = {
+        "clips_per_genre": [3, 12],
+        "seeds": [0, 1, 2],
+        "accuracy": {"mel": [0.4, 0.7], "raw": [0.5, 0.8]},
+    }
+    text = report.conclusions(
+        {"07_raw_audio": {"systems": {}, "extras": {"scaling": scaling}}}
+    )
+    assert "mean over 3 seeds" in text and "[0, 1, 2]" not in text
+
+
+def test_chapter_11_verdicts_are_reported_from_its_stored_comparisons():
+    from mgr_utils.comparison import mcnemar
+
+    y = [0] * 20
+    c = mcnemar(
+        y, [0] * 15 + [1] * 5, [0] * 5 + [1] * 15, "musicnn_svm", "descriptor_svm"
+    )
+    text = report.conclusions(
+        {"11_transfer_learning": {"systems": {}, "comparisons": [c]}}
+    )
+    assert "**Transfer from the Million Song Dataset**" in text
+    assert "**`musicnn_svm` ahead** of `descriptor_svm`" in text and "n = 20" in text
+    assert report.conclusions({"11_transfer_learning": {"systems": {}}}).startswith(
+        "No chapter"
     )
