@@ -117,6 +117,49 @@ def nested_subsets(
     }
 
 
+def scaling_sides(
+    base: Mapping[str, Any],
+    positions: Sequence[int],
+    standardize: bool,
+    feature_axes: tuple[int, ...] | None = (1,),
+) -> dict[str, Any]:
+    """One data-scaling run's sides, taken from every clip's segments cut once.
+
+    ``base`` holds the whole split's segments, unstandardised
+    (:func:`mgr_utils.training.segments_dataset` with ``standardize=False``). The run
+    trains on the training clips at ``positions``; with ``standardize`` a
+    :class:`~mgr_utils.training.Standardizer` is fitted on those clips' segments alone
+    and applied to every side. The arrays are the ones ``segments_dataset`` gives for
+    ``{"train": train.subset(positions), "valid": ..., "test": ...}``, without reading
+    every clip's segments from the cache again for each run.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        base: ``{"train": Segments, "valid": Segments, "test": Segments}``, unstandardised.
+        positions: The run's training clips (positions in ``base["train"].clips``).
+        standardize: Standardise on the run's training segments (the mel front end),
+            or keep the values (the raw waveform).
+        feature_axes: See :class:`~mgr_utils.training.Standardizer`.
+
+    Returns:
+        ``{side: Segments}``; the validation and test arrays are ``base``'s own when
+        nothing is standardised (no copy).
+    """
+    from dataclasses import replace
+
+    from mgr_utils.training import Standardizer
+
+    sides = {
+        "train": base["train"].of_clips(positions),
+        **{k: v for k, v in base.items() if k != "train"},
+    }
+    if not standardize:
+        return sides
+    scaler = Standardizer(feature_axes).fit(sides["train"].X)
+    return {k: replace(v, X=scaler.transform(v.X)) for k, v in sides.items()}
+
+
 def scaling_extra(
     sizes: Sequence[int],
     seeds: Sequence[int],

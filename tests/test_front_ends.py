@@ -248,3 +248,76 @@ def test_restart_trains_like_a_fresh_network():
     np.testing.assert_allclose(again.history["loss"], fresh.history["loss"], rtol=1e-4)
     with pytest.raises(ValueError, match="compiled"):
         fe.restart(build(2), build(1).get_weights())
+
+
+# ------------------------------------------------- data-scaling runs from one extraction
+
+
+def _scaling_split(tmp_path):
+    from mgr_utils.datasets import Clip, ClipSet, load_synthetic
+
+    clips = load_synthetic(n_per_genre=3, duration=1.5, genres=("blues", "metal"))
+    broken = Clip("metal.00099", "metal", path=tmp_path / "missing.wav")
+    train = ClipSet([*clips.subset([0, 1, 3]), broken, *clips.subset([4])], "train")
+    return {"train": train, "valid": clips.subset([2]), "test": clips.subset([5])}
+
+
+@pytest.mark.parametrize("front_end", ["mel", "raw"])
+def test_scaling_sides_equal_a_fresh_extraction_of_the_run_s_clips(tmp_path, front_end):
+    # A run's sides taken from one extraction of every clip are the arrays extracting
+    # that run's clips anew gives: the same segments in the same order, standardised
+    # on the run's own training clips (mel) or untouched (raw). A skipped clip
+    # (missing audio) has no segment either way.
+    import warnings
+
+    from mgr_utils.features import raw_audio
+    from mgr_utils.training import segments_dataset
+
+    sides = _scaling_split(tmp_path)
+    fn, params, standardize = {
+        "mel": (raw_audio.mel_frames, {"n_samples": 4096, "stride": 256}, True),
+        "raw": (raw_audio.waveform_segments, {"n_samples": 4096}, False),
+    }[front_end]
+    kw = dict(feature_axes=(1,), cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base, _ = segments_dataset(sides, fn, params, standardize=False, **kw)
+        before = {side: b.X.copy() for side, b in base.items()}
+        for positions in ([0, 2, 3, 4], [4, 0], [0, 1, 2, 3, 4]):
+            run = fe.scaling_sides(base, positions, standardize)
+            fresh, _ = segments_dataset(
+                {**sides, "train": sides["train"].subset(positions)},
+                fn,
+                params,
+                standardize=standardize,
+                **kw,
+            )
+            for side in ("train", "valid", "test"):
+                a, b = run[side], fresh[side]
+                np.testing.assert_array_equal(a.X, b.X)
+                np.testing.assert_array_equal(a.y, b.y)
+                np.testing.assert_array_equal(a.clip_index, b.clip_index)
+                assert a.clips.ids == b.clips.ids
+    for side, X in before.items():  # the shared arrays are never changed in place
+        np.testing.assert_array_equal(base[side].X, X)
+
+
+def test_of_clips_keeps_the_order_asked_and_copies_nothing_for_all_clips():
+    from mgr_utils.training import Segments
+
+    X = np.arange(7, dtype=np.float32)[:, None]
+    s = Segments(
+        X=X,
+        y=np.array([0, 0, 1, 1, 1, 2, 2]),
+        clip_index=np.array([0, 0, 1, 1, 1, 3, 3]),  # clip 2 has no segment
+        clips=["a", "b", "c", "d"],
+    )
+    sub = s.of_clips([3, 2, 0])
+    assert sub.X[:, 0].tolist() == [5, 6, 0, 1]
+    assert sub.clip_index.tolist() == [0, 0, 2, 2] and sub.clips == ["d", "c", "a"]
+    assert s.of_clips([0, 1, 2, 3]) is s
+    with pytest.raises(ValueError, match="outside 0..3"):
+        s.of_clips([1, 4])
+    s.clip_index = np.array([0, 1, 1, 0, 2, 3, 3])
+    with pytest.raises(ValueError, match="grouped by clip"):
+        s.of_clips([0])

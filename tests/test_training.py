@@ -147,6 +147,38 @@ def test_early_stopping_restores_the_best_epoch():
     assert not all(np.array_equal(a, b) for a, b in zip(model_w, log.weights[-1]))
 
 
+def test_several_steps_per_call_train_exactly_like_one():
+    # 70 segments in batches of 16: 4 full batches and one of 6, so with 3 steps per
+    # compiled call the last call holds a remainder of 2 steps. Every batch must be
+    # trained on, in the same order: the same step count and the same weights (float32
+    # updates of the same batches; no tolerance beyond rounding is needed).
+    from mgr_utils import training
+
+    X, y = _blobs(n=70)
+    runs = {}
+    for spe in (1, 3):
+        model = _linear(seed=3)
+        training.compile_model(model, lr=0.05, steps_per_execution=spe)
+        res = train(
+            model, X, y, X, y, epochs=3, batch_size=16, verbose=0, compile=False
+        )
+        runs[spe] = (model.get_weights(), int(model.optimizer.iterations), res)
+    assert runs[1][1] == runs[3][1] == 3 * 5
+    for a, b in zip(runs[1][0], runs[3][0]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert runs[1][2].history["loss"] == pytest.approx(
+        runs[3][2].history["loss"], rel=1e-6
+    )
+
+
+def test_compile_model_rejects_a_bad_steps_per_execution():
+    from mgr_utils.training import compile_model
+
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="steps_per_execution"):
+            compile_model(_linear(), steps_per_execution=bad)
+
+
 def test_restore_best_without_patience_runs_all_epochs():
     X, y = _blobs()
     res = train(_linear(), X, y, X, 1 - y, epochs=4, batch_size=16, lr=0.05, verbose=0)
