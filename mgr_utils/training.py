@@ -510,15 +510,14 @@ def compile_model(
     Raises:
         ValueError: ``steps_per_execution`` is not a positive whole number.
     """
-    if isinstance(steps_per_execution, bool) or int(steps_per_execution) != (
-        steps_per_execution
+    if (
+        isinstance(steps_per_execution, bool)
+        or not isinstance(steps_per_execution, (int, np.integer))
+        or steps_per_execution < 1
     ):
         raise ValueError(
-            f"steps_per_execution must be a whole number, got {steps_per_execution!r}"
-        )
-    if steps_per_execution < 1:
-        raise ValueError(
-            f"steps_per_execution must be at least 1, got {steps_per_execution}"
+            "steps_per_execution must be a whole number of at least 1, "
+            f"got {steps_per_execution!r}"
         )
     model.compile(
         optimizer=_optimizer(optimizer, lr, momentum, weight_decay),

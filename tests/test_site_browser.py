@@ -404,6 +404,14 @@ MIN_MEDIA = {
 """Output figures and audio players each chapter must show at least; every one must load or play."""
 
 
+def _toc_chapters(book_root: Path) -> list[str]:
+    """The toc's chapters, in reading order, as doc paths (``notebooks/01_datasets``)."""
+    return [
+        book.relpath(book_root, nb)[: -len(".ipynb")]
+        for nb in book.toc_notebooks(book_root)
+    ]
+
+
 @pytest.mark.parametrize("entry", sorted(MIN_MEDIA))
 def test_every_chapter_figures_and_audio_work(browser, book_root, request, entry):
     if book.resolve_doc(book_root, entry) is None:
@@ -415,10 +423,7 @@ def test_every_chapter_figures_and_audio_work(browser, book_root, request, entry
 
 
 def test_chapters_are_numbered_in_reading_order(browser, book_root, request):
-    chapters = [
-        book.relpath(book_root, nb)[: -len(".ipynb")]
-        for nb in book.toc_notebooks(book_root)
-    ]
+    chapters = _toc_chapters(book_root)
     if not chapters:
         pytest.skip("no chapter exists yet")
     built, url = request.getfixturevalue("site")
@@ -427,10 +432,7 @@ def test_chapters_are_numbered_in_reading_order(browser, book_root, request):
 
 
 def test_code_of_88_characters_fits_without_scrolling(browser, book_root, request):
-    chapters = [
-        book.relpath(book_root, nb)[: -len(".ipynb")]
-        for nb in book.toc_notebooks(book_root)
-    ]
+    chapters = _toc_chapters(book_root)
     if not chapters:
         pytest.skip("no chapter exists yet")
     built, url = request.getfixturevalue("site")
@@ -442,10 +444,7 @@ def test_code_of_88_characters_fits_without_scrolling(browser, book_root, reques
 
 
 def test_every_chapter_has_a_media_expectation(book_root):
-    notebooks = {
-        book.relpath(book_root, nb)[: -len(".ipynb")]
-        for nb in book.toc_notebooks(book_root)
-    }
+    notebooks = set(_toc_chapters(book_root))
     assert notebooks <= set(MIN_MEDIA), (
         f"chapters without a browser check: {sorted(notebooks - set(MIN_MEDIA))}"
     )
