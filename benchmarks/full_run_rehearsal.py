@@ -24,6 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mgr_utils.results import record_path  # noqa: E402
 
 
 def main() -> int:
@@ -91,7 +94,8 @@ def main() -> int:
     ]
     for name, entry in manifest.items():
         stem = Path(name).stem
-        record = args.build_dir / "results" / f"{stem}.json"
+        dataset = entry.get("parameters", {}).get("DATASET", "gtzan")
+        record = record_path(stem, dataset, args.build_dir / "results")
         run = json.loads(record.read_text()).get("run", {}) if record.exists() else {}
         memory = run.get("peak_memory_mb", {})
         line = (

@@ -15,7 +15,8 @@ readers; and the versions of Python and of the main libraries. The list of modul
 and records comes from the run itself: a cell appended to the executed copy records
 ``sys.modules`` and :data:`mgr_utils.results.READ_LOG`, and is removed
 from the page afterwards. A notebook without such a record, whose executed copy or results record
-is missing, or any part of whose key differs, is executed; the build says which and why.
+is missing or says its run stopped early (``"complete": false``), or any part of whose key
+differs, is executed; the build says which and why.
 """
 
 from __future__ import annotations
@@ -234,6 +235,19 @@ def _module_hashes(root: Path, modules: Mapping[str, str | None]) -> dict[str, s
     return out
 
 
+def _stopped_early(record: Path) -> bool:
+    """Whether a results record says its run did not finish (``"complete": false``).
+
+    The build's own runs always finish (a failure stops the build); such a record was
+    written over the build's by a run outside it (a notebook run by hand with this
+    ``RESULTS_DIR``, then interrupted), so its notebook runs again.
+    """
+    try:
+        return json.loads(record.read_text(encoding="utf-8")).get("complete") is False
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def key_parts(
     root: Path,
     notebook: Path,
@@ -289,6 +303,11 @@ def why_execute(
     for record in prev["deps"].get("records_written", []):
         if not Path(record).exists():
             return f"its results record {Path(record).name} is missing"
+        if _stopped_early(Path(record)):
+            return (
+                f"its results record {Path(record).name} is from a run that stopped "
+                "before its last cell"
+            )
     now = key_parts(root, notebook, chosen, prev["deps"], manifest)
     old = prev["key_parts"]
     if now["source"] != old.get("source"):

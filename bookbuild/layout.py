@@ -7,7 +7,7 @@ Build folder (``<root>/_build``, ``$MGR_BUILD_DIR`` or ``--build-dir``)::
 
     executed/notebooks/NN_name.ipynb  papermill's executed copies
     executed/manifest.json            what ran, from which inputs (the reuse key), how fast
-    results/NN_name.json              the results records ($MGR_RESULTS_DIR of the kernels)
+    results/DATASET/NN_name.json      the results records ($MGR_RESULTS_DIR of the kernels)
     cache/                            feature and audio caches ($MGR_CACHE_DIR of the kernels)
     site_src/                         the staged book that Jupyter Book renders
     html/index.html                   the site

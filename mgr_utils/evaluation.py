@@ -279,15 +279,17 @@ def wilson_interval(
 def recorded_baseline(
     results_dir,
     chapter: str = "03_texture_features",
-    dataset: str | None = None,
+    *,
+    dataset: str,
     params: dict | None = None,
 ) -> tuple[str, dict] | None:
     """Another chapter's best system **on its validation clips**, if measured on the same clips.
 
     A later chapter compares its networks with the classical baseline of chapter 3 by reading
-    that chapter's results record (:mod:`mgr_utils.results`). The comparison is fair only when
-    both ran on the same dataset and test clips, so every key of ``params`` that the record's own
-    ``params`` also hold (e.g. ``SPLIT``, ``SEED``, ``N_PER_GENRE``, ``DURATION``) must agree. The
+    that chapter's results record (:func:`mgr_utils.results.read_record`), for ``dataset``,
+    and only if its run completed. The comparison is fair only when both ran on the same
+    dataset and test clips, so every key of ``params`` that the record's own ``params`` also
+    hold (e.g. ``SPLIT``, ``SEED``, ``N_PER_GENRE``, ``DURATION``) must agree. The
     "best" system is the one with the highest ``valid_accuracy`` (:func:`select_on_validation`):
     picking it by test accuracy would flatter the baseline with a choice made on the test clips.
 
@@ -296,27 +298,22 @@ def recorded_baseline(
     Args:
         results_dir: Folder of the results records (``None``: the default).
         chapter: The chapter whose record to read.
-        dataset: Keep only systems measured on this dataset (``None``: any).
+        dataset: The dataset whose record to read; only its systems are kept.
         params: Parameters that must match the recorded ones where both have them.
 
     Returns:
-        ``(system, result)`` of the chosen system, or ``None`` when the record is absent or no
-        system in it matches and has a validation score.
+        ``(system, result)`` of the chosen system, or ``None`` when the record is absent, its
+        run did not complete, or no system in it matches and has a validation score.
     """
-    from pathlib import Path
+    from mgr_utils.results import read_record
 
-    from mgr_utils.results import default_results_dir, load_record
-
-    path = (
-        Path(results_dir if results_dir is not None else default_results_dir())
-        / f"{chapter}.json"
-    )
-    if not path.exists():
+    record = read_record(chapter, dataset, results_dir)
+    if record is None:
         return None
-    systems = load_record(path).get("systems", {})
+    systems = record.get("systems", {})
 
     def matches(result: dict) -> bool:
-        if dataset is not None and result.get("dataset") != dataset:
+        if result.get("dataset") != dataset:
             return False
         if result.get("valid_accuracy") is None:
             return False

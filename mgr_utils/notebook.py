@@ -31,7 +31,10 @@ GLUE_PREFIX = "application/papermill.record/"
 
 
 def setup(seed: int = 0, tensorflow: bool = False) -> None:
-    """Seed every random generator, set the plotting style, print the versions in use.
+    """Start a run, seed every random generator, set the plotting style, print the versions.
+
+    Each call starts a new run of the results records (:func:`mgr_utils.results.start_run`):
+    running the notebook again from the top replaces its record instead of adding to it.
 
     Notebook: ``01_datasets.ipynb``.
 
@@ -39,6 +42,9 @@ def setup(seed: int = 0, tensorflow: bool = False) -> None:
         seed: Seed for ``random``, NumPy and (if ``tensorflow``) Keras/TensorFlow.
         tensorflow: Also import TensorFlow/Keras, seed them and make their ops deterministic.
     """
+    from mgr_utils.results import start_run
+
+    start_run()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     random.seed(seed)
     np.random.seed(seed)
@@ -274,23 +280,29 @@ def run_sentence(run: dict) -> str:
     return text + "."
 
 
-def report_run(chapter: str, results_dir=None) -> None:
+def report_run(chapter: str, results_dir=None, *, dataset: str) -> None:
     """The last cell of every chapter: how long this run took and how much memory it used.
 
     The time runs from the kernel's start to this cell; the memory is the peak of the kernel and
     its worker processes. Both are glued for the page's runtime line (``{glue:md}`runtime```),
     written to the chapter's results record (``run``: ``{"seconds", "peak_memory_mb",
     "machine"}``), which chapter 10 and the README read, and printed as one sentence
-    (:func:`run_sentence`).
+    (:func:`run_sentence`). Writing it marks the record complete: the run reached its last
+    cell (:func:`mgr_utils.results.record_run`).
 
     Notebook: ``01_datasets.ipynb`` (the last cell of every chapter).
+
+    Args:
+        chapter: The notebook's stem, e.g. ``"06_zhang_cnn"``.
+        results_dir: The notebook's ``RESULTS_DIR`` (``None``: the default folder).
+        dataset: The notebook's ``DATASET``: its record is ``<results_dir>/<dataset>/``.
     """
     from mgr_utils.results import record_run
 
     seconds = time.time() - _start_time()
     memory = peak_memory_mb()
     run = {"seconds": round(seconds, 1), "peak_memory_mb": memory, "machine": machine()}
-    record_run(chapter, run, results_dir=results_dir)
+    record_run(chapter, run, results_dir=results_dir, dataset=dataset)
     text = (
         f"{seconds:.0f} s on a {run['machine']}, "
         f"peak memory {_memory_text(memory['total'])}"

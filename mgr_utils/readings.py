@@ -130,15 +130,16 @@ def cnn_vs_baseline(
 
     Args:
         comparison: :func:`mgr_utils.comparison.compare_results` of the network (``a``)
-            and the baseline (``b``), or ``None`` when chapter 3's record for these
-            clips is absent.
+            and the baseline (``b``), or ``None`` when chapter 3 has no complete record
+            for these clips (absent, or its run stopped before its last cell).
         cnn_label: How to name the network.
         baseline_label: How to name the baseline.
     """
     if comparison is None:
         return (
-            "Chapter 3's record for these clips is not in the results folder: run "
-            "`03_texture_features` with the same parameters to compare."
+            "Chapter 3's record for these clips is not in the results folder, or its "
+            "run stopped before its last cell: run `03_texture_features` to the end "
+            "with the same parameters to compare."
         )
     return capitalised(sentence(comparison, cnn_label, baseline_label))
 

@@ -200,20 +200,41 @@ def missing_chapters(
     return [c for c in chapters if not (records.get(c) or {}).get("systems")]
 
 
-def missing_message(missing: Sequence[str]) -> str:
-    """What to tell the reader when some chapters' records are absent, and how to produce them.
+def missing_message(missing: Sequence[str], incomplete: Sequence[str] = ()) -> str:
+    """What to tell the reader when some chapters' records are absent or incomplete, and what to do.
+
+    Args:
+        missing: Chapters without a usable record (:func:`missing_chapters`).
+        incomplete: Chapters whose record is from a run that stopped before its last cell
+            (:func:`mgr_utils.results.incomplete_records`): named apart, since their
+            record is there but is not read.
 
     Notebook: ``10_results.ipynb``.
     """
-    if not missing:
-        return ""
-    names = ", ".join(f"{CHAPTERS.get(c, c)} (`{c}`)" for c in missing)
-    only = " ".join(f"--only {c}" for c in missing)
-    return (
-        f"**Missing from this build:** {names}. Their systems are not in the table below. Run them with "
-        f"`python -m bookbuild build {only}` (or `make book` for the whole book), then this page again; or "
-        "run their notebooks yourself with the same `RESULTS_DIR`."
-    )
+    parts = []
+    if incomplete:
+        names = ", ".join(f"{CHAPTERS.get(c, c)} (`{c}`)" for c in incomplete)
+        only = " ".join(f"--only {c}" for c in incomplete)
+        parts.append(
+            f"**Stopped before the end:** {names}. The last run of "
+            f"{'this chapter' if len(incomplete) == 1 else 'these chapters'} did not "
+            "reach its last cell (an error, or an interrupted kernel), so its record holds "
+            "only part of a run and is not read here. Run "
+            f"{'it' if len(incomplete) == 1 else 'them'} again to the end with "
+            f"`python -m bookbuild build {only}`, or run the whole notebook yourself with "
+            "the same `RESULTS_DIR` and `DATASET`, then this page again."
+        )
+    absent = [c for c in missing if c not in incomplete]
+    if absent:
+        names = ", ".join(f"{CHAPTERS.get(c, c)} (`{c}`)" for c in absent)
+        only = " ".join(f"--only {c}" for c in absent)
+        parts.append(
+            f"**Missing from this build:** {names}. Their systems are not in the table "
+            f"below. Run them with `python -m bookbuild build {only}` (or `make book` for "
+            "the whole book), then this page again; or run their notebooks yourself with "
+            "the same `RESULTS_DIR` and `DATASET`."
+        )
+    return "\n\n".join(parts)
 
 
 def datasets_note(rows: Sequence[Row]) -> str:

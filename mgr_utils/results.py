@@ -1,8 +1,10 @@
 """The machine-readable results record that every chapter writes and chapter 10 reads.
 
-One JSON file per chapter, ``<results_dir>/<chapter>.json``::
+One JSON file per chapter and dataset, ``<results_dir>/<dataset>/<chapter>.json``
+(:func:`record_path`), so a GTZAN run never erases the synthetic one::
 
-    {"chapter": "04_costa_cnn",
+    {"chapter": "04_costa_cnn", "dataset": "synthetic",
+     "run_id": "20261203T101502-3f9a2c1b", "complete": true,
      "systems": {"costa_cnn": {
          "accuracy": 0.71, "n_clips": 40, "per_class_recall": {...}, "confusion": [[...]],
          "valid_accuracy": 0.74,
@@ -11,7 +13,18 @@ One JSON file per chapter, ``<results_dir>/<chapter>.json``::
          "family": "spectrogram CNN", "params": {...},
          "reported": {"value": 0.83, "metric": "accuracy", "dataset": "LMD ...", "protocol": "...",
                       "source": "Costa et al. 2017, Table 3", "sureness": "paper"}}},
+     "comparisons": [...], "extras": {...},
      "run": {"seconds": 52.1, "peak_memory_mb": 812, ...}}
+
+**A record belongs to one run.** A run is one execution of a notebook, top to bottom:
+:func:`mgr_utils.notebook.setup` (its first code cell) starts a new one (:func:`start_run`), and a
+write made when no run was started starts one. The first write of a run (:func:`record_result`,
+:func:`record_comparison`, :func:`record_extra`, :func:`record_run`) starts the chapter's record
+afresh; later writes of the same run add to it. A re-execution, an exercise or another parameter
+therefore replaces the record, never merges into what an earlier run left. The record is
+``"complete": false`` until the run's last cell (:func:`mgr_utils.notebook.report_run`) marks it
+complete: the readers (:func:`read_record`, :func:`load_results`) take another chapter's record
+only when its run completed, so an interrupted run is named, never read as a result.
 
 **Choose on validation, report test once.** Every system says what its choices (aggregation rule,
 variant, epochs, hyper-parameters) were made on: ``"validation"`` (the validation clips, or
@@ -27,6 +40,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import uuid
+import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +87,83 @@ def default_results_dir() -> Path:
     return Path(os.environ.get("MGR_RESULTS_DIR") or "results")
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def record_path(
+    chapter: str, dataset: str, results_dir: str | Path | None = None
+) -> Path:
+    """Where a chapter's record for a dataset lives: ``<results_dir>/<dataset>/<chapter>.json``.
+
+    The one place a record's path is made: every writer and reader calls it.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        chapter: The notebook's stem, e.g. ``"04_costa_cnn"``.
+        dataset: The notebook's ``DATASET`` (``"synthetic"``, ``"gtzan"``, ``"folder"``).
+        results_dir: Folder of the records (``None``: :func:`default_results_dir`).
+
+    Raises:
+        ValueError: ``chapter`` or ``dataset`` is not a plain name (empty, or holds a
+            slash or starts with a dot), which would put the record elsewhere.
+    """
+    return _dataset_folder(dataset, results_dir) / f"{_plain('chapter', chapter)}.json"
+
+
+def _plain(what: str, name: str) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"{what} must be a plain name such as 'synthetic' or '04_costa_cnn' "
+            f"(letters, digits, '_', '-', '.'), got {name!r}"
+        )
+    return name
+
+
+def _dataset_folder(dataset: str, results_dir: str | Path | None) -> Path:
+    folder = Path(results_dir if results_dir is not None else default_results_dir())
+    return folder / _plain("dataset", dataset)
+
+
+_RUN_ID: str | None = None
+
+
+def start_run() -> str:
+    """Start a new run: the next write to each record starts that record afresh.
+
+    :func:`mgr_utils.notebook.setup`, every notebook's first code cell, calls it, so
+    running a notebook again from the top, in the same kernel or a new one, is a new run.
+
+    Notebook: ``01_datasets.ipynb`` (through :func:`mgr_utils.notebook.setup`).
+
+    Returns:
+        The run's id: the start time and a random suffix, e.g.
+        ``"20261203T101502-3f9a2c1b"``.
+    """
+    global _RUN_ID
+    _RUN_ID = f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    return _RUN_ID
+
+
+def current_run() -> str:
+    """The id of the run under way; one is started if none was (:func:`start_run`).
+
+    Notebook: ``01_datasets.ipynb``.
+    """
+    return _RUN_ID if _RUN_ID is not None else start_run()
+
+
+def is_complete(record: dict[str, Any]) -> bool:
+    """Whether a record's run reached its last cell (``report_run``) and marked it complete.
+
+    A record without the mark (an interrupted run, or one written before records had
+    runs) is not complete.
+
+    Notebook: ``10_results.ipynb``.
+    """
+    return record.get("complete") is True
+
+
 def _check_metrics(metrics: dict[str, Any]) -> None:
     acc = metrics.get("accuracy")
     if acc is None or not 0.0 <= float(acc) <= 1.0:
@@ -107,7 +201,9 @@ def record_result(
     reported: dict[str, Any] | None = None,
     results_dir: str | Path | None = None,
 ) -> Path:
-    """Add (or replace) one system's result in the chapter's record.
+    """Add (or replace) one system's result in the chapter's record of this run.
+
+    The first write of a run starts the record afresh (see the module's docstring).
 
     Notebook: ``03_texture_features.ipynb``.
 
@@ -117,7 +213,8 @@ def record_result(
         metrics: What was measured on the test clips, once: at least ``accuracy`` (clip level, 0-1)
             and ``n_clips``, typically :func:`mgr_utils.evaluation.clip_metrics` plus timings and
             ``valid_accuracy``.
-        dataset: ``"synthetic"`` or ``"gtzan"``.
+        dataset: The notebook's ``DATASET`` (``"synthetic"``, ``"gtzan"``, ...): the
+            record's folder (:func:`record_path`).
         split: The split's name (``"stratified"``, ``"filtered"``).
         protocol: How it was measured, in words (sizes, aggregation).
         selected_on: ``"validation"`` or ``"fixed"``: what every choice of this system was made on.
@@ -132,7 +229,7 @@ def record_result(
         The path of the chapter's record.
 
     Raises:
-        ValueError: Missing or inconsistent metrics, an unknown ``selected_on``, ``family`` or
+        ValueError: Missing or inconsistent metrics, a dataset that is not a plain name, an unknown ``selected_on``, ``family`` or
             ``sureness``, or a ``reported`` without its keys.
     """
     _check_metrics(metrics)
@@ -157,11 +254,7 @@ def record_result(
             raise ValueError(
                 f"reported sureness must be one of {list(SURENESS)}, got {reported['sureness']!r}"
             )
-    path = (
-        Path(results_dir if results_dir is not None else default_results_dir())
-        / f"{chapter}.json"
-    )
-    record = _read_or_new(path, chapter)
+    path, record = _open(chapter, dataset, results_dir)
     record["systems"][system] = {
         **_jsonable(metrics),
         "dataset": dataset,
@@ -173,17 +266,20 @@ def record_result(
         "params": _jsonable(params or {}),
         "reported": _jsonable(reported) if reported else None,
     }
-    write_json_atomic(path, record)
-    WRITE_LOG.append(path.resolve())
-    return path
+    return _write(path, record)
 
 
 def record_comparison(
-    chapter: str, comparison: dict[str, Any], results_dir: str | Path | None = None
+    chapter: str,
+    comparison: dict[str, Any],
+    results_dir: str | Path | None = None,
+    *,
+    dataset: str,
 ) -> Path:
     """Store a paired comparison of two systems in the chapter's record (``"comparisons"``).
 
-    A comparison of the same two systems by the same test replaces the earlier one.
+    A comparison of the same two systems by the same test, in the same run, replaces the
+    earlier one; the first write of a run starts the record afresh.
 
     Notebook: ``04_costa_cnn.ipynb`` (made by :mod:`mgr_utils.comparison`).
 
@@ -193,26 +289,19 @@ def record_comparison(
     missing = {"a", "b", "test", "n", "p", "verdict"} - set(comparison)
     if missing:
         raise ValueError(f"a comparison needs {sorted(missing)} too")
-    path = (
-        Path(results_dir if results_dir is not None else default_results_dir())
-        / f"{chapter}.json"
-    )
-    record = _read_or_new(path, chapter)
+    path, record = _open(chapter, dataset, results_dir)
     same = (comparison["a"], comparison["b"], comparison["test"])
-    kept = [
-        c for c in record.get("comparisons", []) if (c["a"], c["b"], c["test"]) != same
-    ]
+    kept = [c for c in record["comparisons"] if (c["a"], c["b"], c["test"]) != same]
     record["comparisons"] = kept + [_jsonable(comparison)]
-    write_json_atomic(path, record)
-    WRITE_LOG.append(path.resolve())
-    return path
+    return _write(path, record)
 
 
 class Recorder:
     """One chapter's results, written one short call per system.
 
     The fields every system of a chapter shares (dataset, split, parameters, folder) are given
-    once; :meth:`system` adds a system from what the chapter already has (its test metrics and,
+    once (a Recorder made when no run was started starts one: :func:`current_run`);
+    :meth:`system` adds a system from what the chapter already has (its test metrics and,
     for a network, its :class:`mgr_utils.training.TrainResult`), and :meth:`compare` compares two
     recorded systems on their test clips with the exact McNemar test and stores the verdict.
 
@@ -234,7 +323,9 @@ class Recorder:
         params: dict[str, Any] | None = None,
         results_dir: str | Path | None = None,
     ):
+        current_run()  # a Recorder made outside a notebook starts a run
         self.chapter = chapter
+        self.dataset = dataset
         self.common = {
             "dataset": dataset,
             "split": split,
@@ -302,32 +393,39 @@ class Recorder:
         c = compare_results(
             a, result_a or self.systems[a], b, result_b or self.systems[b]
         )
-        record_comparison(self.chapter, c, self.results_dir)
+        record_comparison(self.chapter, c, self.results_dir, dataset=self.dataset)
         self.comparisons.append(c)
         return c
 
 
 def record_run(
-    chapter: str, run: dict[str, Any], results_dir: str | Path | None = None
+    chapter: str,
+    run: dict[str, Any],
+    results_dir: str | Path | None = None,
+    *,
+    dataset: str,
 ) -> Path:
-    """Store how the chapter's run went (``seconds``, ``peak_memory_mb``, machine) in its record.
+    """Store how the chapter's run went (``seconds``, ``peak_memory_mb``, machine); mark it complete.
+
+    Called by the run's last cell: from here on, chapter 10 and the other chapters read the
+    record (:func:`is_complete`).
 
     Notebook: ``01_datasets.ipynb`` (every chapter's last cell, through
     :func:`mgr_utils.notebook.report_run`).
     """
-    path = (
-        Path(results_dir if results_dir is not None else default_results_dir())
-        / f"{chapter}.json"
-    )
-    record = _read_or_new(path, chapter)
+    path, record = _open(chapter, dataset, results_dir)
     record["run"] = _jsonable(run)
-    write_json_atomic(path, record)
-    WRITE_LOG.append(path.resolve())
-    return path
+    record["complete"] = True
+    return _write(path, record)
 
 
 def record_extra(
-    chapter: str, name: str, value: Any, results_dir: str | Path | None = None
+    chapter: str,
+    name: str,
+    value: Any,
+    results_dir: str | Path | None = None,
+    *,
+    dataset: str,
 ) -> Path:
     """Store an experiment's measurements that are not one system's score (a curve, a table).
 
@@ -336,22 +434,43 @@ def record_extra(
 
     Notebook: ``07_raw_audio.ipynb`` (read in ``10_results.ipynb``).
     """
-    path = (
-        Path(results_dir if results_dir is not None else default_results_dir())
-        / f"{chapter}.json"
-    )
-    record = _read_or_new(path, chapter)
-    record.setdefault("extras", {})[name] = _jsonable(value)
+    path, record = _open(chapter, dataset, results_dir)
+    record["extras"][name] = _jsonable(value)
+    return _write(path, record)
+
+
+def _open(
+    chapter: str, dataset: str, results_dir: str | Path | None
+) -> tuple[Path, dict[str, Any]]:
+    """The record this run is writing: the one on disk if this run wrote it, else a new one.
+
+    A record left by another run (an earlier execution, another kernel), or one that cannot be
+    read, is not amended: the run's first write replaces it.
+    """
+    path = record_path(chapter, dataset, results_dir)
+    run = current_run()
+    record = None
+    if path.exists():
+        try:
+            record = _read(path)
+        except (OSError, ValueError):  # unreadable: replaced by this run's record
+            record = None
+    if not isinstance(record, dict) or record.get("run_id") != run:
+        record = {
+            "chapter": chapter,
+            "dataset": dataset,
+            "run_id": run,
+            "complete": False,
+        }
+    for key, empty in (("systems", {}), ("comparisons", []), ("extras", {})):
+        record.setdefault(key, empty)
+    return path, record
+
+
+def _write(path: Path, record: dict[str, Any]) -> Path:
     write_json_atomic(path, record)
     WRITE_LOG.append(path.resolve())
     return path
-
-
-def _read_or_new(path: Path, chapter: str) -> dict[str, Any]:
-    """The chapter's record, or a new one: every record has ``systems`` and ``comparisons``."""
-    record = _read(path) if path.exists() else {"chapter": chapter, "systems": {}}
-    record.setdefault("comparisons", [])
-    return record
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -360,22 +479,80 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load_record(path: str | Path) -> dict[str, Any]:
-    """Read one chapter's record (and note it in :data:`READ_LOG`).
+    """Read one record file, whatever its run (and note it in :data:`READ_LOG`).
 
     Notebook: ``04_costa_cnn.ipynb``.
     """
-    record = _read(Path(path))
     READ_LOG.append(Path(path).resolve())
-    return record
+    return _read(Path(path))
 
 
-def load_results(results_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """All chapters' records in ``results_dir``, keyed by chapter, in chapter order.
+def read_record(
+    chapter: str, dataset: str, results_dir: str | Path | None = None
+) -> dict[str, Any] | None:
+    """A chapter's record for ``dataset``, if its run completed (or it is this run's own).
+
+    A chapter that builds on another's results (chapter 3's baseline in chapters 4-6,
+    chapters 4-7's networks in chapter 11) reads them here: a record whose run stopped before
+    its last cell holds only part of that run, so it is not used. The record this very run is
+    writing (a chapter reading back its own systems) is used.
+
+    Notebook: ``04_costa_cnn.ipynb`` (through :func:`mgr_utils.evaluation.recorded_baseline`).
+
+    Returns:
+        The record, or ``None`` when it is absent, unreadable or incomplete.
+    """
+    path = record_path(chapter, dataset, results_dir)
+    if not path.exists():
+        return None
+    try:
+        record = load_record(path)
+    except (OSError, ValueError) as err:
+        warnings.warn(f"results record {path} cannot be read ({err}): not used")
+        return None
+    if is_complete(record) or record.get("run_id") == _RUN_ID:
+        return record
+    return None
+
+
+def _records(folder: Path) -> dict[str, dict[str, Any] | None]:
+    """Every record file of a dataset's folder, by chapter; ``None`` for an unreadable one."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for p in sorted(folder.glob("*.json")):
+        try:
+            out[p.stem] = load_record(p)
+        except (OSError, ValueError) as err:
+            warnings.warn(f"results record {p} cannot be read ({err}): skipped")
+            out[p.stem] = None
+    return out
+
+
+def load_results(
+    results_dir: str | Path | None = None, *, dataset: str
+) -> dict[str, dict[str, Any]]:
+    """The complete records of ``dataset`` in ``results_dir``, keyed by chapter, in chapter order.
+
+    A record whose run did not reach its last cell is left out (:func:`incomplete_records`
+    names it); so is one that cannot be read (with a warning).
 
     Notebook: ``10_results.ipynb``.
     """
-    folder = Path(results_dir if results_dir is not None else default_results_dir())
-    return {p.stem: load_record(p) for p in sorted(folder.glob("*.json"))}
+    folder = _dataset_folder(dataset, results_dir)
+    return {c: r for c, r in _records(folder).items() if r and is_complete(r)}
+
+
+def incomplete_records(
+    results_dir: str | Path | None = None, *, dataset: str
+) -> list[str]:
+    """The chapters of ``dataset`` whose record is there but not complete, or unreadable.
+
+    Such a record comes from a run that stopped before its last cell (an error, an
+    interrupted kernel): :func:`load_results` leaves it out, and chapter 10 names it.
+
+    Notebook: ``10_results.ipynb``.
+    """
+    folder = _dataset_folder(dataset, results_dir)
+    return [c for c, r in _records(folder).items() if not (r and is_complete(r))]
 
 
 def _jsonable(obj: Any) -> Any:

@@ -335,41 +335,40 @@ FROM_SCRATCH = ("04_costa_cnn", "05_nakashika_glcm_cnn", "06_zhang_cnn", "07_raw
 
 def best_from_scratch(
     results_dir=None,
-    dataset: str | None = None,
+    *,
+    dataset: str,
     params: Mapping | None = None,
     chapters: Sequence[str] = FROM_SCRATCH,
     families: Sequence[str] = ("spectrogram CNN", "raw audio"),
 ) -> tuple[str, str, dict] | None:
     """The from-scratch CNN of chapters 4-7 with the best **validation** accuracy, from their records.
 
-    Only systems of ``families`` measured on ``dataset`` whose recorded parameters agree with
-    ``params`` (where both hold a key) are candidates, as in
-    :func:`mgr_utils.evaluation.recorded_baseline`; choosing by test accuracy would flatter it.
-    A network fused with another classifier (chapter 4's ``costa_cnn_x_lbp_product``: a name with
-    ``_x_``, or a protocol that says "fused") is not a CNN alone and is left out. Ties go to the
-    earlier chapter.
+    Only the records of ``dataset`` whose run completed are read
+    (:func:`mgr_utils.results.read_record`). Only systems of ``families`` measured on
+    ``dataset`` whose recorded parameters agree with ``params`` (where both hold a key) are
+    candidates, as in :func:`mgr_utils.evaluation.recorded_baseline`; choosing by test
+    accuracy would flatter it. A network fused with another classifier (chapter 4's
+    ``costa_cnn_x_lbp_product``: a name with ``_x_``, or a protocol that says "fused") is not
+    a CNN alone and is left out. Ties go to the earlier chapter.
 
     Notebook: ``11_transfer_learning.ipynb``.
 
     Returns:
-        ``(chapter, system, result)``, or ``None`` when no record holds a candidate.
+        ``(chapter, system, result)``, or ``None`` when no complete record holds a candidate.
     """
-    from pathlib import Path
+    from mgr_utils.results import read_record
 
-    from mgr_utils.results import default_results_dir, load_record
-
-    folder = Path(results_dir if results_dir is not None else default_results_dir())
     best = None
     for chapter in chapters:
-        path = folder / f"{chapter}.json"
-        if not path.exists():
+        record = read_record(chapter, dataset, results_dir)
+        if record is None:
             continue
-        for name, r in load_record(path).get("systems", {}).items():
+        for name, r in record.get("systems", {}).items():
             if r.get("family") not in families or r.get("valid_accuracy") is None:
                 continue
             if "_x_" in name or "fused" in str(r.get("protocol", "")):
                 continue
-            if dataset is not None and r.get("dataset") != dataset:
+            if r.get("dataset") != dataset:
                 continue
             recorded = r.get("params") or {}
             if any(

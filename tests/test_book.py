@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import bookbuild as book
+from mgr_utils.results import record_path
 
 PARAMS_CELL = (
     'N = 10\nSEED = 0\nLABEL = "default"\nRESULTS_DIR = None\nCACHE_DIR = None'
@@ -334,12 +335,12 @@ FAKE_PACKAGE = {
     "results.py": (
         "import json, os\nfrom pathlib import Path\nREAD_LOG, WRITE_LOG = [], []\n"
         "def write(name, obj):\n"
-        "    path = Path(os.environ['MGR_RESULTS_DIR']) / f'{name}.json'\n"
+        "    path = Path(os.environ['MGR_RESULTS_DIR']) / 'synthetic' / f'{name}.json'\n"
         "    path.parent.mkdir(parents=True, exist_ok=True)\n"
         "    path.write_text(json.dumps(obj))\n"
         "    WRITE_LOG.append(path.resolve())\n"
         "def read(name):\n"
-        "    path = Path(os.environ['MGR_RESULTS_DIR']) / f'{name}.json'\n"
+        "    path = Path(os.environ['MGR_RESULTS_DIR']) / 'synthetic' / f'{name}.json'\n"
         "    READ_LOG.append(path.resolve())\n"
         "    return json.loads(path.read_text())\n"
     ),
@@ -424,7 +425,7 @@ def test_rebuild_reexecutes_exactly_what_changed(tmp_path, tiny_book):
         "04"
     ].reason == "the data changed"
 
-    (build / "results" / "01_helper.json").unlink()
+    (build / "results" / "synthetic" / "01_helper.json").unlink()
     seventh, _ = run(overrides={"N": 3})
     assert seventh["01"].reason == "its results record 01_helper.json is missing"
 
@@ -450,10 +451,11 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
     for name, text in FAKE_PACKAGE.items():
         (root / "mgr_utils" / name).write_text(text)
     build = tmp_path / "build"
+    records = build / "results" / "synthetic"  # <results>/<DATASET>/<chapter>.json
 
     def run(**kwargs):
         runs = book.execute_book(root, build, log=lambda line: None, **kwargs)
-        seen = json.loads((build / "results" / "02_reader.json").read_text())["seen"]
+        seen = json.loads((records / "02_reader.json").read_text())["seen"]
         return {r.name[:2]: r for r in runs}, seen
 
     first, seen = run()
@@ -463,7 +465,7 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
 
     # A record rewritten outside the build (by hand, by another build): the producer's
     # key is unchanged.
-    (build / "results" / "01_producer.json").write_text(json.dumps({"v": 5}))
+    (records / "01_producer.json").write_text(json.dumps({"v": 5}))
     stale, seen = run()
     assert stale["01"].reused, "the producer's own inputs did not change"
     assert not stale["02"].reused
@@ -472,11 +474,21 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
 
     # A producer re-executed with an unchanged key (--force) and a different record.
     (root / "notebooks" / "fast_params.yaml").write_text("N: 1\n")
-    (build / "results" / "01_producer.json").write_text(json.dumps({"v": 7}))
+    (records / "01_producer.json").write_text(json.dumps({"v": 7}))
     run(only=["02_reader"])  # the reader catches up with v = 7
     forced, seen = run(only=["01_producer"], force=True)  # v = 1 again, the same key
     after, seen = run()
     assert after["01"].reused and not after["02"].reused and seen == 1
+
+    # A run outside the build (the notebook by hand, this RESULTS_DIR) stopped half-way
+    # over the producer's record: the producer runs again, to its last cell.
+    (records / "01_producer.json").write_text(json.dumps({"v": 1, "complete": False}))
+    redo, seen = run()
+    assert redo["01"].reason == (
+        "its results record 01_producer.json is from a run that stopped before its "
+        "last cell"
+    )
+    assert redo["02"].reused and seen == 1
 
 
 def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
@@ -884,11 +896,12 @@ def test_every_notebook_writes_an_honest_results_record(built_book):
     for nb in book.toc_notebooks(built_book.root):
         if "RESULTS_DIR" not in book.declared_parameters(nb):
             continue
-        record = built_book.results / f"{nb.stem}.json"
+        record = record_path(nb.stem, "synthetic", built_book.results)
         if not record.exists():
             missing.append(record.name)
             continue
         content = json.loads(record.read_text(encoding="utf-8"))
+        assert content["complete"] is True, f"{record.name}: its run did not finish"
         assert (
             content["run"]["seconds"] > 0
             and content["run"]["peak_memory_mb"]["total"] > 0

@@ -174,7 +174,7 @@ def test_recorder_writes_systems_and_comparisons(tmp_path):
     c = rec.compare("net", "svm")
     assert c["verdict"] == "net ahead" and c["a_only"] == 15
     rec.compare("net", "svm")  # the same comparison again replaces the first
-    record = load_record(tmp_path / "04_x.json")
+    record = load_record(tmp_path / "synthetic" / "04_x.json")
     assert record["systems"]["net"]["stopped_by"] == "early stopping"
     assert record["systems"]["net"]["train_accuracy"] == 0.9
     assert len(record["comparisons"]) == 1 and record["comparisons"][0]["p"] == c["p"]

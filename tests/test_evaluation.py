@@ -152,9 +152,10 @@ def _metrics(acc, valid=None, n=10):
 
 def test_recorded_baseline_is_chosen_on_validation_not_test(tmp_path):
     from mgr_utils.evaluation import recorded_baseline
-    from mgr_utils.results import record_result
+    from mgr_utils.results import record_result, record_run, start_run
 
-    assert recorded_baseline(tmp_path) is None
+    start_run()
+    assert recorded_baseline(tmp_path, dataset="synthetic") is None
     common = dict(
         results_dir=tmp_path,
         dataset="synthetic",
@@ -192,12 +193,16 @@ def test_recorded_baseline_is_chosen_on_validation_not_test(tmp_path):
         params={"SEED": 0, "SPLIT": "s"},
         **common,
     )
+    record_run("03_texture_features", {}, results_dir=tmp_path, dataset="synthetic")
+    start_run()  # chapter 4 reads chapter 3's complete record
     name, r = recorded_baseline(
         tmp_path, dataset="synthetic", params={"SEED": 0, "SPLIT": "s", "EPOCHS": 3}
     )
     assert name == "b" and r["accuracy"] == 0.7, "chosen on validation, never on test"
     assert recorded_baseline(tmp_path, dataset="gtzan") is None
-    assert recorded_baseline(tmp_path)[0] == "c", "without params, every seed matches"
+    assert recorded_baseline(tmp_path, dataset="synthetic")[0] == "c", (
+        "without params, every seed matches"
+    )
 
 
 def test_select_on_validation_breaks_ties_by_preference():

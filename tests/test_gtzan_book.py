@@ -28,6 +28,7 @@ import nbformat
 import pytest
 
 import bookbuild as book
+from mgr_utils.results import record_path
 
 pytestmark = [pytest.mark.book, pytest.mark.gtzan_book]
 
@@ -105,7 +106,7 @@ def test_every_chapter_executes_and_renders_on_a_small_gtzan_shaped_folder(
             for c in executed.cells
             if book.INJECTED_TAG in c.metadata.get("tags", [])
         ]
-        if "DATASET" in book.declared_parameters(nb):  # chapter 10 only reads records
+        if "DATASET" in book.declared_parameters(nb):  # chapter 10 too: whose records
             assert injected and re.search(r"DATASET = [\"']gtzan[\"']", injected[0]), (
                 f"{nb.name} ran on another dataset"
             )
@@ -113,9 +114,13 @@ def test_every_chapter_executes_and_renders_on_a_small_gtzan_shaped_folder(
         assert page.exists(), f"{nb.name} was not rendered"
     records = build_dir / "results"
     for nb in notebooks:
-        record = records / f"{nb.stem}.json"
+        record = record_path(nb.stem, "gtzan", records)
+        if "RESULTS_DIR" in book.declared_parameters(nb):
+            assert record.exists(), f"{nb.stem} left no record in {record.parent}"
         if record.exists():
-            systems = json.loads(record.read_text(encoding="utf-8")).get("systems", {})
+            content = json.loads(record.read_text(encoding="utf-8"))
+            assert content["complete"] is True, f"{nb.stem}: its run did not finish"
+            systems = content.get("systems", {})
             wrong = {
                 name: s["dataset"]
                 for name, s in systems.items()
@@ -124,6 +129,7 @@ def test_every_chapter_executes_and_renders_on_a_small_gtzan_shaped_folder(
             assert not wrong, (
                 f"{nb.stem} recorded systems measured on another dataset: {wrong}"
             )
+    assert not (records / "synthetic").exists(), "a GTZAN build wrote synthetic records"
     assert not only, (
         f"only {', '.join(only)} were built (--gtzan-only): "
         "the whole book must run to pass"

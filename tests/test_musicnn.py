@@ -334,7 +334,7 @@ def test_chapter_11_is_in_chapter_10s_records():
 
 
 def test_best_from_scratch_reads_validation_not_test(tmp_path):
-    from mgr_utils.results import record_result
+    from mgr_utils.results import record_result, record_run, start_run
     from mgr_utils.transfer import best_from_scratch
 
     def put(
@@ -354,7 +354,8 @@ def test_best_from_scratch_reads_validation_not_test(tmp_path):
             results_dir=tmp_path,
         )
 
-    assert best_from_scratch(tmp_path) is None
+    start_run()
+    assert best_from_scratch(tmp_path, dataset="synthetic") is None
     put("04_costa_cnn", "costa_cnn", 0.6, 0.9)
     put(
         "04_costa_cnn",
@@ -366,6 +367,9 @@ def test_best_from_scratch_reads_validation_not_test(tmp_path):
     put("06_zhang_cnn", "zhang_cnn_max", 0.7, 0.5)
     put("07_raw_audio", "li2010_mfcc_cnn", 0.8, 0.4, family="raw audio", SEED=1)
     put("03_texture_features", "descriptor_svm", 0.95, 0.95, family="classical")
+    for chapter in ("04_costa_cnn", "06_zhang_cnn", "07_raw_audio"):
+        record_run(chapter, {}, results_dir=tmp_path, dataset="synthetic")
+    start_run()  # chapter 11 reads the complete records of chapters 4-7
     chapter, name, result = best_from_scratch(
         tmp_path, dataset="synthetic", params={"SEED": 0}
     )

@@ -64,15 +64,16 @@ def test_other_sampling_rates_keep_their_length(sr):
 def test_report_run_prints_one_sentence_and_records_the_run(tmp_path, capsys):
     import json
 
-    assert report_run("99_test", tmp_path) is None
+    assert report_run("99_test", tmp_path, dataset="synthetic") is None
     out = capsys.readouterr().out
     sentence = [
         line for line in out.splitlines() if line.startswith("This page ran in")
     ]
     assert len(sentence) == 1 and sentence[0].endswith(".")
     assert "{" not in out and "peak_memory_mb" not in out
-    record = json.loads(next(tmp_path.rglob("*.json")).read_text())
+    record = json.loads((tmp_path / "synthetic" / "99_test.json").read_text())
     assert record["run"]["seconds"] > 0 and record["run"]["peak_memory_mb"]["total"] > 0
+    assert record["complete"] is True, "the last cell marks its run complete"
 
 
 def test_run_sentence():
