@@ -31,7 +31,12 @@ from bookbuild.colab import (  # noqa: F401
     sync_notebooks,
 )
 from bookbuild.cli import main  # noqa: F401
-from bookbuild.data import check_gtzan, data_fingerprint  # noqa: F401
+from bookbuild.data import (  # noqa: F401
+    check_data,
+    check_folder,
+    check_gtzan,
+    data_fingerprint,
+)
 from bookbuild.execute import (  # noqa: F401
     CELL_TIMEOUT,
     INJECTED_TAG,

@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bookbuild.data import check_gtzan, data_fingerprint
+from bookbuild.data import check_data, data_fingerprint
 from bookbuild.layout import (
     BUILD_SUBFOLDERS,
     FAST_PARAMS,
@@ -276,7 +276,7 @@ def key_parts(
         "source": file_sha256(notebook),
         "parameters": _canonical_json(chosen),
         "modules": _module_hashes(root, deps.get("modules", {})),
-        "data": data_fingerprint(chosen.get("DATA_DIR")),
+        "data": data_fingerprint(chosen.get("DATA_DIR"), chosen.get("LABELS")),
         "records_read": records,
         "environment": environment_fingerprint(),
     }
@@ -621,7 +621,8 @@ def execute_book(
         One :class:`Run` per selected notebook.
 
     Raises:
-        BookError: A parameter of the wrong type, or a GTZAN run without its data (nothing runs).
+        BookError: A parameter of the wrong type, a GTZAN run without its data, or a run
+            on a folder collection that cannot be loaded (nothing runs).
         NotebookError: The first failing notebook (the ones before it stay executed).
     """
     root = Path(root).resolve()
@@ -640,7 +641,7 @@ def execute_book(
             "(a chapter's values are keyed by its file name without .ipynb, e.g. 07_raw_audio)"
         )
     plan = plan_parameters(root, notebooks, params, max_epochs)
-    for line in check_gtzan({relpath(root, nb): p for nb, p in plan.items()}):
+    for line in check_data({relpath(root, nb): p for nb, p in plan.items()}):
         log(f"data: {line}")
     try:
         label = f"from `{relpath(root, params_file)}`" + (

@@ -92,3 +92,50 @@ def _load_with_librosa(
             "Replace it from another copy of the dataset, or delete it to skip it."
         ) from err
     return np.atleast_2d(y).astype(np.float32), int(sr_orig)
+
+
+def probe_audio(path: str | Path) -> float:
+    """Read an audio file's header: how many seconds of audio it holds (no decoding).
+
+    soundfile reads the header of WAV, AU, AIFF, FLAC, Ogg and MP3; any other file goes
+    to librosa (audioread, e.g. through ffmpeg when it is installed), as
+    :func:`load_audio` does.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Raises:
+        AudioLoadError: No decoder reads the file, or it holds no samples; the message
+            names it.
+    """
+    path = Path(path)
+    try:
+        seconds = sf.info(str(path)).duration
+    except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as err:
+        seconds = _probe_with_librosa(path, err)
+    if not seconds > 0:
+        raise AudioLoadError(
+            f"{path}: the file holds no audio samples (empty or truncated)."
+        )
+    return float(seconds)
+
+
+def _probe_with_librosa(path: Path, first_error: Exception) -> float:
+    """The header probe of a file libsndfile does not read, through librosa."""
+    import warnings
+
+    import librosa
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seconds = librosa.get_duration(path=str(path))
+    except Exception as err:  # audioread raises many unrelated types
+        how = (
+            "install ffmpeg to read it, or convert it to FLAC"
+            if path.suffix.lower() in (".m4a", ".aac", ".wma", ".mp4")
+            else "it is corrupt, truncated or not audio"
+        )
+        raise AudioLoadError(
+            f"{path}: not readable audio ({first_error}); {how}."
+        ) from err
+    return float(seconds)

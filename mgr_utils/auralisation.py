@@ -961,7 +961,10 @@ def layer_readings(
 
 
 def check_listening(
-    maps_per_layer: int, filters: int, listen_genres: Sequence[str]
+    maps_per_layer: int,
+    filters: int,
+    listen_genres: Sequence[str],
+    classes: Sequence[str] | None = None,
 ) -> None:
     """Check the listening parameters of chapter 9 before anything runs.
 
@@ -970,14 +973,17 @@ def check_listening(
     Args:
         maps_per_layer: Maps heard per layer and excerpt, 1 to ``filters``.
         filters: Maps per convolution layer of the network.
-        listen_genres: Genres to listen to, a non-empty list of the book's genres.
+        listen_genres: Classes to listen to, a non-empty list of ``classes``.
+        classes: The dataset's classes (``clips.classes``); ``None``:
+            :data:`mgr_utils.GENRES`.
 
     Raises:
         ValueError: If ``maps_per_layer`` is not a whole number from 1 to ``filters``,
-            or ``listen_genres`` is empty or names a genre the book does not have.
+            or ``listen_genres`` is empty or names a class the dataset does not have.
     """
     from mgr_utils import GENRES
 
+    classes = GENRES if classes is None else tuple(classes)
     value = maps_per_layer
     if (
         isinstance(value, bool)
@@ -988,10 +994,10 @@ def check_listening(
             f"MAPS_PER_LAYER must be a whole number from 1 to FILTERS ({filters}), "
             f"got {value!r}"
         )
-    unknown = [g for g in listen_genres if g not in GENRES]
+    unknown = [g for g in listen_genres if g not in classes]
     if not listen_genres or unknown:
         raise ValueError(
-            f"LISTEN_GENRES must list genres of {list(GENRES)}, got {listen_genres!r}"
+            f"LISTEN_GENRES must list classes of {list(classes)}, got {listen_genres!r}"
         )
 
 

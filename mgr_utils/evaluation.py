@@ -30,7 +30,9 @@ def clip_metrics(
     Args:
         y_true: True labels (indices into ``genres``).
         y_pred: Predicted labels.
-        genres: Class names, in label order.
+        genres: Class names, in label order: the clips' ``classes``
+            (:attr:`mgr_utils.datasets.ClipSet.classes`); the default,
+            :data:`mgr_utils.GENRES`, fits the synthetic set and GTZAN only.
         clip_ids: The clips' ids, in the order of ``y_true``.
 
     Returns:
@@ -39,12 +41,21 @@ def clip_metrics(
         ``"y_true"`` and ``"y_pred"`` when ``clip_ids`` is given.
 
     Raises:
-        ValueError: ``y_true`` and ``y_pred`` differ in length or are empty.
+        ValueError: ``y_true`` and ``y_pred`` differ in length or are empty, or hold a
+            label that is not an index into ``genres``.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.size == 0:
         raise ValueError(
             f"y_true and y_pred must be non-empty and of equal length, got {y_true.size} and {y_pred.size}"
+        )
+    outside = sorted(
+        {int(v) for v in np.concatenate([y_true, y_pred]) if not 0 <= v < len(genres)}
+    )
+    if outside:
+        raise ValueError(
+            f"label(s) {outside[:5]} are not indices into the {len(genres)} classes "
+            f"{list(genres)[:10]}: pass genres=clips.classes"
         )
     labels = np.arange(len(genres))
     recall = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)

@@ -935,14 +935,29 @@ def _chapters_label(chapters: Sequence[str]) -> str:
     return f"chapter{'s' if len(chapters) > 1 else ''} {numbers}"
 
 
-def _per_genre(clip_ids: Sequence[str] | None) -> str:
-    """``"blues 29, classical 30, ..."``: clips per genre, from ``"<genre>.NNNNN"``."""
-    if not clip_ids:
-        return ""
+def _per_genre(result: Mapping[str, Any]) -> str:
+    """``"blues 29, classical 30, ..."``: a result's test clips per class.
+
+    From GTZAN-style ids ``"<genre>.NNNNN"``; other ids (a folder collection's paths)
+    from the result's labels and class names (``y_true``, ``genres``).
+    """
+    import re
     from collections import Counter
 
-    counts = Counter(str(c).rsplit(".", 1)[0] for c in clip_ids)
-    return ", ".join(f"{g} {k}" for g, k in sorted(counts.items()))
+    clip_ids, y_true, genres = (
+        result.get("clip_ids"),
+        result.get("y_true"),
+        result.get("genres"),
+    )
+    if not clip_ids:
+        return ""
+    if all(re.fullmatch(r"[^/]+\.\d{5}", str(c)) for c in clip_ids):
+        counts = Counter(str(c).rsplit(".", 1)[0] for c in clip_ids)
+        return ", ".join(f"{g} {k}" for g, k in sorted(counts.items()))
+    if y_true is None or not genres:
+        return ""
+    counts = Counter(genres[int(y)] for y in y_true)
+    return ", ".join(f"{g} {counts[g]}" for g in genres if counts[g])
 
 
 def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
@@ -974,7 +989,7 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
                     params.get("DURATION"),
                     r.get("split", "?"),
                     r["n_clips"],
-                    _per_genre(r.get("clip_ids")),
+                    _per_genre(r),
                 )
                 if chapter not in seen.setdefault(key, []):
                     seen[key].append(chapter)

@@ -1,15 +1,19 @@
 """Train/validation/test splits: GTZAN's fault-filtered split, stratified random splits, k-fold.
 
-Random splits of GTZAN put excerpts of one artist (35 of the 100 reggae excerpts are Bob Marley)
-on both sides and inflate accuracy (Sturm 2013); the fault-filtered split of Kereliuk, Sturm &
-Larsen (2015) leaves out 70 faulty excerpts and keeps every artist on one side. A notebook picks
-one with its ``SPLIT`` parameter through :func:`split_dataset`.
+Random splits of GTZAN put excerpts of one artist (35 of the 100 reggae excerpts are Bob
+Marley) on both sides and inflate accuracy (Sturm 2013); the fault-filtered split of
+Kereliuk, Sturm & Larsen (2015) leaves out 70 faulty excerpts and keeps every artist on
+one side. A notebook picks one with its ``SPLIT`` parameter through
+:func:`split_dataset`. A folder collection whose table names each clip's group (artist,
+album) is split so that every group stays on one side (:func:`group_split`), as the
+fault-filtered split keeps GTZAN's artists apart.
 
 Notebook: ``01_datasets.ipynb``.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,13 +28,53 @@ SPLITS = ("stratified", "filtered")
 _SIDES = ("train", "valid", "test")
 
 
+DEFAULT_FRACTIONS = (0.6, 0.2, 0.2)
+"""The ``(train, valid, test)`` shares of :func:`stratified_split` by default."""
+
+
+def min_clips_per_class(fractions: Sequence[float] = DEFAULT_FRACTIONS) -> int:
+    """The fewest clips of a class that a stratified split surely puts on every side.
+
+    A class of ``n`` clips puts about ``f * n`` of them on a side of share ``f``, so it
+    needs ``n >= 1 / f`` for the smallest share: 5 at 60/20/20, 10 at 80/10/10. With
+    clip counts instead of shares, 3 (one per side). With groups (:func:`group_split`)
+    the same number counts a class's groups.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        fractions: ``(train, valid, test)`` shares, or three clip counts.
+    """
+    if all(
+        isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in fractions
+    ):
+        return 3
+    return max(3, math.ceil(1 / min(fractions) - 1e-9))
+
+
+def _kind(clips: ClipSet) -> str:
+    """``"class"`` for a folder collection, ``"genre"`` for GTZAN and synthetic sets."""
+    return "class" if clips.name == "folder" else "genre"
+
+
+def _more_clips(clips: ClipSet) -> str:
+    """What to change when a class has too few clips, in the dataset's own terms."""
+    if clips.name == "folder":
+        return (
+            "add clips to that class (or move it out of DATA_DIR), or use other "
+            "fractions"
+        )
+    return "use more clips per genre (e.g. n_per_genre) or other fractions"
+
+
 def _check_genres(clips: ClipSet, sides: dict[str, ClipSet], hint: str) -> None:
     """Raise a ValueError naming the first genre of ``clips`` that a side has no clip of."""
     for side, part in sides.items():
         missing = [g for g in clips.genres if g not in part.genres]
         if missing:
             raise ValueError(
-                f"the {side} side of the split has no clip of genre(s) {missing}: {hint}"
+                f"the {side} side of the split has no clip of {_kind(clips)}(s) "
+                f"{missing}: {hint}"
             )
 
 
@@ -114,12 +158,14 @@ def _side_sizes(n: int, fractions: Sequence[float]) -> tuple[int, int, int]:
 
 
 def stratified_split(
-    clips: ClipSet, fractions: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0
+    clips: ClipSet, fractions: Sequence[float] = DEFAULT_FRACTIONS, seed: int = 0
 ) -> tuple[ClipSet, ClipSet, ClipSet]:
-    """A seeded random split with each genre in the same proportion on every side.
+    """A seeded random split with each class in the same proportion on every side.
 
-    Works on any set with at least three clips per genre (e.g. 3 genres x 5 clips). On GTZAN it
-    lets artists cross sides; prefer :func:`filtered_split` for numbers to report.
+    Works on any set with :func:`min_clips_per_class` clips per class (5 at 60/20/20).
+    On GTZAN it lets artists cross sides; prefer :func:`filtered_split` for numbers to
+    report. Clips that carry groups (a folder collection's table with a ``group``
+    column) are split by :func:`group_split` instead, so that no group crosses sides.
 
     Notebook: ``01_datasets.ipynb``.
 
@@ -132,23 +178,28 @@ def stratified_split(
         ``(train, valid, test)``, each in the order of ``clips``.
 
     Raises:
-        ValueError: Too few clips for every genre to reach every side; the message names the
-            genre or side and what to change.
+        ValueError: Too few clips for every class to reach every side; the message names
+            the class or side and what to change.
     """
     from sklearn.model_selection import train_test_split
 
+    if clips.groups is not None:
+        return group_split(clips, fractions=fractions, seed=seed)
     n_train, n_valid, n_test = _side_sizes(len(clips), fractions)
-    hint = "use more clips per genre (e.g. n_per_genre) or other fractions"
+    hint = _more_clips(clips)
+    need = min_clips_per_class(fractions)
     for g, n in clips.counts().items():
-        if n < 3:
+        if n < need:
             raise ValueError(
-                f"genre {g!r} has {n} clip(s), too few to reach train, valid and test: {hint}"
+                f"{_kind(clips)} {g!r} has {n} clip(s), too few to reach train, valid "
+                f"and test: a split of {tuple(fractions)} needs at least {need} per "
+                f"{_kind(clips)}: {hint}"
             )
     for side, n in zip(_SIDES, (n_train, n_valid, n_test)):
         if n < len(clips.genres):
             raise ValueError(
                 f"the {side} side would hold {n} clip(s), fewer than the "
-                f"{len(clips.genres)} genres: {hint}"
+                f"{len(clips.genres)} {_kind(clips)}s: {hint}"
             )
     index, y = np.arange(len(clips)), clips.labels
     try:
@@ -176,10 +227,112 @@ def stratified_split(
     return sides["train"], sides["valid"], sides["test"]
 
 
+def _group_fold(
+    index: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    n_splits: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(rest, held)``: the first of ``n_splits`` stratified group folds in which both
+    hold every class of ``y[index]``, or ``None``."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    every = set(y[index].tolist())
+    with (
+        warnings.catch_warnings()
+    ):  # "least populated class": coverage is checked below
+        warnings.simplefilter("ignore", UserWarning)
+        for rest, held in folds.split(index, y[index], groups[index]):
+            if set(y[index[rest]].tolist()) == every == set(y[index[held]].tolist()):
+                return index[rest], index[held]
+    return None
+
+
+def group_split(
+    clips: ClipSet, fractions: Sequence[float] = DEFAULT_FRACTIONS, seed: int = 0
+) -> tuple[ClipSet, ClipSet, ClipSet]:
+    """A seeded split that keeps each group (artist, album) on one side, stratified.
+
+    scikit-learn's ``StratifiedGroupKFold`` cuts the groups into ``round(1 / test
+    share)`` folds with each class in about the same proportion; the test side is the
+    first fold (in the seeded order) that holds every class and leaves every class to
+    the rest. The rest is cut the same way into training and validation (``round((train
+    + valid) / valid)`` folds). Whole groups move, so the shares are met only roughly
+    (60/20/20 gives 5 and then 4 folds: exactly 20 % and 20 % when the groups are of one
+    size).
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: Clips with groups (:attr:`mgr_utils.datasets.ClipSet.groups`).
+        fractions: ``(train, valid, test)`` fractions adding up to 1.
+        seed: Random seed.
+
+    Returns:
+        ``(train, valid, test)``, each in the order of ``clips``; no group on two sides.
+
+    Raises:
+        ValueError: Clips without groups, clip counts instead of fractions, a class of
+            fewer groups than :func:`min_clips_per_class`, or no fold that gives every
+            side every class; the message says what to change.
+    """
+    groups = clips.groups
+    if groups is None:
+        raise ValueError("group_split needs clips with groups (a table's group column)")
+    if any(
+        isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in fractions
+    ):
+        raise ValueError(
+            "a split that keeps groups together takes fractions, not clip counts: "
+            f"{tuple(fractions)}"
+        )
+    _side_sizes(len(clips), fractions)  # three positive fractions adding up to 1
+    f_train, f_valid, f_test = (float(f) for f in fractions)
+    groups = np.asarray(groups, dtype=object)
+    y = clips.labels
+    need = min_clips_per_class(fractions)
+    hint = (
+        "add clips of more groups (artists, albums) to that class, or drop the table's "
+        "group column to split clip by clip"
+    )
+    for g in clips.genres:
+        n = len(set(groups[y == clips.classes.index(g)].tolist()))
+        if n < need:
+            raise ValueError(
+                f"{_kind(clips)} {g!r} has clips of {n} group(s); a split of "
+                f"{tuple(fractions)} that keeps groups apart needs at least {need} per "
+                f"{_kind(clips)}: {hint}"
+            )
+    index = np.arange(len(clips))
+    first = _group_fold(index, y, groups, max(2, round(1 / f_test)), seed)
+    second = (
+        None
+        if first is None
+        else _group_fold(
+            first[0], y, groups, max(2, round((f_train + f_valid) / f_valid)), seed
+        )
+    )
+    if second is None:
+        raise ValueError(
+            f"no split of {clips!r} into groups puts every {_kind(clips)} on every "
+            f"side (groups of several {_kind(clips)}es are kept whole): {hint}"
+        )
+    train, valid = second
+    test = first[1]
+    sides = {s: clips.subset(sorted(i)) for s, i in zip(_SIDES, (train, valid, test))}
+    _check_genres(clips, sides, hint)
+    return sides["train"], sides["valid"], sides["test"]
+
+
 def kfold_splits(
     clips: ClipSet, k: int = 5, seed: int = 0
 ) -> Iterator[tuple[ClipSet, ClipSet]]:
     """Stratified k-fold cross-validation: every clip is in the test side of exactly one fold.
+
+    Clips that carry groups (:attr:`mgr_utils.datasets.ClipSet.groups`) are folded with
+    scikit-learn's ``StratifiedGroupKFold``: each group in one fold only.
 
     Notebook: ``01_datasets.ipynb``.
 
@@ -192,20 +345,36 @@ def kfold_splits(
         ``(train, test)`` for each of the ``k`` folds, each in the order of ``clips``.
 
     Raises:
-        ValueError: ``k < 2``, or a genre with fewer than ``k`` clips (raised at the call).
+        ValueError: ``k < 2``, or a class with fewer than ``k`` clips (or groups)
+            (raised at the call).
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     if int(k) < 2:
         raise ValueError(f"k-fold needs k >= 2 folds, got {k}")
-    for g, n in clips.counts().items():
+    groups = clips.groups
+    what = "clip(s)" if groups is None else "group(s)"
+    per_class = (
+        clips.counts()
+        if groups is None
+        else {
+            g: len({grp for grp, c in zip(groups, clips) if c.genre == g})
+            for g in clips.genres
+        }
+    )
+    for g, n in per_class.items():
         if n < k:
             raise ValueError(
-                f"genre {g!r} has {n} clip(s), fewer than the k={k} folds, so some test fold would "
-                "have none of it: use more clips per genre (e.g. n_per_genre) or a smaller k"
+                f"{_kind(clips)} {g!r} has {n} {what}, fewer than the k={k} folds, so "
+                f"some test fold would have none of it: {_more_clips(clips)} or a "
+                "smaller k"
             )
-    folds = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
-    split = list(folds.split(np.zeros(len(clips)), clips.labels))
+    if groups is None:
+        folds = StratifiedKFold(n_splits=int(k), shuffle=True, random_state=seed)
+        split = list(folds.split(np.zeros(len(clips)), clips.labels))
+    else:
+        folds = StratifiedGroupKFold(n_splits=int(k), shuffle=True, random_state=seed)
+        split = list(folds.split(np.zeros(len(clips)), clips.labels, groups))
     return ((clips.subset(sorted(tr)), clips.subset(sorted(te))) for tr, te in split)
 
 
@@ -237,8 +406,8 @@ def fresh_test_clips(
 
     if clips.name != "synthetic":
         raise ValueError(
-            "fresh test clips exist only for the synthetic set; on GTZAN the split "
-            "decides the test clips (leave TEST_PER_GENRE at None)"
+            "fresh test clips exist only for the synthetic set; on GTZAN and a folder "
+            "collection the split decides the test clips (leave TEST_PER_GENRE at None)"
         )
     counts = test.counts()
     missing = int(test_per_genre) - min(counts.values())
@@ -262,7 +431,7 @@ def split_dataset(
     method: str = "stratified",
     seed: int = 0,
     lists_dir: str | Path | None = None,
-    fractions: Sequence[float] = (0.6, 0.2, 0.2),
+    fractions: Sequence[float] = DEFAULT_FRACTIONS,
     test_per_genre: int | None = None,
 ) -> tuple[ClipSet, ClipSet, ClipSet]:
     """Split by the name a notebook's ``SPLIT`` parameter holds.
@@ -271,20 +440,30 @@ def split_dataset(
 
     Args:
         clips: The clips to split.
-        method: ``"stratified"`` (:func:`stratified_split`, any dataset) or ``"filtered"``
-            (:func:`filtered_split`, GTZAN only).
+        method: ``"stratified"`` (:func:`stratified_split`, any dataset; clips with
+            groups, from a folder collection's table, go to :func:`group_split`) or
+            ``"filtered"`` (:func:`filtered_split`, GTZAN only).
         seed: Random seed (stratified only).
         lists_dir: Folder of the split lists (filtered only; ``None`` fetches them).
-        fractions: ``(train, valid, test)`` fractions or sizes (stratified only).
-        test_per_genre: Synthetic set only: top the test side up to this many clips per genre
-            with fresh clips (:func:`fresh_test_clips`); ignored on GTZAN, whose split decides.
+        fractions: ``(train, valid, test)`` fractions or sizes (stratified only;
+            fractions only when the clips have groups).
+        test_per_genre: Synthetic set only: top the test side up to this many clips per
+            genre with fresh clips (:func:`fresh_test_clips`); ignored on GTZAN and on a
+            folder collection, whose split decides.
 
     Returns:
         ``(train, valid, test)``.
 
     Raises:
-        ValueError: An unknown method, or a split that leaves a genre out of a side.
+        ValueError: An unknown method, ``"filtered"`` on a folder collection, or a split
+            that leaves a class out of a side.
     """
+    if method == "filtered" and clips.name == "folder":
+        raise ValueError(
+            "SPLIT = 'filtered' is GTZAN's fault-filtered split; a folder collection "
+            "takes SPLIT = 'stratified' (with a group column in its table, groups stay "
+            "on one side)"
+        )
     if method == "stratified":
         train, valid, test = stratified_split(clips, fractions=fractions, seed=seed)
     elif method == "filtered":

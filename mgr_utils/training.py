@@ -897,13 +897,26 @@ def predict_clips(
     return aggregate_segments(P, clip_index, rule=rule)
 
 
+def classes_of(clips: Any) -> tuple[str, ...]:
+    """The class names of ``clips`` in label order: its ``classes`` (a
+    :class:`~mgr_utils.datasets.ClipSet`), else :data:`mgr_utils.GENRES` (a plain list
+    of synthetic or GTZAN clips, or none).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    classes = getattr(clips, "classes", None)
+    if classes is None and clips is not None and len(clips):
+        classes = getattr(clips[0], "classes", None)
+    return tuple(GENRES if classes is None else classes)
+
+
 def evaluate_clips(
     model,
     X_segments: np.ndarray,
     clip_index: Sequence[int],
     y_segments: Sequence[int],
     rules: Sequence[str] = DEFAULT_RULES,
-    genres: Sequence[str] = GENRES,
+    genres: Sequence[str] | None = None,
     batch_size: int = 256,
     segment_probs: np.ndarray | None = None,
     clips: Sequence | None = None,
@@ -917,7 +930,8 @@ def evaluate_clips(
         X_segments, clip_index, y_segments: The side's segments, their clips and labels
             (e.g. the fields of a :class:`Segments`).
         rules: Aggregation rules to score.
-        genres: Class names, in label order.
+        genres: Class names, in label order; ``None``: ``clips.classes``
+            (:data:`mgr_utils.GENRES` without clips).
         batch_size: Prediction batch size.
         segment_probs: Already computed segment probabilities.
         clips: The side's clips (``clip_index`` indexes them): their ids are kept with the
@@ -935,6 +949,7 @@ def evaluate_clips(
     seg_acc = float(np.mean(P.argmax(axis=1) == y_segments))
     kept, y_clip = clip_labels(y_segments, clip_index)
     ids = None if clips is None else [clips[int(i)].clip_id for i in kept]
+    genres = classes_of(clips) if genres is None else genres
     out = {}
     for rule in rules:
         c, S = aggregate_segments(P, clip_index, rule=rule)
@@ -953,7 +968,7 @@ def evaluate_selected(
     test: Segments,
     rules: Sequence[str] = DEFAULT_RULES,
     preference: Sequence[str] | None = None,
-    genres: Sequence[str] = GENRES,
+    genres: Sequence[str] | None = None,
     batch_size: int = 256,
     valid_probs: np.ndarray | None = None,
     test_probs: np.ndarray | None = None,
@@ -972,7 +987,8 @@ def evaluate_selected(
         valid, test: The validation and test :class:`Segments`.
         rules: Candidate rules; one rule means a fixed choice.
         preference: Tie-break order, e.g. the paper's rule first.
-        genres: Class names, in label order.
+        genres: Class names, in label order; ``None``: the classes of the test clips
+            (``test.clips.classes``).
         batch_size: Prediction batch size.
         valid_probs, test_probs: Segment probabilities already computed.
 
@@ -981,6 +997,7 @@ def evaluate_selected(
         with "valid_accuracy" and "rule" added}``; ``selected_on`` is ``"validation"`` when there
         was more than one rule to choose from, else ``"fixed"``.
     """
+    genres = classes_of(test.clips) if genres is None else genres
     P_valid = (
         predict_segments(model, valid.X, batch_size)
         if valid_probs is None

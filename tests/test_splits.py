@@ -126,7 +126,13 @@ def test_stratified_split_by_sizes():
         (
             fake_set(n=3),
             (0.8, 0.1, 0.1),
-            r"the valid side would hold 3 clip\(s\).*10 genres",
+            r"genre 'blues' has 3 clip\(s\).*\(0.8, 0.1, 0.1\) needs at least 10 "
+            "per genre",
+        ),
+        (
+            fake_set(n=5),
+            (40, 5, 5),
+            r"the valid side would hold 5 clip\(s\).*10 genres",
         ),
         (fake_set(n=5), (0.6, 0.3, 0.3), "add up to 1"),
         (fake_set(n=5), (30, 10, 20), "more than the 50 clips"),
