@@ -27,6 +27,7 @@ RECORD_CELL = (
     "with open(os.path.join(results, 'params.json'), 'w') as f:\n"
     "    json.dump({'N': N, 'SEED': SEED, 'LABEL': LABEL, 'RESULTS_DIR': RESULTS_DIR, 'results': results,\n"
     "               'cache': os.environ['MGR_CACHE_DIR'], 'tqdm': os.environ.get('TQDM_DISABLE'),\n"
+    "               'models': os.environ['MGR_MODELS_DIR'],\n"
     "               'cwd': os.getcwd()}, f)"
 )
 
@@ -301,6 +302,7 @@ def test_execute_passes_only_declared_parameters_and_labels_them(tmp_path, tiny_
     assert record["RESULTS_DIR"] is None, "no build path is injected into the page"
     assert record["results"] == str((build / "results").resolve())
     assert record["cache"] == str((build / "cache").resolve())
+    assert record["models"] == str((build / "models").resolve())
     assert record["tqdm"] == "1", "no progress bars in a page"
     assert Path(record["cwd"]) == (root / "notebooks").resolve()
 
@@ -477,6 +479,81 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
     forced, seen = run(only=["01_producer"], force=True)  # v = 1 again, the same key
     after, seen = run()
     assert after["01"].reused and not after["02"].reused and seen == 1
+
+
+FAKE_SAVING = (
+    "import os\nfrom pathlib import Path\nREAD_LOG, WRITE_LOG = [], []\n"
+    "def folder():\n"
+    "    return Path(os.environ['MGR_MODELS_DIR']) / 'synthetic'\n"
+    "def save(name, text):\n"
+    "    path = folder() / f'{name}.json'\n"
+    "    path.parent.mkdir(parents=True, exist_ok=True)\n"
+    "    path.write_text(text)\n"
+    "    WRITE_LOG.append(path.resolve())\n"
+    "def load(name):\n"
+    "    path = folder() / f'{name}.json'\n"
+    "    READ_LOG.append(path.resolve())\n"
+    "    return path.read_text()\n"
+    "def listing():\n"
+    "    READ_LOG.append(folder().resolve())\n"
+    "    return sorted(p.stem for p in folder().glob('*.json'))\n"
+)
+"""A stand-in for mgr_utils.saving with its two logs: cards (and folders listed) read,
+cards written."""
+
+
+def test_a_reader_reexecutes_when_a_saved_system_it_read_changes(tmp_path, tiny_book):
+    """The reuse key holds every saved system's card a chapter read and the folders it listed."""
+    root = tiny_book(
+        tmp_path / "bk",
+        {
+            "01_trainer": [
+                ("parameters", "N = 1"),
+                (
+                    "code",
+                    "from mgr_utils import saving\nsaving.save('net', f'weights {N}')\n"
+                    "assert saving.load('net')  # its own system: not an input",
+                ),
+            ],
+            "02_user": [
+                ("parameters", "K = 1"),
+                ("code", "from mgr_utils import saving\nw = saving.load('net')"),
+            ],
+            "03_lister": [
+                ("parameters", "K = 1"),
+                ("code", "from mgr_utils import saving\nnames = saving.listing()"),
+            ],
+        },
+    )
+    (root / "mgr_utils").mkdir()
+    for name, text in {**FAKE_PACKAGE, "saving.py": FAKE_SAVING}.items():
+        (root / "mgr_utils" / name).write_text(text)
+    build = tmp_path / "build"
+    models = build / "models" / "synthetic"
+
+    def run(**kwargs):
+        runs = book.execute_book(root, build, log=lambda line: None, **kwargs)
+        return {r.name[:2]: r for r in runs}
+
+    assert not any(r.reused for r in run().values())
+    deps = book.read_manifest(build)["notebooks/01_trainer.ipynb"]["deps"]
+    assert deps["systems_written"] == [str((models / "net.json").resolve())]
+    assert all(r.reused for r in run().values())
+
+    (models / "net.json").write_text("weights retrained elsewhere")
+    again = run()
+    assert again["01"].reused and again["03"].reused
+    assert again["02"].reason == "saved systems it read changed: synthetic/net"
+
+    (models / "other.json").write_text("a system another chapter saved")
+    again = run()
+    assert again["01"].reused and again["02"].reused
+    assert again["03"].reason == "saved systems it read changed: synthetic/"
+
+    (models / "net.json").unlink()
+    again = run()
+    assert again["01"].reason == "its saved system synthetic/net is missing"
+    assert again["02"].reason == "saved systems it read changed: synthetic/net"
 
 
 def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
@@ -1050,5 +1127,11 @@ def test_the_chapter_that_reads_every_record_runs_last(tmp_path):
         p.write_text(json.dumps({"cells": [{"source": reads}]}))
         paths.append(p)
     assert [p.stem for p in execution_order(paths)] == ["01_a", "11_more", "10_results"]
+    user = (
+        tmp_path / "09_classify.ipynb"
+    )  # runs the saved systems: after their chapters
+    user.write_text(json.dumps({"cells": [{"source": "r = predict_file(path)"}]}))
+    order = execution_order([paths[0], user, paths[1], paths[2]])
+    assert [p.stem for p in order] == ["01_a", "11_more", "09_classify", "10_results"]
     real = execution_order(book.select_notebooks(book.REPO_ROOT))
     assert real[-1].stem == "10_results"
