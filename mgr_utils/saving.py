@@ -438,7 +438,9 @@ class Pipeline:
             raise
         if self.key is not None:
             out = out[self.key]
-        X = np.asarray(out, dtype=np.float32)
+        X = np.asarray(out)
+        if X.dtype.kind != "f":
+            X = X.astype(np.float32)
         if self.level == "clip":
             X = X[None]
         if len(X) == 0:
@@ -528,7 +530,7 @@ def pipeline(
         fn: A function of :mod:`mgr_utils.features` (or its dotted path), e.g.
             ``features.costa_patches``.
         params: Its keyword parameters for the test clips (not the training side's
-            ``side_params``).
+            ``side_params``); the card keeps every parameter, its defaults included.
         scaler: The fitted :class:`~mgr_utils.training.Standardizer` of ``segments_dataset``;
             a number to divide every input by (chapter 9's scale); or ``None``.
         key: The entry of a dict-returning ``fn`` (``"glcm"``, ``"lbp"`` of
@@ -547,8 +549,11 @@ def pipeline(
             it or cannot be written to JSON, or an unknown ``level``.
     """
     name = _dotted(fn)
-    params = _plain(dict(params or {}))
-    _bound(resolve_feature(name), sr, params)  # the parameters fit the function
+    given = _plain(dict(params or {}))
+    bound = _bound(resolve_feature(name), sr, given)  # the parameters fit the function
+    # every parameter with its value, defaults included: the card says all of them
+    first_two = list(inspect.signature(resolve_feature(name)).parameters)[:2]
+    params = _plain({k: v for k, v in bound.items() if k not in first_two})
     if level not in (None, "segment", "clip"):
         raise ValueError(f"level must be 'segment' or 'clip', got {level!r}")
     if level == "clip":
@@ -723,28 +728,37 @@ def _test_numbers(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_inputs(model, pipe: Pipeline, n_classes: int) -> None:
-    """Run the pipeline on a few seconds of noise: its inputs must fit the network."""
-    seconds = max(
-        3.0, 2.0 * (pipe.segment_seconds or 0.0), 1.5 * (pipe.window_seconds or 0)
-    )
-    seconds = min(seconds, 12.0)
+def _check_inputs(model, kind: str, pipe: Pipeline, n_classes: int) -> None:
+    """Run the pipeline on a few seconds of noise: its inputs must fit the model."""
+    seconds = max(3.0, 2.0 * (pipe.segment_seconds or 0.0))
+    seconds = min(max(seconds, 1.2 * (pipe.window_seconds or 0.0)), 12.0)
     rng = np.random.default_rng(0)
     y = (0.1 * rng.standard_normal(int(seconds * pipe.sample_rate))).astype(np.float32)
     X = pipe.features(y)
-    want = tuple(model.input_shape[1:])
-    got = tuple(X.shape[1:])
-    if len(want) != len(got) or any(
-        w is not None and w != g for w, g in zip(want, got)
-    ):
+    if kind == "keras":
+        want, got = tuple(model.input_shape[1:]), tuple(X.shape[1:])
+        if len(want) != len(got) or any(
+            w is not None and w != g for w, g in zip(want, got)
+        ):
+            raise ValueError(
+                f"the pipeline gives inputs of shape {got}, the network reads {want}: "
+                "pass the feature parameters of the test clips (as segments_dataset "
+                "had them)"
+            )
+        if int(model.output_shape[-1]) != n_classes:
+            raise ValueError(
+                f"the network has {model.output_shape[-1]} outputs for {n_classes} "
+                "classes"
+            )
+        return
+    try:
+        class_scores(model, X[:1], n_classes)
+    except DamagedSystemError as err:
+        raise ValueError(str(err)) from None
+    except ValueError as err:
         raise ValueError(
-            f"the pipeline gives inputs of shape {got}, the network reads {want}: pass the "
-            "feature parameters of the test clips (as segments_dataset had them)"
-        )
-    if int(model.output_shape[-1]) != n_classes:
-        raise ValueError(
-            f"the network has {model.output_shape[-1]} outputs for {n_classes} classes"
-        )
+            f"the pipeline's inputs (shape {X.shape[1:]}) do not fit the model: {err}"
+        ) from None
 
 
 def _save_model_file(model, kind: str, path: Path) -> None:
@@ -807,7 +821,7 @@ def save_system(
         display_name: The readers' name (default: the comparison registry's, if any).
         models_dir: The models folder (``None``: :func:`default_models_dir`).
         check: Run the pipeline on a few seconds of noise and check that its inputs fit the
-            network (Keras only).
+            model (shape, number of classes).
 
     Returns:
         The card's path.
@@ -840,8 +854,8 @@ def save_system(
             f"{type(model).__name__} is neither a Keras model nor a fitted classifier "
             "with predict_proba or decision_function"
         )
-    if kind == "keras" and check:
-        _check_inputs(model, pipeline, len(classes))
+    if check:
+        _check_inputs(model, kind, pipeline, len(classes))
     paths = system_paths(system_id, dataset, models_dir)
     folder = paths["card"].parent
     folder.mkdir(parents=True, exist_ok=True)

@@ -249,6 +249,14 @@ def test_the_card_describes_the_whole_path(clip_file, tmp_path):
     )
     pipe = card["pipeline"]
     assert pipe["feature"] == "mgr_utils.features.inputs.costa_patches"
+    assert pipe["params"] == {
+        "n_fft": 1024,
+        "hop_length": 827,
+        "scale": 0.5,
+        "width": 16,
+        "hop": 16,
+        "top_db": 80.0,
+    }
     assert pipe["sample_rate"] == SR and pipe["level"] == "segment"
     # 16 columns of 827 / 0.5 samples: the 1.2 s the chapter glues
     assert pipe["segment_seconds"] == pytest.approx(16 * 827 * 2 / SR, rel=1e-6)
@@ -386,7 +394,11 @@ def test_the_musicnn_probe_saves_with_the_layer_it_reads(clip_file, tmp_path):
     )
     card = json.loads((tmp_path / "folder" / "musicnn_msd_linear_svm.json").read_text())
     assert card["scores"] == "softmax of decision values"
-    assert card["pipeline"]["params"] == params
+    assert card["pipeline"]["params"] == {
+        **params,
+        "stats": ["mean", "max"],
+        "batch_size": 64,
+    }
 
     # the chapter's path for a clip: cached per-patch outputs, then the clip's embedding
     clip = Clip("clip", "blues", path=clip_file)
@@ -454,7 +466,8 @@ def test_pipeline_refuses_what_a_card_cannot_hold():
     with pytest.raises(ValueError, match="not been fitted"):
         saving.pipeline(features.costa_patches, {}, scaler=Standardizer())
     p = saving.pipeline(features.glcm_maps_per_segment, {"angles": (0.0, 1.5)})
-    assert p.params == {"angles": [0.0, 1.5]}  # tuples become JSON lists
+    assert p.params["angles"] == [0.0, 1.5]  # tuples become JSON lists
+    assert p.params["levels"] == 16, "the defaults are written down too"
 
 
 def test_save_checks_the_inputs_fit_the_network_and_the_rule(tmp_path):
@@ -472,6 +485,16 @@ def test_save_checks_the_inputs_fit_the_network_and_the_rule(tmp_path):
     with pytest.raises(ValueError, match="'accuracy'"):
         saving.save_system(
             net, "04", "costa_cnn", right, rule="sum", **{**args, "metrics": {}}
+        )
+    X, y_train = _random_rows((61,))
+    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2).fit(X, y_train)
+    lbp = saving.pipeline(features.texture_features, {}, key="lbp")
+    with pytest.raises(ValueError, match="do not fit the model"):
+        saving.save_system(svm, "03", "svm", lbp, **args)
+    descriptors = saving.pipeline(features.descriptors, {})
+    with pytest.raises(ValueError, match="do not index the card's 2 classes"):
+        saving.save_system(
+            svm, "03", "svm", descriptors, **{**args, "classes": CLASSES[:2]}
         )
     assert not (tmp_path / "folder").exists() or not list(
         (tmp_path / "folder").iterdir()
