@@ -92,7 +92,7 @@ def test_parameter_files():
         "chapters: keys name notebooks"
     )
     for params in (fast, full):
-        assert not {"RESULTS_DIR", "CACHE_DIR"} & set(params), (
+        assert not {"RESULTS_DIR", "CACHE_DIR", "MODELS_DIR"} & set(params), (
             "the runner sets the build folders itself"
         )
     assert (
@@ -1001,6 +1001,114 @@ def _chapter_pages(built_book):
     for nb in book.toc_notebooks(built_book.root):
         entry = book.relpath(built_book.root, nb)[: -len(".ipynb")]
         yield entry, built_book.page(entry).read_text(encoding="utf-8")
+
+
+def saved_systems_problems(build_dir: Path, notebooks, audio: Path) -> list[str]:
+    """What is wrong with the systems a build saved (an empty list: nothing).
+
+    Every chapter that declares ``MODELS_DIR`` saved at least one system; every model has
+    its card; each card's test accuracy and clip count are its chapter's results record's
+    for the same system id; and each system classifies ``audio``.
+    """
+    from mgr_utils import predict, saving
+
+    listing = saving.list_systems(Path(build_dir) / "models")
+    problems = [f"{d}/{s}: {p.name} has no card" for d, s, p in listing.orphans]
+    cards = {key: json.loads(p.read_text()) for key, p in listing.cards.items()}
+    chapters = {c["chapter"] for c in cards.values()}
+    for nb in notebooks:
+        if "MODELS_DIR" in book.declared_parameters(nb) and nb.stem not in chapters:
+            problems.append(f"{nb.stem} declares MODELS_DIR but saved no system")
+    results = Path(build_dir) / "results"
+    for (dataset, system), card in sorted(cards.items()):
+        where = f"{dataset}/{system}"
+        paths = [results / dataset / f"{card['chapter']}.json"]
+        paths.append(results / f"{card['chapter']}.json")
+        record = next((json.loads(p.read_text()) for p in paths if p.exists()), {})
+        result = record.get("systems", {}).get(system)
+        if result is None:
+            problems.append(f"{where}: not in {card['chapter']}'s results record")
+        elif (result["accuracy"], result["n_clips"]) != (
+            card["test"]["accuracy"],
+            card["test"]["n_clips"],
+        ):
+            problems.append(
+                f"{where}: the card says {card['test']}, the record "
+                f"{result['accuracy']} on {result['n_clips']} clips"
+            )
+        try:
+            system_ = saving.load_system(str(listing.cards[(dataset, system)]))
+            answer = predict.predict_file(audio, systems=[system_])["systems"][0]
+        except Exception as err:  # any failure is a finding, named
+            problems.append(f"{where}: {type(err).__name__}: {err}")
+            continue
+        if "error" in answer or abs(sum(answer["probabilities"].values()) - 1) > 1e-6:
+            problems.append(f"{where}: {answer.get('error', 'scores do not sum to 1')}")
+    return problems
+
+
+def test_saved_systems_problems_finds_each_problem(tmp_path, tiny_book):
+    import numpy as np
+    import soundfile as sf
+
+    from mgr_utils import features, saving
+    from mgr_utils.classical import SVMClassifier
+
+    root = tiny_book(
+        tmp_path / "bk",
+        {"03_texture": [("parameters", "MODELS_DIR = None"), ("code", "x = 1")]},
+    )
+    notebooks = book.toc_notebooks(root)
+    build = tmp_path / "build"
+    audio = tmp_path / "a.wav"
+    rng = np.random.default_rng(0)
+    sf.write(audio, 0.1 * rng.standard_normal(22050 * 3), 22050)
+    assert saved_systems_problems(build, notebooks, audio) == [
+        "03_texture declares MODELS_DIR but saved no system"
+    ]
+    X, y = rng.random((8, 61)), np.repeat([0, 1], 4)
+    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2).fit(X, y)
+    saving.save_system(
+        svm,
+        "03_texture",
+        "descriptor_svm",
+        saving.pipeline(features.descriptors, {}),
+        classes=("a", "b"),
+        dataset="synthetic",
+        metrics={"accuracy": 0.75, "n_clips": 8},
+        models_dir=build / "models",
+    )
+    assert saved_systems_problems(build, notebooks, audio) == [
+        "synthetic/descriptor_svm: not in 03_texture's results record"
+    ]
+    record = {"systems": {"descriptor_svm": {"accuracy": 0.5, "n_clips": 8}}}
+    (build / "results").mkdir()
+    (build / "results" / "03_texture.json").write_text(json.dumps(record))
+    (problem,) = saved_systems_problems(build, notebooks, audio)
+    assert problem.startswith("synthetic/descriptor_svm: the card says")
+    record["systems"]["descriptor_svm"]["accuracy"] = 0.75
+    (build / "results" / "03_texture.json").write_text(json.dumps(record))
+    assert saved_systems_problems(build, notebooks, audio) == []
+    (build / "models" / "synthetic" / "descriptor_svm.json").unlink()
+    assert "has no card" in saved_systems_problems(build, notebooks, audio)[0]
+
+
+@pytest.mark.book
+def test_every_saved_system_matches_its_record_and_classifies_a_song(
+    built_book, tmp_path
+):
+    """The systems the chapters saved load, agree with their records and run on a file."""
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(22050 * 12) / 22050
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))
+    audio = tmp_path / "song.wav"
+    sf.write(audio, np.stack([y, y], axis=1), 22050)  # stereo, as a song
+    problems = saved_systems_problems(
+        built_book.build_dir, book.toc_notebooks(built_book.root), audio
+    )
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.book
