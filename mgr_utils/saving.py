@@ -946,6 +946,7 @@ class Listing:
     """What a models folder holds.
 
     Attributes:
+        folder: The models folder.
         cards: ``{(dataset, system_id): card path}`` of every card found.
         orphans: Model files without a card, ``(dataset, system_id, model path)``.
     """

@@ -472,7 +472,7 @@ def test_pipeline_refuses_what_a_card_cannot_hold():
 
 def test_save_checks_the_inputs_fit_the_network_and_the_rule(tmp_path):
     net = models.costa_cnn((256, 16, 1), 3, filters=2, dense_units=4, seed=0)
-    args = dict(classes=CLASSES, dataset="folder", models_dir=tmp_path)
+    args = {"classes": CLASSES, "dataset": "folder", "models_dir": tmp_path}
     args["metrics"] = {"accuracy": 0.5, "n_clips": 4}
     wrong = saving.pipeline(features.costa_patches, {"width": 8})
     with pytest.raises(ValueError, match=r"shape \(256, 8, 1\).*reads \(256, 16, 1\)"):
