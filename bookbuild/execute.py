@@ -2,20 +2,23 @@
 
 Each notebook runs in its own folder (relative paths work as they do for a reader) with the book
 root first on ``PYTHONPATH`` (the repository's own ``mgr_utils`` is imported) and these variables
-set for its kernel: ``MGR_RESULTS_DIR`` and ``MGR_CACHE_DIR`` (build sub-folders), ``TQDM_DISABLE``
-(no progress bars in a page). The first failing cell stops the run and is reported with its
-notebook, index, source and exception.
+set for its kernel: ``MGR_RESULTS_DIR``, ``MGR_CACHE_DIR`` and ``MGR_MODELS_DIR`` (build
+sub-folders), ``TQDM_DISABLE`` (no progress bars in a page). The first failing cell stops the
+run and is reported with its notebook, index, source and exception.
 
 **Reuse.** A notebook is executed again only when something it depends on changed. Its key is
 made of: the notebook's bytes; the parameters it receives; the source of every ``mgr_utils``
 module its last run imported; the data folder it read (``DATA_DIR``: file names, sizes, times);
 the content (SHA-256) of every other chapter's results record it read, so that a
 record rewritten by a forced re-run, by hand or by another build re-executes its
-readers; and the versions of Python and of the main libraries. The list of modules
-and records comes from the run itself: a cell appended to the executed copy records
-``sys.modules`` and :data:`mgr_utils.results.READ_LOG`, and is removed
-from the page afterwards. A notebook without such a record, whose executed copy or results record
-is missing or says its run stopped early (``"complete": false``), or any part of whose key
+readers; likewise the content of every saved system's card it read (a card holds the
+SHA-256 of its model, so a retrained model changes it) and the cards in every models
+folder it listed (a system added or removed); and the versions of Python and of the main
+libraries. The list of modules, records and systems comes from the run itself: a cell
+appended to the executed copy records ``sys.modules``, :data:`mgr_utils.results.READ_LOG`
+and :data:`mgr_utils.saving.READ_LOG`, and is removed from the page afterwards. A notebook
+without such a record, whose executed copy, results record or saved system is missing, whose
+results record says its run stopped early (``"complete": false``), or any part of whose key
 differs, is executed; the build says which and why.
 """
 
@@ -92,12 +95,15 @@ DEPS_CELL = """\
 # bookbuild: what this run depended on (removed from the page after execution)
 import json as _bb_json, os as _bb_os, sys as _bb_sys
 _bb_results = _bb_sys.modules.get("mgr_utils.results")
+_bb_saving = _bb_sys.modules.get("mgr_utils.saving")
 with open(_bb_os.environ["BOOKBUILD_DEPS"], "w", encoding="utf-8") as _bb_f:
     _bb_json.dump({
         "modules": {m: getattr(_bb_sys.modules[m], "__file__", None) for m in sorted(_bb_sys.modules)
                     if m == "mgr_utils" or m.startswith("mgr_utils.")},
         "records_read": sorted({str(p) for p in getattr(_bb_results, "READ_LOG", [])}),
         "records_written": sorted({str(p) for p in getattr(_bb_results, "WRITE_LOG", [])}),
+        "systems_read": sorted({str(p) for p in getattr(_bb_saving, "READ_LOG", [])}),
+        "systems_written": sorted({str(p) for p in getattr(_bb_saving, "WRITE_LOG", [])}),
     }, _bb_f)
 """
 
@@ -247,6 +253,19 @@ def _stopped_early(record: Path) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
 
+def _system_key(path: Path) -> tuple[str, str]:
+    """A saved system's card (``dataset/id``, its SHA-256), or a listed models folder
+    (``dataset/``, the SHA-256 of its sorted card names)."""
+    if path.is_dir():
+        cards = sorted(
+            p.name
+            for p in path.iterdir()
+            if p.suffix == ".json" and not p.name.startswith(".")
+        )
+        return f"{path.name}/", hashlib.sha256("\n".join(cards).encode()).hexdigest()
+    name = f"{path.parent.name}/{path.stem}"
+    return name, file_sha256(path) if path.is_file() else "absent"
+
 
 def key_parts(
     root: Path,
@@ -272,12 +291,17 @@ def key_parts(
         # an unchanged key (--force, a lost executed copy) or a record written
         # outside the build changes it.
         records[stem] = file_sha256(Path(path)) if Path(path).is_file() else "absent"
+    written = set(deps.get("systems_written", []))
+    systems = dict(
+        _system_key(Path(p)) for p in deps.get("systems_read", []) if p not in written
+    )
     return {
         "source": file_sha256(notebook),
         "parameters": _canonical_json(chosen),
         "modules": _module_hashes(root, deps.get("modules", {})),
         "data": data_fingerprint(chosen.get("DATA_DIR"), chosen.get("LABELS")),
         "records_read": records,
+        "systems_read": systems,
         "environment": environment_fingerprint(),
     }
 
@@ -308,6 +332,9 @@ def why_execute(
                 f"its results record {Path(record).name} is from a run that stopped "
                 "before its last cell"
             )
+    for card in prev["deps"].get("systems_written", []):
+        if not Path(card).exists():
+            return f"its saved system {_system_key(Path(card))[0]} is missing"
     now = key_parts(root, notebook, chosen, prev["deps"], manifest)
     old = prev["key_parts"]
     if now["source"] != old.get("source"):
@@ -330,6 +357,14 @@ def why_execute(
     )
     if stale:
         return "results records it read changed: " + ", ".join(stale)
+    old_systems = old.get("systems_read", {})
+    changed = sorted(
+        s
+        for s in set(now["systems_read"]) | set(old_systems)
+        if now["systems_read"].get(s) != old_systems.get(s)
+    )
+    if changed:
+        return "saved systems it read changed: " + ", ".join(changed)
     if now["environment"] != old.get("environment"):
         return "library versions changed"
     return None

@@ -9,6 +9,7 @@ Build folder (``<root>/_build``, ``$MGR_BUILD_DIR`` or ``--build-dir``)::
     executed/manifest.json            what ran, from which inputs (the reuse key), how fast
     results/DATASET/NN_name.json      the results records ($MGR_RESULTS_DIR of the kernels)
     cache/                            feature and audio caches ($MGR_CACHE_DIR of the kernels)
+    models/<DATASET>/<system>.json    the saved systems and their cards ($MGR_MODELS_DIR)
     site_src/                         the staged book that Jupyter Book renders
     html/index.html                   the site
 """
@@ -34,11 +35,16 @@ FAST_PARAMS = Path("notebooks") / "fast_params.yaml"
 FULL_PARAMS = Path("notebooks") / "full_params.yaml"
 """The full run's parameters (real GTZAN, the papers' sizes), relative to the book root."""
 
-BUILD_SUBFOLDERS = {"MGR_RESULTS_DIR": "results", "MGR_CACHE_DIR": "cache"}
+BUILD_SUBFOLDERS = {
+    "MGR_RESULTS_DIR": "results",
+    "MGR_CACHE_DIR": "cache",
+    "MGR_MODELS_DIR": "models",
+}
 """Environment variables the runner sets for every kernel, and the build sub-folder each names.
 
-Notebooks default ``RESULTS_DIR = None`` and ``CACHE_DIR = None``, which mean these variables (or
-``results/`` and the user cache when they are unset), so no machine path is ever injected into a page.
+Notebooks default ``RESULTS_DIR = None``, ``CACHE_DIR = None`` and ``MODELS_DIR = None``, which
+mean these variables (or ``results/``, the user cache and ``models/`` when they are unset), so
+no machine path is ever injected into a page.
 """
 
 _TOC_KEYS = ("parts", "chapters", "sections", "subtrees", "entries")
@@ -146,18 +152,34 @@ def select_notebooks(root: Path, only=None, *, partial: bool = False) -> list[Pa
     return [d for d in docs if d.suffix == ".ipynb"]
 
 
+READS_ALL_RECORDS = ("load_results(",)
+"""Calls that read every chapter's results record (chapter 10)."""
+
+READS_SAVED_SYSTEMS = (
+    "predict_file(",
+    "load_systems(",
+    "list_systems(",
+    "load_system(",
+)
+"""Calls that read the systems other chapters saved (chapter 12, "Classify your own music")."""
+
+
 def execution_order(notebooks: list[Path]) -> list[Path]:
-    """Toc order, except that a chapter reading every chapter's record runs after all the others.
+    """Toc order, except that the chapters which read other chapters' output run after them.
 
     Chapter 10 (results) comes before chapter 11 in the toc but reads its record: a notebook
     whose code calls ``load_results(`` runs last, so a fresh build never reports a later chapter
-    as missing.
+    as missing. A notebook that runs saved systems (:data:`READS_SAVED_SYSTEMS`) runs after
+    every chapter that may save one, and before chapter 10 (it may write a record too).
     """
 
-    def reads_all(nb: Path) -> bool:
-        return "load_results(" in Path(nb).read_text(encoding="utf-8")
+    def rank(nb: Path) -> int:
+        text = Path(nb).read_text(encoding="utf-8")
+        if any(call in text for call in READS_ALL_RECORDS):
+            return 2
+        return 1 if any(call in text for call in READS_SAVED_SYSTEMS) else 0
 
-    return sorted(notebooks, key=reads_all)
+    return sorted(notebooks, key=rank)
 
 
 def relpath(root: Path, path: Path) -> str:

@@ -21,6 +21,10 @@ Modules are named for what they do, in the order the book introduces them:
   autoencoders (chapter 8).
 - :mod:`mgr_utils.auralisation`: deconvolution with switches, auralisation, the invariance study (9).
 - :mod:`mgr_utils.report`: chapter 10's table, figure and conclusions, read from the records.
+- :mod:`mgr_utils.saving`: each chapter's selected system saved with its input pipeline and a
+  JSON card, loaded back (chapters 3-11).
+- :mod:`mgr_utils.predict`: the saved systems on any audio file; the console script
+  ``mgr-predict``.
 - :mod:`mgr_utils.plotting`: figures shared by the chapters.
 
 The tooling that executes and renders the book is not here: it is the top-level package

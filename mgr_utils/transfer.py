@@ -135,7 +135,7 @@ def musicnn_embeddings(
             continue
         X = np.concatenate(inputs)
         t1 = time.perf_counter()
-        out = _predict(_model(model), X, batch_size)
+        out = embed_patches(X, model, batch_size)
         net_seconds += time.perf_counter() - t1
         n_patches += len(X)
         bounds = np.cumsum([0] + [len(P) for P in inputs])
@@ -154,6 +154,24 @@ def musicnn_embeddings(
         patches_per_second=n_patches / net_seconds if net_seconds else float("nan"),
         skipped=skipped,
     )
+
+
+def embed_patches(
+    X: np.ndarray, model: str = "MSD_musicnn", batch_size: int = 64
+) -> dict[str, np.ndarray]:
+    """Patches through a pre-trained musicnn (loaded once per process): layer -> outputs.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        X: Patches ``(n_patches, 187, 96)`` (:func:`mgr_utils.features.musicnn_input`).
+        model: ``"MSD_musicnn"`` or ``"MTT_musicnn"``.
+        batch_size: Patches per forward pass.
+
+    Returns:
+        ``{layer: (n_patches, width) float32}`` for the layers of :data:`EMBEDDING_LAYERS`.
+    """
+    return _predict(_model(model), X, batch_size)
 
 
 def _predict(model, X: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
@@ -245,6 +263,15 @@ class LinearProbe:
 
     def predict(self, X) -> np.ndarray:
         return self.model.predict(np.asarray(X, dtype=np.float64))
+
+    def decision_function(self, X) -> np.ndarray:
+        """The linear SVM's signed distances, ``(n, n_classes)`` (``(n,)`` for two classes)."""
+        return self.model.decision_function(np.asarray(X, dtype=np.float64))
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The labels seen in training, in the columns' order of :meth:`decision_function`."""
+        return self.model.classes_
 
 
 def _linear_svm(C: float, seed: int):

@@ -28,6 +28,7 @@ RECORD_CELL = (
     "with open(os.path.join(results, 'params.json'), 'w') as f:\n"
     "    json.dump({'N': N, 'SEED': SEED, 'LABEL': LABEL, 'RESULTS_DIR': RESULTS_DIR, 'results': results,\n"
     "               'cache': os.environ['MGR_CACHE_DIR'], 'tqdm': os.environ.get('TQDM_DISABLE'),\n"
+    "               'models': os.environ['MGR_MODELS_DIR'],\n"
     "               'cwd': os.getcwd()}, f)"
 )
 
@@ -92,7 +93,7 @@ def test_parameter_files():
         "chapters: keys name notebooks"
     )
     for params in (fast, full):
-        assert not {"RESULTS_DIR", "CACHE_DIR"} & set(params), (
+        assert not {"RESULTS_DIR", "CACHE_DIR", "MODELS_DIR"} & set(params), (
             "the runner sets the build folders itself"
         )
     assert (
@@ -302,6 +303,7 @@ def test_execute_passes_only_declared_parameters_and_labels_them(tmp_path, tiny_
     assert record["RESULTS_DIR"] is None, "no build path is injected into the page"
     assert record["results"] == str((build / "results").resolve())
     assert record["cache"] == str((build / "cache").resolve())
+    assert record["models"] == str((build / "models").resolve())
     assert record["tqdm"] == "1", "no progress bars in a page"
     assert Path(record["cwd"]) == (root / "notebooks").resolve()
 
@@ -489,6 +491,81 @@ def test_a_reader_reexecutes_when_a_record_it_read_changes(tmp_path, tiny_book):
         "last cell"
     )
     assert redo["02"].reused and seen == 1
+
+
+FAKE_SAVING = (
+    "import os\nfrom pathlib import Path\nREAD_LOG, WRITE_LOG = [], []\n"
+    "def folder():\n"
+    "    return Path(os.environ['MGR_MODELS_DIR']) / 'synthetic'\n"
+    "def save(name, text):\n"
+    "    path = folder() / f'{name}.json'\n"
+    "    path.parent.mkdir(parents=True, exist_ok=True)\n"
+    "    path.write_text(text)\n"
+    "    WRITE_LOG.append(path.resolve())\n"
+    "def load(name):\n"
+    "    path = folder() / f'{name}.json'\n"
+    "    READ_LOG.append(path.resolve())\n"
+    "    return path.read_text()\n"
+    "def listing():\n"
+    "    READ_LOG.append(folder().resolve())\n"
+    "    return sorted(p.stem for p in folder().glob('*.json'))\n"
+)
+"""A stand-in for mgr_utils.saving with its two logs: cards (and folders listed) read,
+cards written."""
+
+
+def test_a_reader_reexecutes_when_a_saved_system_it_read_changes(tmp_path, tiny_book):
+    """The reuse key holds every saved system's card a chapter read and the folders it listed."""
+    root = tiny_book(
+        tmp_path / "bk",
+        {
+            "01_trainer": [
+                ("parameters", "N = 1"),
+                (
+                    "code",
+                    "from mgr_utils import saving\nsaving.save('net', f'weights {N}')\n"
+                    "assert saving.load('net')  # its own system: not an input",
+                ),
+            ],
+            "02_user": [
+                ("parameters", "K = 1"),
+                ("code", "from mgr_utils import saving\nw = saving.load('net')"),
+            ],
+            "03_lister": [
+                ("parameters", "K = 1"),
+                ("code", "from mgr_utils import saving\nnames = saving.listing()"),
+            ],
+        },
+    )
+    (root / "mgr_utils").mkdir()
+    for name, text in {**FAKE_PACKAGE, "saving.py": FAKE_SAVING}.items():
+        (root / "mgr_utils" / name).write_text(text)
+    build = tmp_path / "build"
+    models = build / "models" / "synthetic"
+
+    def run(**kwargs):
+        runs = book.execute_book(root, build, log=lambda line: None, **kwargs)
+        return {r.name[:2]: r for r in runs}
+
+    assert not any(r.reused for r in run().values())
+    deps = book.read_manifest(build)["notebooks/01_trainer.ipynb"]["deps"]
+    assert deps["systems_written"] == [str((models / "net.json").resolve())]
+    assert all(r.reused for r in run().values())
+
+    (models / "net.json").write_text("weights retrained elsewhere")
+    again = run()
+    assert again["01"].reused and again["03"].reused
+    assert again["02"].reason == "saved systems it read changed: synthetic/net"
+
+    (models / "other.json").write_text("a system another chapter saved")
+    again = run()
+    assert again["01"].reused and again["02"].reused
+    assert again["03"].reason == "saved systems it read changed: synthetic/"
+
+    (models / "net.json").unlink()
+    again = run()
+    assert again["01"].reason == "its saved system synthetic/net is missing"
+    assert again["02"].reason == "saved systems it read changed: synthetic/net"
 
 
 def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
@@ -939,6 +1016,114 @@ def _chapter_pages(built_book):
         yield entry, built_book.page(entry).read_text(encoding="utf-8")
 
 
+def saved_systems_problems(build_dir: Path, notebooks, audio: Path) -> list[str]:
+    """What is wrong with the systems a build saved (an empty list: nothing).
+
+    Every chapter that declares ``MODELS_DIR`` saved at least one system; every model has
+    its card; each card's test accuracy and clip count are its chapter's results record's
+    for the same system id; and each system classifies ``audio``.
+    """
+    from mgr_utils import predict, saving
+
+    listing = saving.list_systems(Path(build_dir) / "models")
+    problems = [f"{d}/{s}: {p.name} has no card" for d, s, p in listing.orphans]
+    cards = {key: json.loads(p.read_text()) for key, p in listing.cards.items()}
+    chapters = {c["chapter"] for c in cards.values()}
+    for nb in notebooks:
+        if "MODELS_DIR" in book.declared_parameters(nb) and nb.stem not in chapters:
+            problems.append(f"{nb.stem} declares MODELS_DIR but saved no system")
+    results = Path(build_dir) / "results"
+    for (dataset, system), card in sorted(cards.items()):
+        where = f"{dataset}/{system}"
+        paths = [results / dataset / f"{card['chapter']}.json"]
+        paths.append(results / f"{card['chapter']}.json")
+        record = next((json.loads(p.read_text()) for p in paths if p.exists()), {})
+        result = record.get("systems", {}).get(system)
+        if result is None:
+            problems.append(f"{where}: not in {card['chapter']}'s results record")
+        elif (result["accuracy"], result["n_clips"]) != (
+            card["test"]["accuracy"],
+            card["test"]["n_clips"],
+        ):
+            problems.append(
+                f"{where}: the card says {card['test']}, the record "
+                f"{result['accuracy']} on {result['n_clips']} clips"
+            )
+        try:
+            system_ = saving.load_system(str(listing.cards[(dataset, system)]))
+            answer = predict.predict_file(audio, systems=[system_])["systems"][0]
+        except Exception as err:  # any failure is a finding, named
+            problems.append(f"{where}: {type(err).__name__}: {err}")
+            continue
+        if "error" in answer or abs(sum(answer["probabilities"].values()) - 1) > 1e-6:
+            problems.append(f"{where}: {answer.get('error', 'scores do not sum to 1')}")
+    return problems
+
+
+def test_saved_systems_problems_finds_each_problem(tmp_path, tiny_book):
+    import numpy as np
+    import soundfile as sf
+
+    from mgr_utils import features, saving
+    from mgr_utils.classical import SVMClassifier
+
+    root = tiny_book(
+        tmp_path / "bk",
+        {"03_texture": [("parameters", "MODELS_DIR = None"), ("code", "x = 1")]},
+    )
+    notebooks = book.toc_notebooks(root)
+    build = tmp_path / "build"
+    audio = tmp_path / "a.wav"
+    rng = np.random.default_rng(0)
+    sf.write(audio, 0.1 * rng.standard_normal(22050 * 3), 22050)
+    assert saved_systems_problems(build, notebooks, audio) == [
+        "03_texture declares MODELS_DIR but saved no system"
+    ]
+    X, y = rng.random((8, 61)), np.repeat([0, 1], 4)
+    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2).fit(X, y)
+    saving.save_system(
+        svm,
+        "03_texture",
+        "descriptor_svm",
+        saving.pipeline(features.descriptors, {}),
+        classes=("a", "b"),
+        dataset="synthetic",
+        metrics={"accuracy": 0.75, "n_clips": 8},
+        models_dir=build / "models",
+    )
+    assert saved_systems_problems(build, notebooks, audio) == [
+        "synthetic/descriptor_svm: not in 03_texture's results record"
+    ]
+    record = {"systems": {"descriptor_svm": {"accuracy": 0.5, "n_clips": 8}}}
+    (build / "results").mkdir()
+    (build / "results" / "03_texture.json").write_text(json.dumps(record))
+    (problem,) = saved_systems_problems(build, notebooks, audio)
+    assert problem.startswith("synthetic/descriptor_svm: the card says")
+    record["systems"]["descriptor_svm"]["accuracy"] = 0.75
+    (build / "results" / "03_texture.json").write_text(json.dumps(record))
+    assert saved_systems_problems(build, notebooks, audio) == []
+    (build / "models" / "synthetic" / "descriptor_svm.json").unlink()
+    assert "has no card" in saved_systems_problems(build, notebooks, audio)[0]
+
+
+@pytest.mark.book
+def test_every_saved_system_matches_its_record_and_classifies_a_song(
+    built_book, tmp_path
+):
+    """The systems the chapters saved load, agree with their records and run on a file."""
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(22050 * 12) / 22050
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))
+    audio = tmp_path / "song.wav"
+    sf.write(audio, np.stack([y, y], axis=1), 22050)  # stereo, as a song
+    problems = saved_systems_problems(
+        built_book.build_dir, book.toc_notebooks(built_book.root), audio
+    )
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.book
 def test_pages_show_no_machine_paths_and_no_warnings(built_book):
     machine = [
@@ -1063,5 +1248,11 @@ def test_the_chapter_that_reads_every_record_runs_last(tmp_path):
         p.write_text(json.dumps({"cells": [{"source": reads}]}))
         paths.append(p)
     assert [p.stem for p in execution_order(paths)] == ["01_a", "11_more", "10_results"]
+    user = (
+        tmp_path / "09_classify.ipynb"
+    )  # runs the saved systems: after their chapters
+    user.write_text(json.dumps({"cells": [{"source": "r = predict_file(path)"}]}))
+    order = execution_order([paths[0], user, paths[1], paths[2]])
+    assert [p.stem for p in order] == ["01_a", "11_more", "09_classify", "10_results"]
     real = execution_order(book.select_notebooks(book.REPO_ROOT))
     assert real[-1].stem == "10_results"

@@ -90,6 +90,7 @@ from mgr_utils.features.echonest import (  # noqa: E402, F401
 from mgr_utils.features.musicnn_input import (  # noqa: E402, F401
     MUSICNN_FRAMES,
     MUSICNN_SR,
+    musicnn_embedding,
     musicnn_input,
     musicnn_logmel,
     musicnn_patches,

@@ -113,3 +113,47 @@ def musicnn_input(y: np.ndarray, sr: int, hop: int | None = None) -> np.ndarray:
         float32 ``(n_patches, 187, 96)``.
     """
     return musicnn_patches(musicnn_logmel(y, sr), hop=hop)
+
+
+def musicnn_embedding(
+    y: np.ndarray,
+    sr: int,
+    model: str = "MSD_musicnn",
+    layers: tuple[str, ...] | list[str] = ("penultimate",),
+    stats: tuple[str, ...] | list[str] = ("mean", "max"),
+    batch_size: int = 64,
+) -> np.ndarray:
+    """One clip's musicnn embedding: its patches through the pre-trained network, summarised.
+
+    The same numbers as chapter 11's path for a clip
+    (:func:`mgr_utils.transfer.musicnn_embeddings`, then
+    :func:`mgr_utils.transfer.clip_embedding` with ``layers`` and ``stats``), for one
+    signal and without the feature cache: the input of a saved linear probe
+    (:mod:`mgr_utils.saving`) on any audio file. TensorFlow is imported here, on first use.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        y: Mono audio.
+        sr: Its sample rate in Hz.
+        model: ``"MSD_musicnn"`` or ``"MTT_musicnn"``.
+        layers: The layers summarised (of :data:`mgr_utils.transfer.EMBEDDING_LAYERS`).
+        stats: The statistics over the patches (``"mean"``, ``"max"``, ``"std"``).
+        batch_size: Patches per forward pass.
+
+    Returns:
+        float32 vector, as :func:`mgr_utils.transfer.clip_embedding`.
+
+    Raises:
+        ValueError: ``y`` is shorter than one 3 s patch.
+    """
+    from mgr_utils.transfer import clip_embedding, embed_patches
+
+    P = musicnn_input(y, sr)
+    if len(P) == 0:
+        seconds = MUSICNN_FRAMES * MUSICNN_HOP_LENGTH / MUSICNN_SR
+        raise ValueError(
+            f"{len(y) / sr:.2f} s of audio is shorter than one musicnn patch "
+            f"({seconds:.1f} s)"
+        )
+    return clip_embedding(embed_patches(P, model, batch_size), layers, stats)

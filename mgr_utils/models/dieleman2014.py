@@ -43,8 +43,12 @@ are 0.8690 and 0.8366, the spectrogram ahead again).
 Notebook: ``07_raw_audio.ipynb``."""
 
 
+@keras.saving.register_keras_serializable(package="mgr_utils")
 class LogCompression(layers.Layer):
     """``log(1 + C |x|)``: the raw front end's compressive nonlinearity (ours), a learned-filter "log magnitude".
+
+    Registered for serialisation, so a saved ``.keras`` model that holds it loads without
+    ``custom_objects`` (:mod:`mgr_utils.saving`).
 
     Notebook: ``07_raw_audio.ipynb``.
     """
@@ -60,12 +64,14 @@ class LogCompression(layers.Layer):
         return {**super().get_config(), "C": self.C}
 
 
+@keras.saving.register_keras_serializable(package="mgr_utils")
 class L2FeaturePool(layers.Layer):
     """L2 pooling over groups of ``pool`` neighbouring filters: ``sqrt(sum of squares + eps)`` per group.
 
     Dieleman & Schrauwen's feature-pooling variant ("L2 pooling with pools of 4 filters", [S]):
     two filters of one pool that differ only in phase give a pooled output that does not
     depend on the phase, like a magnitude. ``(time, n_filters)`` → ``(time, n_filters // pool)``.
+    Registered for serialisation, as :class:`LogCompression`.
 
     Notebook: ``07_raw_audio.ipynb``.
     """
