@@ -1,0 +1,131 @@
+"""What each step of chapter 12 costs, per clip, on the fast build's networks (run by hand).
+
+Times one synthetic clip of ``--seconds`` (10 s: the fast build; 30 s: GTZAN) through every
+irrelevant transformation, the horse family's design and one filter, each network's NumPy
+prediction (features + one Keras call), and the adversary on the three networks it attacks
+(Costa's CNN at the fast build's size, Dieleman's mel and raw networks with 1 s segments):
+the first clip (tracing the compiled step) and the next clips (per step), untrained weights.
+The weights do not change the cost of a step; they change how many steps a flip takes.
+
+Command::
+
+    nice -n 10 .venv/bin/python benchmarks/bench_validity.py --seconds 10
+
+Output on the development machine (2 CPU cores shared with other jobs) is in the docstring of
+the module's first commit message and the chapter's report; run it again for yours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+
+SR = 22050
+
+
+def timed(fn, repeat: int = 3) -> float:
+    """Median wall time of ``fn()`` over ``repeat`` calls, in seconds."""
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return float(np.median(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clips", type=int, default=4, help="clips for the attack")
+    parser.add_argument("--steps", type=int, default=10)
+    args = parser.parse_args()
+
+    from mgr_utils import validity as v
+    from mgr_utils.datasets import load_synthetic
+    from mgr_utils.features import costa_patches, mel_frames, waveform_segments
+    from mgr_utils.models.costa import costa_cnn
+    from mgr_utils.models.dieleman2014 import dieleman_cnn
+    from mgr_utils.training import configure_tensorflow
+
+    print(f"threads: {configure_tensorflow()}   load average: {os.getloadavg()[0]:.2f}")
+    clips = load_synthetic(n_per_genre=1, duration=args.seconds, seed=0)
+    audio = [c.load() for c in clips][: max(args.clips, 1)]
+    y = audio[0]
+    print(f"clip: {args.seconds:g} s at {SR} Hz")
+
+    print("\n-- irrelevant transformations (median of 3, one clip)")
+    for t in v.transformations():
+        t(y, SR)  # warm-up (imports, caches)
+        print(f"  {t.label:34s} {1000 * timed(lambda t=t: t(y, SR)):8.1f} ms")
+
+    print("\n-- the horse test")
+    t0 = time.perf_counter()
+    F = v.horse_filters()
+    print(f"  design 16 filters                  {time.perf_counter() - t0:8.2f} s")
+    print(
+        f"  one filter on one clip             {1000 * timed(lambda: F.apply(y, 0)):8.1f} ms"
+    )
+
+    nets = {
+        "Costa CNN (32 maps, dense 128)": (
+            costa_cnn((256, 16, 1), filters=32, dense_units=128, seed=0),
+            costa_patches,
+            {},
+            "magnitude",
+        ),
+        "Dieleman mel": (
+            dieleman_cnn((86, 32), "mel", seed=0),
+            mel_frames,
+            {"n_samples": 22016, "stride": 256, "n_mels": 32},
+            "magnitude",
+        ),
+        "Dieleman raw": (
+            dieleman_cnn((22016, 1), "raw", seed=0),
+            waveform_segments,
+            {"n_samples": 22016},
+            "waveform",
+        ),
+    }
+    print("\n-- one clip's prediction: NumPy features + one Keras call")
+    predicts = {}
+    for name, (model, fn, params, _) in nets.items():
+
+        def predict(y, sr, model=model, fn=fn, params=params):
+            return np.asarray(model(fn(y, sr, **params), training=False)).mean(axis=0)
+
+        predict(y, SR)
+        predicts[name] = predict
+        print(f"  {name:34s} {1000 * timed(lambda p=predict: p(y, SR)):8.1f} ms")
+
+    print(f"\n-- the adversary: {args.steps} steps at 40 dB, no early stop")
+    settings = v.AttackSettings(snr_dbs=(40.0,), steps=args.steps, stop_probability=1.0)
+    for name, (model, fn, params, domain) in nets.items():
+        system = v.tf_system(model, fn, params, SR)
+        predict = predicts[name]
+        per_step = []
+        for i, z in enumerate(audio):
+            label = int(np.argmax(predict(z, SR)))
+            t0 = time.perf_counter()
+            r = v.attack_clip(
+                z, SR, label, predict, system, domain=domain, settings=settings
+            )
+            dt = time.perf_counter() - t0
+            steps = max(1, r["levels"][0]["steps"])
+            if i == 0:
+                first = dt
+            else:
+                per_step.append(dt / steps)
+        print(
+            f"  {name:34s} first clip (tracing) {first:6.2f} s; then "
+            f"{1000 * np.median(per_step):6.1f} ms per step (incl. the round trip)"
+        )
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
