@@ -1592,11 +1592,15 @@ def flip_rates(run: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     Notebook: ``12_validity.ipynb``.
 
     Returns:
-        ``{"40 dB": {"snr_db", "n", "flipped", "rate", "hit_target", "path_flipped",
-        "median_measured_snr_db"}, ...}``; ``path_flipped`` counts the clips the TensorFlow path
-        called the target (the feature-domain answer), ``flipped`` those the system's own
-        features called wrong after resynthesis. ``rate`` is ``None`` when no clip was attacked.
+        ``{"40 dB": {"snr_db", "n", "flipped", "rate", "interval", "interval_method",
+        "hit_target", "path_flipped", "median_measured_snr_db"}, ...}``; ``path_flipped`` counts
+        the clips the TensorFlow path called the target (the feature-domain answer), ``flipped``
+        those the system's own features called wrong after resynthesis; ``interval`` is the
+        rate's 95 % Wilson interval (:func:`mgr_utils.evaluation.wilson_interval`). ``rate`` and
+        ``interval`` are ``None`` when no clip was attacked.
     """
+    from mgr_utils.evaluation import wilson_interval
+
     out: dict[str, dict[str, Any]] = {}
     for snr in run["settings"]["snr_dbs"]:
         levels = [
@@ -1612,6 +1616,8 @@ def flip_rates(run: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "n": n,
             "flipped": int(flipped),
             "rate": flipped / n if n else None,
+            "interval": list(wilson_interval(flipped / n, n)) if n else None,
+            "interval_method": "Wilson score, 95 %",
             "hit_target": int(sum(lv["hit_target"] for lv in levels)),
             "path_flipped": int(
                 sum(
@@ -1701,9 +1707,10 @@ def _name(system: str, names: Mapping[str, str] | None) -> str:
         return names[system]
     try:
         from mgr_utils.comparison import display_name
-    except ImportError:  # the registry of display names is not in this version
+
+        return display_name(system)
+    except (ImportError, KeyError, ValueError):  # no registry, or an id it lacks
         return system
-    return display_name(system)
 
 
 def _pct(x: float | None) -> str:
@@ -1827,6 +1834,15 @@ def horse_sentence(r: Mapping[str, Any], system: str) -> str:
     )
 
 
+def _flips(v: Mapping[str, Any]) -> str:
+    """``"3 of 4 (75.0 %; 95 % CI 30.1-95.4 %)"``, the interval when known."""
+    text = f"{v['flipped']} of {v['n']} ({_pct(v['rate'])}"
+    if v.get("interval"):
+        low, high = v["interval"]
+        text += f"; 95 % CI {100 * low:.1f}-{100 * high:.1f} %"
+    return text + ")"
+
+
 def adversarial_table(
     rates: Mapping[str, Mapping[str, Mapping[str, Any]]],
     names: Mapping[str, str] | None = None,
@@ -1841,11 +1857,7 @@ def adversarial_table(
         "|---|" + "---|" * len(levels),
     ]
     for s, by_level in rates.items():
-        cells = [
-            f"{by_level[lv]['flipped']} of {by_level[lv]['n']} "
-            f"({_pct(by_level[lv]['rate'])})"
-            for lv in levels
-        ]
+        cells = [_flips(by_level[lv]) for lv in levels]
         rows.append(f"| {_name(s, names)} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

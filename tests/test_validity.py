@@ -475,6 +475,8 @@ def test_attack_clips_skips_wrong_clips_and_defend_counts_undone_flips():
     assert run["clips"] == [0, 2] and run["skipped_wrong"] == 1
     rates = v.flip_rates(run)
     assert rates["20 dB"]["n"] == 2
+    low, high = rates["20 dB"]["interval"]  # Wilson: contains the rate, inside [0, 1]
+    assert 0 <= low <= rates["20 dB"]["rate"] <= high <= 1
     d = v.defend(run, audio, SR, predict, 20.0)
     assert set(d) == {"highpass_20hz", "lowpass_4khz"}
     for res in d.values():
@@ -551,6 +553,8 @@ def test_sentences_and_tables_say_the_numbers_and_the_test():
     )
     rates = {"cnn": {"30 dB": {"flipped": 3, "n": 4, "rate": 0.75, "path_flipped": 4}}}
     assert "3 of 4 (75.0 %)" in v.adversarial_table(rates, {"cnn": "the CNN"})
+    rates["cnn"]["30 dB"]["interval"] = [0.301, 0.954]
+    assert "3 of 4 (75.0 %; 95 % CI 30.1-95.4 %)" in v.adversarial_table(rates)
     assert "the TensorFlow path alone: 4" in v.adversarial_sentence(rates["cnn"], "X")
     d = {"lp": {"label": "4 kHz low-pass", "n": 3, "undone": 1, "original_kept": 2}}
     assert "undid 1 of 3 flips" in v.defence_sentence(d, "the CNN", "30 dB")
