@@ -102,6 +102,22 @@ def main() -> None:
         predicts[name] = predict
         print(f"  {name:34s} {1000 * timed(lambda p=predict: p(y, SR)):8.1f} ms")
 
+    n = len(audio)
+    labels = [c.label for c in clips][:n]
+    print(f"\n-- section 1 end to end: {n} clips x 13 transformations x 3 networks")
+    t0 = time.perf_counter()
+    m = v.measure_transformations(predicts, audio, labels, SR)
+    total = time.perf_counter() - t0
+    transform = sum(m["seconds"].values())
+    print(
+        f"  {total:6.1f} s in all: transforming {transform:.1f} s, "
+        f"predicting {total - transform:.1f} s"
+    )
+    print(f"\n-- section 2 end to end: {n} clips x 16 filters x 3 networks")
+    t0 = time.perf_counter()
+    v.horse_test(predicts, audio, labels, SR, F)
+    print(f"  {time.perf_counter() - t0:6.1f} s")
+
     print(f"\n-- the adversary: {args.steps} steps at 40 dB, no early stop")
     settings = v.AttackSettings(snr_dbs=(40.0,), steps=args.steps, stop_probability=1.0)
     for name, (model, fn, params, domain) in nets.items():

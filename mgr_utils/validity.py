@@ -862,6 +862,51 @@ def horse_predictions(
     return out
 
 
+def horse_test(
+    systems: Mapping[str, Predict],
+    audio: Sequence[np.ndarray],
+    y_true: Sequence[int],
+    sr: int,
+    filters: HorseFilters,
+    unfiltered: Mapping[str, Sequence[int]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The horse test of every system on the same clips: section 2's run.
+
+    Each clip is filtered once per filter and every system scores that version
+    (:func:`horse_predictions` does the same for one system); each system's predictions go to
+    :func:`horse_range`.
+
+    Notebook: ``12_validity.ipynb``.
+
+    Args:
+        systems: ``{system id: predict}``.
+        audio, y_true: The test clips and their labels.
+        sr: Sample rate in Hz (the filters' own).
+        filters: The family (:func:`horse_filters`).
+        unfiltered: Each system's labels of the original clips (for ``accuracy``), if known.
+
+    Returns:
+        ``{system: horse_range(...) + {"predictions": (n_clips, n_filters) labels as lists}}``.
+    """
+    if filters.sr != sr:
+        raise ValueError(
+            f"the filters were designed at {filters.sr} Hz, the clips are at {sr} Hz"
+        )
+    labels = {s: np.zeros((len(audio), len(filters)), np.int64) for s in systems}
+    for k in range(len(filters)):
+        filtered = [filters.apply(y, k) for y in audio]
+        for s, predict in systems.items():
+            labels[s][:, k] = predict_clips(predict, filtered, sr).argmax(axis=1)
+    out = {}
+    for s in systems:
+        before = None if unfiltered is None else unfiltered.get(s)
+        out[s] = {
+            **horse_range(y_true, labels[s], before),
+            "predictions": labels[s].tolist(),
+        }
+    return out
+
+
 def horse_range(
     y_true: Sequence[int],
     filtered: np.ndarray,

@@ -74,7 +74,7 @@ def test_lowpass_passes_the_band_and_removes_high_frequencies():
 
 @pytest.mark.parametrize("gain_db", [3.0, -3.0])
 def test_low_shelf_gives_its_gain_in_its_band_and_none_far_above(gain_db):
-    fn = lambda x: v.shelf(x, SR, gain_db, kind="low")  # noqa: E731
+    fn = lambda x: v.shelf(x, SR, gain_db, kind="low")
     band, far = measured_gain_db(fn, [10.0, 8000.0])
     assert band == pytest.approx(gain_db, abs=0.05)
     assert abs(far) <= 0.05
@@ -86,7 +86,7 @@ def test_low_shelf_gives_its_gain_in_its_band_and_none_far_above(gain_db):
 
 @pytest.mark.parametrize("gain_db", [3.0, -3.0])
 def test_high_shelf_gives_its_gain_in_its_band_and_none_far_below(gain_db):
-    fn = lambda x: v.shelf(x, SR, gain_db, kind="high")  # noqa: E731
+    fn = lambda x: v.shelf(x, SR, gain_db, kind="high")
     band, far = measured_gain_db(fn, [10800.0, 100.0])
     assert band == pytest.approx(gain_db, abs=0.1)
     assert abs(far) <= 0.05
@@ -246,7 +246,7 @@ def test_horse_filters_stay_within_3_db_and_are_seeded():
     F = v.horse_filters(n_filters=16, seed=3)
     assert F.taps.shape == (16, 1025) and len(F) == 16
     for h in F.taps:
-        f, g = v.filter_response_db(h, SR, n_freqs=16384)
+        _, g = v.filter_response_db(h, SR, n_freqs=16384)
         assert np.max(np.abs(g)) <= 3.0
     assert np.all(F.max_abs_db <= 3.0) and np.max(F.max_abs_db) > 1.0  # not all flat
     np.testing.assert_array_equal(F.taps, v.horse_filters(n_filters=16, seed=3).taps)
@@ -301,6 +301,16 @@ def test_horse_predictions_of_a_toy_system_move_with_the_filters():
     np.testing.assert_array_equal(P[0][clear], (gain_1k > 0.5)[clear].astype(int))
     r = v.horse_range([1, 1], P)
     assert r["movable"] >= 1 and r["lowest"] < r["highest"]
+    # the same through horse_test, which filters each clip once for every system
+    both = v.horse_test(
+        {"a": loudness_system(threshold), "b": loudness_system(0.0)},
+        audio,
+        [1, 1],
+        SR,
+        F,
+    )
+    np.testing.assert_array_equal(both["a"]["predictions"], P)
+    assert both["a"]["highest"] == r["highest"] and both["b"]["lowest"] == 1.0
 
 
 # ============================================================ the feature paths in TensorFlow
