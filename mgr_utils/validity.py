@@ -8,9 +8,10 @@ right reason, with the three tools of Sturm and colleagues (appendix *What each 
   at 30 dB SNR, an MP3 round trip), applied to every test clip; per system, the accuracy before
   and after, the share of changed answers and the exact McNemar test of before against after
   (:func:`measure_transformations`);
-* **the horse test** (:func:`horse_filters`, :func:`horse_range`): a fixed family of gentle
-  filters drawn in advance; for each clip the filter that makes the system right and the one that
-  makes it wrong: how far the accuracy moves when only irrelevant filtering is chosen;
+* **the horse test** (:func:`horse_filters`, :func:`horse_test`, :func:`horse_range`): a
+  fixed family of gentle filters drawn in advance; for each clip the filter that makes the
+  system right and the one that makes it wrong: how far the accuracy moves when only irrelevant
+  filtering is chosen;
 * **adversarial examples** after Kereliuk, Sturm & Larsen (:func:`attack_clips`): a projected
   gradient on a clip's STFT magnitude (or, for a raw-waveform network, on its samples) toward a
   wrong class, inside an L2 ball of the audio noise set by a target SNR; the feature path of each
@@ -58,7 +59,7 @@ def _check_audio(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def snr_db(y: np.ndarray, y_changed: np.ndarray) -> float:
-    """Signal-to-noise ratio of ``y_changed`` against ``y``: ``20 log10(||y|| / ||y_changed - y||)``.
+    """SNR of ``y_changed`` against ``y`` in dB: ``20 log10(||y|| / ||y_changed - y||)``.
 
     ``inf`` when the two are equal. Both must have the same length.
 
@@ -1262,7 +1263,7 @@ def resynthesise(
 
 
 def tf_istft(Z, phase, length: int, n_fft: int, hop_length: int):
-    """librosa's ``istft`` of ``Z * phase`` (Hann, centred frames) in TensorFlow, ``length`` samples.
+    """librosa's ``istft`` of ``Z * phase`` (Hann, centred frames) in TensorFlow.
 
     Each frame's inverse real FFT times the window, overlap-added, divided by the window's
     summed square (``librosa.filters.window_sumsquare``), the ``n_fft // 2`` padding removed.
