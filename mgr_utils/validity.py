@@ -1867,13 +1867,15 @@ def horse_table(
     return "\n".join(rows)
 
 
-def horse_sentence(r: Mapping[str, Any], system: str) -> str:
-    """One sentence for one system's horse range.
+def horse_sentence(
+    r: Mapping[str, Any], system: str, max_db: float = HORSE_MAX_DB
+) -> str:
+    """One sentence for one system's horse range (``max_db``: the family's limit).
 
     Notebook: ``12_validity.ipynb``.
     """
     return (
-        f"Choosing one of {r['n_filters']} gentle filters (within ±{HORSE_MAX_DB:g} dB) per "
+        f"Choosing one of {r['n_filters']} gentle filters (within ±{max_db:g} dB) per "
         f"clip moves **{system}** anywhere from {_pct(r['lowest'])} to "
         f"{_pct(r['highest'])} (unfiltered: {_pct(r['accuracy'])}); {r['movable']} of "
         f"{r['n']} clips can be made right or wrong by the filter alone."
