@@ -216,3 +216,69 @@ def test_missing_chapters_give_no_conclusion_and_none_give_the_no_chapter_senten
     assert "chapter 8" in text
     for absent in ("chapter 7", "chapter 9", "classical", "raw front end", "auralised"):
         assert absent not in text, f"{absent!r} has no record in this build"
+
+
+def test_the_invariance_reading_names_the_most_correlated_change_per_depth():
+    # the change whose outputs stay MOST correlated is the one a layer cares least about
+    inv = {
+        "layers": [1, 2, 3],
+        "key": [0.9, 0.2, 0.5],
+        "chord": [0.3, 0.8, 0.4],
+        "instrument": [0.1, 0.1, 0.7],
+    }
+    text = _paragraph(
+        report.conclusions(
+            {"09_auralisation": {"systems": {}, "extras": {"invariance": inv}}}
+        ),
+        "What the auralised layers keep",
+    )
+    assert "layer 1: key, layer 2: chord, layer 3: instrument." in text
+    assert "A key change matters least at 1 of 3 depths here" in text
+
+
+def test_a_stored_comparison_is_turned_round_with_its_numbers():
+    paired = {
+        "a": "random_init_10pct_labels",
+        "b": "pretrained_crbm_10pct_labels",
+        "test": "paired t-test across seeds",
+        "n": 3,
+        "mean_a": 0.4,
+        "mean_b": 0.6,
+        "mean_difference": -0.2,
+        "p": 0.01,
+        "alpha": 0.05,
+        "verdict": "pretrained_crbm_10pct_labels ahead",
+    }
+    records = {"08_pretraining": {"systems": {}, "comparisons": [paired]}}
+    same = report.stored_comparison(
+        records, ["08_pretraining"], paired["a"], paired["b"]
+    )
+    assert same == paired
+    turned = report.stored_comparison(
+        records, ["08_pretraining"], paired["b"], paired["a"]
+    )
+    assert (turned["a"], turned["b"]) == (paired["b"], paired["a"])
+    assert (turned["mean_a"], turned["mean_b"]) == (0.6, 0.4)
+    assert turned["mean_difference"] == 0.2  # mean_a - mean_b, of the new order
+    assert turned["verdict"] == paired["verdict"] and turned["p"] == paired["p"]
+    assert paired["mean_difference"] == -0.2, "the record itself is left alone"
+    mcnemar_c = {
+        "a": "costa_cnn",
+        "b": "lbp_zone_svm",
+        "test": "exact McNemar",
+        "n": 40,
+        "a_only": 2,
+        "b_only": 9,
+        "accuracy_a": 0.5,
+        "accuracy_b": 0.675,
+        "p": 0.065,
+        "alpha": 0.05,
+        "verdict": "cannot tell apart",
+    }
+    records = {"04_costa_cnn": {"systems": {}, "comparisons": [mcnemar_c]}}
+    turned = report.stored_comparison(
+        records, ["04_costa_cnn"], "lbp_zone_svm", "costa_cnn"
+    )
+    assert (turned["a_only"], turned["b_only"]) == (9, 2)
+    assert (turned["accuracy_a"], turned["accuracy_b"]) == (0.675, 0.5)
+    assert "mean_difference" not in turned
