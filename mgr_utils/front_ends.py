@@ -364,6 +364,8 @@ def front_end_reading(c: Mapping[str, Any]) -> tuple[str, str]:
 def stop_phrase(run_summary: Mapping[str, Any]) -> str:
     """How a training ended, in words: early stopping, the epoch cap, or fixed epochs.
 
+    A network that early stopping did not end gets no verdict, and the phrase says so.
+
     Notebook: ``07_raw_audio.ipynb``.
     """
     s = run_summary["stopped_by"]
@@ -371,12 +373,16 @@ def stop_phrase(run_summary: Mapping[str, Any]) -> str:
     if s == "early stopping":
         return f"early stopping ended it after {e} epochs, the best being epoch {best}"
     if s == "epoch cap":
-        return f"the epoch cap of {e} ended it, not early stopping, " + (
-            "at its best epoch: it was still improving"
-            if best == e
-            else f"the best being epoch {best}: it had turned"
+        return (
+            f"the epoch cap of {e} ended it, not early stopping, "
+            + (
+                "at its best epoch: it was still improving"
+                if best == e
+                else f"the best being epoch {best}: it had turned"
+            )
+            + f"; {STILL_LEARNING}"
         )
-    return f"it ran a fixed {e} epochs"
+    return f"it ran a fixed {e} epochs, with no early stopping: no verdict"
 
 
 def li_reading(

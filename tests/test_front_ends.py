@@ -210,15 +210,15 @@ def test_stop_phrase():
         )
         == "early stopping ended it after 9 epochs, the best being epoch 6"
     )
-    assert "still improving" in fe.stop_phrase(
+    assert fe.stop_phrase(
         {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 5}
-    )
-    assert "had turned" in fe.stop_phrase(
+    ).endswith("it was still improving; still learning at the cap: no verdict")
+    assert fe.stop_phrase(
         {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 3}
-    )
+    ).endswith("it had turned; still learning at the cap: no verdict")
     assert (
         fe.stop_phrase({"stopped_by": "fixed epochs", "epochs_run": 3, "best_epoch": 3})
-        == "it ran a fixed 3 epochs"
+        == "it ran a fixed 3 epochs, with no early stopping: no verdict"
     )
 
 
