@@ -1033,7 +1033,8 @@ def accuracy_table(
 
     Args:
         cnn: What :func:`mgr_utils.training.evaluate_selected` returns (its ``"rule"``
-            and ``"test"`` entries are read).
+            and ``"test"`` entries are read; the test's ``train_accuracy`` when
+            there).
         dataset, split: The data's names, for the column heading.
         genres: The classes (their number gives the chance level).
 
@@ -1052,9 +1053,15 @@ def accuracy_table(
         f"| chance | {1 / n:.0%} | 33 % |",
     ]
     n_test = test["n_clips"]
+    trained = (
+        f" On the training clips (the same rule, no dropout): "
+        f"{test['train_accuracy']:.1%}."
+        if test.get("train_accuracy") is not None
+        else ""
+    )
     note = (
         "Validation clip accuracy of the chosen rule: "
-        f"{test['valid_accuracy']:.1%}. {n_test} test clips: one clip is "
+        f"{test['valid_accuracy']:.1%}.{trained} {n_test} test clips: one clip is "
         f"{1 / n_test:.1%}. The numbers are on the **{dataset}** set."
     )
     return "\n".join(rows), note

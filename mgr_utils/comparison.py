@@ -7,8 +7,12 @@ split them (a two-sided binomial test with p = 1/2). Across seeds, the per-seed 
 systems trained on the same data are tested with a paired t-test.
 
 A verdict is ``"<A> ahead"``, ``"<B> ahead"`` or ``"cannot tell apart"`` at α = 0.05, and every
-sentence that compares two systems shows the test, n and p. A network enters a comparison only if
-it learned: its training accuracy must reach twice the chance level (:func:`learned`).
+sentence that compares two systems puts each number beside its own system, the winner first, and
+shows the test, n and p (:func:`sentence`). A network enters a comparison only if early stopping on
+the validation clips ended its training (a network stopped by the epoch cap was still learning:
+no verdict) and it learned: its training accuracy must reach twice the chance level
+(:func:`learned`, :func:`no_verdict_reason`). Readers see systems by their display names
+(:func:`display_name`), never by the code ids the records keep.
 
 Notebook: ``04_costa_cnn.ipynb`` (explained there; used in every later chapter and in
 ``10_results.ipynb``).
@@ -16,6 +20,7 @@ Notebook: ``04_costa_cnn.ipynb`` (explained there; used in every later chapter a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +30,81 @@ ALPHA = 0.05
 """Significance level of every verdict in the book."""
 
 CANNOT_TELL = "cannot tell apart"
+
+STILL_LEARNING = "still learning at the cap: no verdict"
+"""Why a network that the epoch cap stopped (not early stopping) enters no comparison."""
+
+# --------------------------------------------------------------------------------------
+# Display names: how a reader sees a recorded system
+# --------------------------------------------------------------------------------------
+
+DISPLAY_NAMES: dict[str, str] = {
+    "descriptor_svm": "descriptor SVM",
+    "ltas_centroid_clip": "nearest centroid on the whole clip's long-term spectrum",
+    "ltas_centroid_segments_vote": "vote of the segments' nearest centroids",
+    "lbp_zone_svm": "LBP-zone SVM",
+    "costa_cnn": "Costa's CNN",
+    "costa_cnn_x_lbp_product": "Costa's CNN fused with the LBP-zone SVM (product rule)",
+    "nakashika_glcm_cnn": "Nakashika's GLCM network",
+    "zhang_cnn_max": "Zhang's network with max pooling",
+    "zhang_cnn_max_avg": "Zhang's network with max+avg pooling",
+    "zhang_cnn_max_shortcuts": "Zhang's network with max pooling and shortcuts",
+    "zhang_cnn_max_avg_shortcuts": (
+        "Zhang's network with max+avg pooling and shortcuts"
+    ),
+    "li2010_mfcc_cnn": "Li's MFCC network",
+    "li2010_mfcc_cnn_on_training_clips": "Li's MFCC network on its training clips",
+    "dieleman2014_mel": "Dieleman's mel-spectrogram network",
+    "dieleman2014_raw": "Dieleman's raw-waveform network",
+    "lee2017_sample_cnn": "Lee's sample-level network",
+    "choi_cnn": "Choi's network",
+    "musicnn_msd_linear_svm": "musicnn embeddings with a linear SVM",
+    "musicnn_probe": "musicnn embeddings with a linear SVM",
+}
+"""The display name of every system id a chapter records (records keep the ids)."""
+
+PRETRAINING_STARTS = {
+    "random_init": "from random weights",
+    "pretrained_crbm": "pretrained with CD-1 RBMs",
+    "pretrained_autoencoder": "pretrained with autoencoders",
+}
+"""Chapter 8's starting points, by the prefix of their record names (``<prefix>_<percent>pct_labels``)."""
+
+
+def _pattern_name(system_id: str) -> str | None:
+    """The display name of an id built by a chapter from a pattern, or ``None``."""
+    m = re.fullmatch(r"nakashika_glcm_cnn_(\d+)deg_only", system_id)
+    if m:
+        return f"Nakashika's GLCM network on the {m.group(1)}° map alone"
+    m = re.fullmatch(r"([a-z_]+?)_(\d+)pct_labels", system_id)
+    if m and m.group(1) in PRETRAINING_STARTS:
+        start = PRETRAINING_STARTS[m.group(1)]
+        return f"Dieleman's 2011 network {start}, {m.group(2)} % of the labels"
+    m = re.fullmatch(r"(\S+) \((.+)\)", system_id)
+    if m and (m.group(1) in DISPLAY_NAMES or _pattern_name(m.group(1))):
+        return f"{display_name(m.group(1))} ({m.group(2)})"
+    return None
+
+
+def display_name(system_id: str) -> str:
+    """How a reader sees a recorded system: ``lbp_zone_svm`` -> ``"LBP-zone SVM"``.
+
+    The registry is :data:`DISPLAY_NAMES`, plus the ids chapters build from a pattern:
+    ``nakashika_glcm_cnn_<angle>deg_only``, chapter 8's ``<start>_<percent>pct_labels``
+    and ``"<id> (<note>)"`` (the note is kept).
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``10_results.ipynb``).
+
+    Raises:
+        ValueError: An id with no display name (add it to :data:`DISPLAY_NAMES`).
+    """
+    name = DISPLAY_NAMES.get(system_id) or _pattern_name(str(system_id))
+    if name is None:
+        raise ValueError(
+            f"no display name for the system id {system_id!r}: add one to "
+            "mgr_utils.comparison.DISPLAY_NAMES (readers never see code ids)"
+        )
+    return name
 
 
 def _binomial_two_sided(k: int, n: int) -> float:
@@ -197,6 +277,44 @@ def learned(train_accuracy: float | None, n_classes: int, factor: float = 2.0) -
     return float(train_accuracy) >= factor / int(n_classes)
 
 
+def no_verdict_reason(result: Mapping[str, Any], n_classes: int) -> str | None:
+    """Why a recorded system gets no verdict (a phrase with no subject), or ``None``.
+
+    A network (a result with ``stopped_by``) enters a comparison only if early stopping
+    on the validation clips ended its training: one that the epoch cap stopped was still
+    learning, one that ran a fixed number of epochs was never stopped by validation.
+    Any system whose ``train_accuracy`` stays below twice chance did not learn
+    (:func:`learned`). Systems without ``stopped_by`` (SVMs, probes) are only checked
+    for learning.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        result: A system's entry of a results record (or a run's summary with
+            ``train_accuracy`` and ``stopped_by``).
+        n_classes: Number of classes (chance is ``1 / n_classes``).
+
+    Returns:
+        E.g. ``"was still learning at the cap: no verdict (the epoch cap of 6 epochs,
+        not early stopping, ended its training)"``, or ``None`` when it may be compared.
+    """
+    acc = result.get("train_accuracy")
+    if not learned(acc, n_classes):
+        return (
+            f"did not learn in this build (training accuracy {acc:.0%}, "
+            f"chance {1 / n_classes:.0%})"
+        )
+    stopped = result.get("stopped_by")
+    if stopped is None or stopped == "early stopping":
+        return None
+    epochs = result.get("max_epochs") or result.get("epochs_run")
+    if stopped == "fixed epochs":
+        ran = f"a fixed {epochs} epochs" if epochs else "a fixed number of epochs"
+        return f"ran {ran} with no early stopping: no verdict"
+    cap = f"the epoch cap of {epochs} epochs" if epochs else "the epoch cap"
+    return f"was {STILL_LEARNING} ({cap}, not early stopping, ended its training)"
+
+
 def _format_p(p: float | None) -> str:
     if p is None:
         return "no test"
@@ -205,40 +323,73 @@ def _format_p(p: float | None) -> str:
     return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
 
 
+def _percent(x: float) -> str:
+    return f"{100 * float(x):.1f} %"
+
+
 def sentence(
-    c: Mapping[str, Any], a_label: str | None = None, b_label: str | None = None
+    c: Mapping[str, Any],
+    a_label: str | None = None,
+    b_label: str | None = None,
+    clips: str | None = None,
 ) -> str:
-    """One Markdown sentence for a comparison: the verdict, then the test, n and p.
+    """One Markdown sentence for a comparison: winner first, each number beside its system.
+
+    For example "**Chapter 3's LBP-zone SVM** (86.7 %) ahead of the CNN (72.7 %; 30 vs 9
+    discordant clips, exact McNemar p = 0.001, n = 150)": the winner in bold with its
+    accuracy, then the other system with its own, then the discordant clips (the
+    winner's first), the test, p and n. "Cannot tell apart" keeps the order ``a``, ``b``,
+    each with its accuracy; across seeds each system shows its mean. A network that was
+    not compared says why.
 
     Notebook: ``04_costa_cnn.ipynb``.
 
     Args:
         c: A comparison from :func:`mcnemar`, :func:`paired_seeds` or :func:`not_compared`.
-        a_label, b_label: How to name the systems in prose (default: their names in code font).
+        a_label, b_label: How to name the systems in prose (default: their display
+            names, :func:`display_name`).
+        clips: What the n clips are, e.g. ``"validation clips"`` (``None``: just n).
     """
-    a = a_label or f"`{c['a']}`"
-    b = b_label or f"`{c['b']}`"
+    names = (a_label or display_name(c["a"]), b_label or display_name(c["b"]))
     if c["test"] == "not compared":
-        return f"{a} and {b} are not compared: {c['reason']}."
-    if c["verdict"] == CANNOT_TELL:
-        head = f"{a} and {b}: **cannot tell apart**"
-    else:
-        winner, loser = (a, b) if c["verdict"] == f"{c['a']} ahead" else (b, a)
-        head = f"**{winner} ahead** of {loser}"
+        return f"{names[0]} and {names[1]} are not compared: {c['reason']}."
+    b_wins = c["verdict"] == f"{c['b']} ahead"
+    a_wins = not b_wins and c["verdict"] == f"{c['a']} ahead"
     if c["test"] == "exact McNemar":
+        scores = (_percent(c["accuracy_a"]), _percent(c["accuracy_b"]))
+        only = (c["a_only"], c["b_only"])
+        n = f"n = {c['n']}" + (f" {clips}" if clips else "")
+        i, j = (1, 0) if b_wins else (0, 1)
         detail = (
-            f"{c['accuracy_a']:.1%} vs {c['accuracy_b']:.1%} on n = {c['n']} test clips; "
-            f"{c['a_only']} clips right only for {a}, {c['b_only']} only for {b}; "
-            f"exact McNemar {_format_p(c['p'])}"
+            f"{only[i]} vs {only[j]} discordant clips, exact McNemar "
+            f"{_format_p(c['p'])}, {n}"
         )
     else:
-        detail = (
-            f"mean {c['mean_a']:.1%} vs {c['mean_b']:.1%} over n = {c['n']} seeds; "
-            f"paired t-test {_format_p(c['p'])}"
-        )
+        scores = (f"mean {_percent(c['mean_a'])}", f"mean {_percent(c['mean_b'])}")
+        seeds = f"n = {c['n']} seed{'s' if c['n'] != 1 else ''}"
         if c["p"] is None:
-            detail += f" ({c.get('reason', 'too few seeds for a test')})"
-    return f"{head} ({detail})."
+            why = c.get("reason", "too few seeds for a test")
+            detail = f"no paired t-test: {why}, {seeds}"
+        else:
+            detail = f"paired t-test across seeds, {_format_p(c['p'])}, {seeds}"
+    if a_wins or b_wins:
+        win, lose = (1, 0) if b_wins else (0, 1)
+        return (
+            f"**{names[win]}** ({scores[win]}) ahead of {names[lose]} "
+            f"({scores[lose]}; {detail})."
+        )
+    return (
+        f"{names[0]} ({scores[0]}) and {names[1]} ({scores[1]}): "
+        f"**{CANNOT_TELL}** ({detail})."
+    )
+
+
+def _reader_name(system_id: str) -> str:
+    """The display name of a system, or its id in code font when it has none."""
+    try:
+        return display_name(system_id)
+    except ValueError:
+        return f"`{system_id}`"
 
 
 def not_compared(a: str, b: str, reason: str) -> dict[str, Any]:
@@ -269,7 +420,9 @@ def compare_results(
 
     Each result is a system's entry of a results record (or :func:`mgr_utils.evaluation.
     clip_metrics` output), which holds ``clip_ids``, ``y_true`` and ``y_pred``. The clips are
-    matched by id; a system whose ``train_accuracy`` stays below twice chance is not compared.
+    matched by id. A network that early stopping did not end (``stopped_by`` "epoch cap":
+    "still learning at the cap: no verdict"; or "fixed epochs"), and a system whose
+    ``train_accuracy`` stays below twice chance, is not compared (:func:`no_verdict_reason`).
 
     Notebook: ``04_costa_cnn.ipynb`` (also ``10_results.ipynb``).
 
@@ -285,16 +438,12 @@ def compare_results(
         n_classes or len(result_a.get("genres") or result_b.get("genres") or []) or 10
     )
     for name, r in ((a, result_a), (b, result_b)):
-        if not learned(r.get("train_accuracy"), n_classes):
-            return not_compared(
-                a,
-                b,
-                f"`{name}` did not learn in this build (training accuracy "
-                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})",
-            )
+        why = no_verdict_reason(r, n_classes)
+        if why is not None:
+            return not_compared(a, b, f"{_reader_name(name)} {why}")
         if not r.get("y_pred") or not r.get("clip_ids"):
             return not_compared(
-                a, b, f"`{name}` has no per-clip predictions in its record"
+                a, b, f"{_reader_name(name)} has no per-clip predictions in its record"
             )
     pred_a = dict(zip(result_a["clip_ids"], result_a["y_pred"]))
     pred_b = dict(zip(result_b["clip_ids"], result_b["y_pred"]))

@@ -23,7 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from mgr_utils.comparison import learned, not_compared, paired_seeds, sentence
+from mgr_utils.comparison import (
+    STILL_LEARNING,
+    no_verdict_reason,
+    not_compared,
+    paired_seeds,
+    sentence,
+)
 
 SCALE_FRACTIONS = (0.25, 0.5, 1.0)
 """Default data-scaling sizes: these fractions of the training clips per genre."""
@@ -173,8 +179,10 @@ def scaling_extra(
     At each size, the two front ends (``"raw"`` and ``"mel"``) were trained on the same
     clips from the same seed; the test is the paired t-test across seeds of their test
     accuracies (:func:`mgr_utils.comparison.paired_seeds`). A size where a network of
-    either front end did not learn (training accuracy below twice chance) is not
-    compared.
+    either front end, of any seed, gets no verdict is not compared: one that the epoch
+    cap stopped (not early stopping) was still learning, one whose training accuracy
+    stays below twice chance did not learn
+    (:func:`mgr_utils.comparison.no_verdict_reason`).
 
     Notebook: ``07_raw_audio.ipynb`` (read in ``10_results.ipynb``).
 
@@ -183,7 +191,8 @@ def scaling_extra(
         seeds: The seeds, in the order of the runs.
         runs: ``{front_end: [[run of seed s at size k for s in seeds] for k in
             sizes]}``; a run is ``{"accuracy", "train_accuracy", "stopped_by",
-            "epochs_run"}``.
+            "epochs_run"}`` (``train_accuracy`` clip level, in inference mode:
+            :func:`mgr_utils.training.evaluate_selected` with ``train=``).
         n_test: Test clips each network was scored on (the same clips for all).
         n_classes: Number of genres (chance is ``1 / n_classes``).
         about: Further fields to keep (e.g. ``clip_seconds``, ``fractions``).
@@ -205,19 +214,14 @@ def scaling_extra(
     }
     comparisons = []
     for i, k in enumerate(sizes):
-        failed = [
-            f"`{fe}` seed {s}"
+        problems = [
+            f"the {fe} front end, seed {s}, " + no_verdict_reason(r, n_classes)
             for fe in ("raw", "mel")
-            for s, t in zip(seeds, table["train_accuracy"][fe][i])
-            if not learned(t, n_classes)
+            for s, r in zip(seeds, runs[fe][i])
+            if no_verdict_reason(r, n_classes) is not None
         ]
-        if failed:
-            c = not_compared(
-                "raw",
-                "mel",
-                f"{', '.join(failed)} did not learn in this build "
-                f"(training accuracy below {2 / n_classes:.0%})",
-            )
+        if problems:
+            c = not_compared("raw", "mel", "; ".join(problems))
         else:
             c = paired_seeds(
                 table["accuracy"]["raw"][i], table["accuracy"]["mel"][i], "raw", "mel"
@@ -282,7 +286,7 @@ def scaling_reading(extra: Mapping[str, Any]) -> str:
         if caps == 0
         else (
             f"The epoch cap, not early stopping, ended {caps} of the {n_runs}"
-            " trainings."
+            f" trainings: those networks were {STILL_LEARNING} at their size."
         )
     )
     t = extra.get("trend")
@@ -360,6 +364,8 @@ def front_end_reading(c: Mapping[str, Any]) -> tuple[str, str]:
 def stop_phrase(run_summary: Mapping[str, Any]) -> str:
     """How a training ended, in words: early stopping, the epoch cap, or fixed epochs.
 
+    A network that early stopping did not end gets no verdict, and the phrase says so.
+
     Notebook: ``07_raw_audio.ipynb``.
     """
     s = run_summary["stopped_by"]
@@ -367,12 +373,16 @@ def stop_phrase(run_summary: Mapping[str, Any]) -> str:
     if s == "early stopping":
         return f"early stopping ended it after {e} epochs, the best being epoch {best}"
     if s == "epoch cap":
-        return f"the epoch cap of {e} ended it, not early stopping, " + (
-            "at its best epoch: it was still improving"
-            if best == e
-            else f"the best being epoch {best}: it had turned"
+        return (
+            f"the epoch cap of {e} ended it, not early stopping, "
+            + (
+                "at its best epoch: it was still improving"
+                if best == e
+                else f"the best being epoch {best}: it had turned"
+            )
+            + f"; {STILL_LEARNING}"
         )
-    return f"it ran a fixed {e} epochs"
+    return f"it ran a fixed {e} epochs, with no early stopping: no verdict"
 
 
 def li_reading(

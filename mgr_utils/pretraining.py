@@ -766,7 +766,9 @@ def fraction_comparisons(
             and ``test`` (metrics with ``accuracy``).
         baseline: The starting point the others are compared with.
         n_classes: Number of genres: a run whose ``train_accuracy`` (when given) stays
-            below twice chance did not learn, and its fraction is not compared.
+            below twice chance did not learn, and a run that the epoch cap stopped
+            (``stopped_by``, when given) was still learning: its fraction is not
+            compared (:func:`mgr_utils.comparison.no_verdict_reason`).
 
     Returns:
         One comparison per (start, fraction), starts then fractions in the order of
@@ -776,7 +778,7 @@ def fraction_comparisons(
     Raises:
         ValueError: The two arms of a fraction were not run with the same seeds.
     """
-    from mgr_utils.comparison import learned, not_compared, paired_seeds
+    from mgr_utils.comparison import no_verdict_reason, not_compared, paired_seeds
 
     inits = list(dict.fromkeys(r["init"] for r in runs))
     fractions = list(dict.fromkeys(r["fraction"] for r in runs))
@@ -792,23 +794,25 @@ def fraction_comparisons(
                     "the same seeds"
                 )
             c = paired_seeds(a, b, system_name(init, f), system_name(baseline, f))
-            idle = [
-                r
+            blocked = [
+                (r, no_verdict_reason(r, n_classes))
                 for r in runs
-                if r["fraction"] == f
-                and r["init"] in (init, baseline)
-                and not learned(r.get("train_accuracy"), n_classes)
+                if r["fraction"] == f and r["init"] in (init, baseline)
             ]
-            if idle:
-                r = idle[0]
-                why = (
-                    f"the {r['init']} start, seed {r['seed']}, did not learn in "
-                    "this build (training accuracy "
-                    f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"
+            blocked = [(r, why) for r, why in blocked if why is not None]
+            if blocked:
+                r, why = blocked[0]
+                more = len(blocked) - 1
+                why = f"the {r['init']} start, seed {r['seed']}, {why}" + (
+                    f" (and {more} other run{'s' if more > 1 else ''} of this fraction)"
+                    if more
+                    else ""
                 )
                 c = {
                     **not_compared(c["a"], c["b"], why),
                     "alpha": c["alpha"],
+                    "mean_a": c["mean_a"],
+                    "mean_b": c["mean_b"],
                     "mean_difference": c["mean_difference"],
                 }
             n_labelled = next(r["n_labelled"] for r in runs if r["fraction"] == f)
@@ -946,8 +950,8 @@ def stoppers_sentence(runs, max_epochs: int) -> str:
         f"{len(rs)} at {f:.0%} of the labels" for f, rs in sorted(where.items())
     )
     return (
-        text + f" ({detail}): those runs might have improved with more epochs, so "
-        "their comparison is one of budgets as much as of starting points."
+        text + f" ({detail}): those runs were still learning at the cap, so their "
+        "fractions get no verdict."
     )
 
 

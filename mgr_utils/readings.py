@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mgr_utils.comparison import sentence
+from mgr_utils.comparison import STILL_LEARNING, display_name, sentence
 from mgr_utils.evaluation import wilson_interval
 
 
@@ -101,7 +101,7 @@ def validation_sentence(c: Mapping[str, Any], a_label: str, b_label: str) -> str
 
     Notebook: ``03_texture_features.ipynb``.
     """
-    return sentence(c, a_label, b_label).replace(" test clips;", " validation clips;")
+    return sentence(c, a_label, b_label, clips="validation clips")
 
 
 def capitalised(text: str) -> str:
@@ -121,7 +121,9 @@ def capitalised(text: str) -> str:
 
 
 def cnn_vs_baseline(
-    comparison: Mapping[str, Any] | None, cnn_label: str, baseline_label: str | None
+    comparison: Mapping[str, Any] | None,
+    cnn_label: str,
+    baseline_label: str | None = None,
 ) -> str:
     """The verdict of a chapter's network against chapter 3's baseline, or why none.
 
@@ -133,7 +135,8 @@ def cnn_vs_baseline(
             and the baseline (``b``), or ``None`` when chapter 3 has no complete record
             for these clips (absent, or its run stopped before its last cell).
         cnn_label: How to name the network.
-        baseline_label: How to name the baseline.
+        baseline_label: How to name the baseline (default: "chapter 3's" and its
+            display name, e.g. "chapter 3's LBP-zone SVM").
     """
     if comparison is None:
         return (
@@ -141,6 +144,7 @@ def cnn_vs_baseline(
             "run stopped before its last cell: run `03_texture_features` to the end "
             "with the same parameters to compare."
         )
+    baseline_label = baseline_label or f"chapter 3's {display_name(comparison['b'])}"
     return capitalised(sentence(comparison, cnn_label, baseline_label))
 
 
@@ -175,7 +179,11 @@ def fresh_test_note(
 
 
 def stopping_sentence(run: Any, what: str = "The training") -> str:
-    """What ended a network's training, and which epoch's weights it keeps.
+    """What ended a network's training, which epoch's weights it keeps, and its verdict.
+
+    Only a network that early stopping ended gets a verdict: one that the epoch cap
+    ended was "still learning at the cap: no verdict", and so is one that ran a fixed
+    number of epochs (:func:`mgr_utils.comparison.no_verdict_reason`).
 
     Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb`` and
     ``06_zhang_cnn.ipynb``).
@@ -186,7 +194,11 @@ def stopping_sentence(run: Any, what: str = "The training") -> str:
     """
     best, ran, cap = run.best_epoch, run.epochs_run, run.epoch_cap
     if run.stopped_by == "fixed epochs":
-        return f"{what} ran a fixed {ran} epochs, with no early stopping."
+        return (
+            f"{what} ran a fixed {ran} epochs, with no early stopping: the network "
+            "gets **no verdict** (only a network that early stopping ended is "
+            "compared)."
+        )
     if run.stopped_by == "early stopping":
         return (
             f"{what} was ended by **early stopping** after {ran} of at most "
@@ -194,16 +206,20 @@ def stopping_sentence(run: Any, what: str = "The training") -> str:
             f"epochs, and the weights of epoch {best}, the best on the validation "
             "clips, are kept."
         )
+    no_verdict = (
+        f"Early stopping did not end it, so the network was **{STILL_LEARNING}** "
+        "(only a network that early stopping ended is compared)."
+    )
     if best == ran:
         return (
             f"{what} was ended by the **epoch cap** ({cap} epochs) with the "
             "validation loss still at its lowest in the last epoch: more epochs "
             "might have helped, and the number of epochs was set by the cap, not "
-            "chosen on the validation clips."
+            f"chosen on the validation clips. {no_verdict}"
         )
     return (
         f"{what} was ended by the **epoch cap** ({cap} epochs); the best epoch on "
-        f"the validation clips was epoch {best}, whose weights are kept."
+        f"the validation clips was epoch {best}, whose weights are kept. {no_verdict}"
     )
 
 

@@ -15,7 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mgr_utils.comparison import compare_results, learned, not_compared, sentence
+from mgr_utils.comparison import (
+    STILL_LEARNING,
+    compare_results,
+    display_name,
+    learned,
+    no_verdict_reason,
+    not_compared,
+    sentence,
+)
 from mgr_utils.evaluation import wilson_interval
 from mgr_utils.readings import capitalised
 
@@ -106,11 +114,31 @@ class Row:
     scored_on: str = "test clips"
     train_accuracy: float | None = None
     n_classes: int = 10
+    stopped_by: str | None = None
+    max_epochs: int | None = None
 
     @property
     def learned(self) -> bool:
         """Whether the network learned (training accuracy at least twice chance)."""
         return learned(self.train_accuracy, self.n_classes)
+
+    @property
+    def name(self) -> str:
+        """The system's display name (:func:`mgr_utils.comparison.display_name`)."""
+        return display_name(self.system)
+
+    @property
+    def no_verdict(self) -> str | None:
+        """Why the system gets no verdict (did not learn, still learning at the cap), or
+        ``None`` (:func:`mgr_utils.comparison.no_verdict_reason`)."""
+        return no_verdict_reason(
+            {
+                "train_accuracy": self.train_accuracy,
+                "stopped_by": self.stopped_by,
+                "max_epochs": self.max_epochs,
+            },
+            self.n_classes,
+        )
 
 
 def anchor_of(chapter: str, system: str) -> str:
@@ -185,6 +213,8 @@ def collect(
                     r.get("scored_on", "test clips"),
                     r.get("train_accuracy"),
                     len(r.get("genres") or ()) or 10,
+                    r.get("stopped_by"),
+                    r.get("max_epochs"),
                 )
             )
     return rows
@@ -318,7 +348,7 @@ def _is_accuracy(rep: Mapping[str, Any]) -> bool:
 
 
 def _label(r: Row) -> str:
-    return f"`{r.system}` ({r.chapter[:2].lstrip('0')})"
+    return f"{r.name} ({r.chapter[:2].lstrip('0')})"
 
 
 def _reported(r: Row) -> tuple[str, str]:
@@ -335,11 +365,16 @@ def _reported(r: Row) -> tuple[str, str]:
     return f"{number} {metric} ({sure}, {{ref}}`appendix <{r.anchor}>`)", rep["dataset"]
 
 
-def _not_learned_note(r: Row) -> str:
-    return (
-        f" **did not learn in this build** (training accuracy "
-        f"{r.train_accuracy:.0%}, chance {1 / r.n_classes:.0%})"
-    )
+def _no_verdict_note(r: Row) -> str:
+    """`` **did not learn in this build** (...)``, `` **still learning at the cap: no
+    verdict** (...)``, or ``""``."""
+    why = r.no_verdict
+    if why is None:
+        return ""
+    for phrase in ("did not learn in this build", STILL_LEARNING):
+        if phrase in why:
+            return " " + why.replace(phrase, f"**{phrase}**").removeprefix("was ")
+    return f" **{why}**"
 
 
 def table_markdown(rows: Sequence[Row]) -> str:
@@ -359,8 +394,7 @@ def table_markdown(rows: Sequence[Row]) -> str:
         accuracy = f"{r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}]"
         if not held_out:
             accuracy += f" **on {r.scored_on}**"
-        if not r.learned:
-            accuracy += _not_learned_note(r)
+        accuracy += _no_verdict_note(r)
         lines.append(
             f"| {_label(r)} | {accuracy} | {r.n_clips if held_out else '—'} | "
             f"{r.dataset}, {r.split} | {r.selected_on} |"
@@ -409,11 +443,20 @@ def protocols_markdown(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def _legend_of_ours(r: Row) -> str:
+    """The legend entry of our dot: a verdict, or why there is none."""
+    if not r.learned:
+        return "ours: did not learn in this build"
+    if r.no_verdict is not None:
+        return "ours: no verdict (not ended by early stopping)"
+    return "ours (95 % interval)"
+
+
 def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
     """Reported vs reproduced, one line per system, grouped by family.
 
-    Our accuracy is a dot with its 95 % Wilson interval (hollow when the network did not
-    learn); the paper's accuracy a diamond, or a bar ending in ``<`` when the paper gave
+    Our accuracy is a dot with its 95 % Wilson interval (hollow when the network gets no
+    verdict: it did not learn, or it was still learning at the epoch cap); the paper's accuracy a diamond, or a bar ending in ``<`` when the paper gave
     only an upper bound ("below 30 %"). On each line a short grey tick marks the
     **paper's** chance level (one over its number of classes) and the dashed line ours.
     A paper's number in another metric (ROC-AUC) is written at the right instead, since
@@ -447,10 +490,8 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
             color="C0",
             ms=5,
             capsize=2,
-            mfc="C0" if r.learned else "white",
-            label=once("ours (95 % interval)")
-            if r.learned
-            else once("ours: did not learn in this build"),
+            mfc="C0" if r.no_verdict is None else "white",
+            label=once(_legend_of_ours(r)),
         )
         rep = r.reported
         if rep and _is_accuracy(rep):
@@ -502,7 +543,7 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
                 color="C3",
                 transform=ax.get_yaxis_transform(),
             )
-        labels.append(f"{r.system} ({r.chapter[:2]})")
+        labels.append(f"{r.name} ({r.chapter[:2]})")
     ax.set_yticks(range(len(rows)), labels[::-1], fontsize=9)
     previous = None
     for i, r in enumerate(rows):
@@ -594,8 +635,10 @@ def compare_systems(
     The clips are matched by id (:func:`mgr_utils.comparison.compare_results`), so two
     chapters' systems are compared only when they scored the same test clips. A network
     whose training accuracy stayed below twice chance is "not compared" (it did not
-    learn); so is a system whose record holds no per-clip predictions (an older record),
-    unless one of the two chapters stored a comparison of the pair.
+    learn), and so is one that the epoch cap stopped ("still learning at the cap: no
+    verdict"; :func:`mgr_utils.comparison.no_verdict_reason`); so is a system whose
+    record holds no per-clip predictions (an older record), unless one of the two
+    chapters stored a comparison of the pair.
 
     Notebook: ``10_results.ipynb``.
 
@@ -607,13 +650,9 @@ def compare_systems(
         return None
     n_classes = len(ra.get("genres") or rb.get("genres") or ()) or 10
     for name, r in ((a[1], ra), (b[1], rb)):
-        if not learned(r.get("train_accuracy"), n_classes):
-            return not_compared(
-                a[1],
-                b[1],
-                f"`{name}` did not learn in this build (training accuracy "
-                f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})",
-            )
+        why = no_verdict_reason(r, n_classes)
+        if why is not None:
+            return not_compared(a[1], b[1], f"{display_name(name)} {why}")
     has_clips = all(r.get("y_pred") and r.get("clip_ids") for r in (ra, rb))
     if not has_clips:
         stored = stored_comparison(records, (a[0], b[0]), a[1], b[1])
@@ -622,7 +661,7 @@ def compare_systems(
         if not (ra.get("y_pred") or rb.get("y_pred")):
             where = "their records"
         else:
-            where = f"`{a[1] if not ra.get('y_pred') else b[1]}`'s record"
+            where = f"{display_name(a[1] if not ra.get('y_pred') else b[1])}'s record"
         return not_compared(a[1], b[1], f"no per-clip predictions in {where}")
     return compare_results(a[1], ra, b[1], rb, n_classes=n_classes)
 
@@ -656,8 +695,8 @@ def _cnns_vs_classical(records) -> list[str]:
         parts.append(
             sentence(
                 c,
-                f"`{system}` ({_chapter_label(chapter)}{note})",
-                f"the classical `{name}`",
+                f"{display_name(system)} ({_chapter_label(chapter)}{note})",
+                f"the classical {display_name(name)}",
             )
         )
     return [
@@ -699,7 +738,7 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
             if size is None and len(comparisons) == len(sizes):
                 size = sizes[i]
             head = f"At {size} clips per genre: " if size is not None else ""
-            parts.append(head + sentence(c))
+            parts.append(head + sentence(c, "the raw front end", "the mel front end"))
         text += " " + " ".join(parts)
     else:
         text += " No paired test recorded for these sizes, so no verdict is drawn."
@@ -710,15 +749,17 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
     )
 
 
-def _learned_note(r: Mapping[str, Any]) -> str:
-    """`` (did not learn in this build: ...)`` below twice chance, else ``""``."""
+def _no_verdict_text(r: Mapping[str, Any]) -> str:
+    """`` (did not learn in this build: ...)`` or `` (still learning at the cap: no
+    verdict; ...)`` when the system gets no verdict, else ``""``."""
     n_classes = len(r.get("genres") or ()) or 10
-    if learned(r.get("train_accuracy"), n_classes):
+    why = no_verdict_reason(r, n_classes)
+    if why is None:
         return ""
-    return (
-        f" (did not learn in this build: training accuracy "
-        f"{r['train_accuracy']:.0%}, chance {1 / n_classes:.0%})"
-    )
+    why = why.removeprefix("was ")
+    if why.endswith(")"):  # no parentheses inside parentheses
+        why = why[:-1].replace(" (", "; ", 1)
+    return f" ({why})"
 
 
 def _spectrogram_vs_raw(records) -> list[str]:
@@ -751,7 +792,7 @@ def _spectrogram_vs_raw(records) -> list[str]:
     if li:
         parts = ", ".join(
             f"{r['accuracy']:.1%} on {r.get('scored_on', 'test clips')}"
-            + _learned_note(r)
+            + _no_verdict_text(r)
             for r in li.values()
         )
         out.append(
@@ -785,6 +826,19 @@ def _seed_label(record: Mapping[str, Any], c: Mapping[str, Any]) -> str:
     return f"{fraction:.0%} of the labels" if fraction is not None else ""
 
 
+def _start_label(system_id: str) -> str:
+    """Chapter 8's arm as "the network pretrained with CD-1 RBMs" (the labelled share is
+    said once, before the verdict), else the system's display name."""
+    import re
+
+    from mgr_utils.comparison import PRETRAINING_STARTS
+
+    m = re.fullmatch(r"([a-z_]+?)_\d+pct_labels", str(system_id))
+    if m and m.group(1) in PRETRAINING_STARTS:
+        return f"the network {PRETRAINING_STARTS[m.group(1)]}"
+    return display_name(system_id)
+
+
 def _pretraining(records) -> list[str]:
     record = records.get("08_pretraining") or {}
     fr = (record.get("extras") or {}).get("fractions") or {}
@@ -800,7 +854,8 @@ def _pretraining(records) -> list[str]:
         parts = []
         for c in unique.values():
             label = _seed_label(record, c)
-            parts.append((f"With {label}: " if label else "") + sentence(c))
+            names = (_start_label(c["a"]), _start_label(c["b"]))
+            parts.append((f"With {label}: " if label else "") + sentence(c, *names))
         return [
             head + ", the same seeds paired, by labelled share of the training "
             "clips): "

@@ -352,10 +352,21 @@ class Recorder:
         """Record one system (see :func:`record_result`); ``run``'s summary is merged in.
 
         Returns:
-            The system's entry as stored (metrics, the run's ``train_accuracy``,
-            ``stopped_by``, epochs and timings, and ``extra``).
+            The system's entry as stored (metrics, the run's ``stopped_by``, epochs
+            and timings, and ``extra``).
+
+        Raises:
+            ValueError: A network (``run`` given) without its clip-level
+                ``train_accuracy`` (:func:`mgr_utils.training.evaluate_selected` with
+                ``train=``).
         """
         entry = {**metrics, **(run.summary() if run is not None else {}), **extra}
+        if run is not None and entry.get("train_accuracy") is None:
+            raise ValueError(
+                f"{name!r}: a network's record needs its training accuracy, clip level "
+                "and in inference mode: score it with evaluate_selected(..., "
+                "train=<training Segments>), or pass train_accuracy="
+            )
         record_result(
             self.chapter,
             name,

@@ -576,8 +576,13 @@ class TrainResult:
         return "early stopping" if self.stopped_early else "epoch cap"
 
     @property
-    def train_accuracy(self) -> float | None:
-        """Training accuracy at the best epoch (Keras' running mean over that epoch's batches)."""
+    def running_train_accuracy(self) -> float | None:
+        """Keras' running mean of the training accuracy over the best epoch's batches.
+
+        Measured on segments while the weights changed, with dropout on: not the
+        network's training accuracy. Records take the clip-level one, in inference mode
+        (:func:`evaluate_selected` with ``train=``).
+        """
         acc = self.history.get("accuracy")
         if not acc:
             return None
@@ -630,7 +635,12 @@ class TrainResult:
         return "\n".join(lines) + "\n" + self.ending()
 
     def summary(self) -> dict[str, float]:
-        """The numbers worth recording: time, throughput, epochs, what stopped it, training accuracy."""
+        """The numbers worth recording: time, throughput, epochs, what stopped it.
+
+        The training accuracy of a record is not here: it is clip level, in inference
+        mode (:func:`evaluate_selected` with ``train=``). Keras' running mean over the
+        best epoch's batches is kept as ``running_train_accuracy``.
+        """
         return {
             "train_seconds": round(self.seconds, 2),
             "segments_per_second": round(self.segments_per_second, 1),
@@ -638,7 +648,7 @@ class TrainResult:
             "best_epoch": self.best_epoch,
             "max_epochs": self.epoch_cap,
             "stopped_by": self.stopped_by,
-            "train_accuracy": self.train_accuracy,
+            "running_train_accuracy": self.running_train_accuracy,
         }
 
 
@@ -972,6 +982,8 @@ def evaluate_selected(
     batch_size: int = 256,
     valid_probs: np.ndarray | None = None,
     test_probs: np.ndarray | None = None,
+    train: Segments | None = None,
+    train_probs: np.ndarray | None = None,
 ) -> dict:
     """Choose the segment-to-clip rule on the validation clips, then score the test clips once.
 
@@ -980,10 +992,15 @@ def evaluate_selected(
     system's rule, and only that rule is applied to the test clips. Reporting the best rule *on
     the test clips* would choose on the very clips the number claims to be unbiased on.
 
+    With ``train``, the training clips are scored the same way (clip level, the chosen rule,
+    inference mode: no dropout), and the test metrics carry that ``train_accuracy``: the
+    training accuracy a record keeps, measured like the test accuracy (Keras' running mean
+    over an epoch's batches is measured with dropout on, while the weights change).
+
     Notebook: ``04_costa_cnn.ipynb`` (reused in chapters 5-9).
 
     Args:
-        model: A trained Keras model (ignored when both ``*_probs`` are given).
+        model: A trained Keras model (ignored when every ``*_probs`` needed is given).
         valid, test: The validation and test :class:`Segments`.
         rules: Candidate rules; one rule means a fixed choice.
         preference: Tie-break order, e.g. the paper's rule first.
@@ -991,11 +1008,15 @@ def evaluate_selected(
             (``test.clips.classes``).
         batch_size: Prediction batch size.
         valid_probs, test_probs: Segment probabilities already computed.
+        train: The training :class:`Segments` (the clips the network was trained on).
+        train_probs: Their segment probabilities already computed.
 
     Returns:
         ``{"rule", "selected_on", "valid": {rule: metrics}, "test": metrics of the chosen rule,
         with "valid_accuracy" and "rule" added}``; ``selected_on`` is ``"validation"`` when there
-        was more than one rule to choose from, else ``"fixed"``.
+        was more than one rule to choose from, else ``"fixed"``. With ``train``, also
+        ``"train"``: the training clips' metrics with the chosen rule, and
+        ``"train_accuracy"`` in the test metrics.
     """
     genres = classes_of(test.clips) if genres is None else genres
     P_valid = (
@@ -1016,25 +1037,37 @@ def evaluate_selected(
     rule = select_on_validation(
         {r: m["accuracy"] for r, m in on_valid.items()}, preference
     )
-    P_test = (
-        predict_segments(model, test.X, batch_size)
-        if test_probs is None
-        else test_probs
-    )
-    scored = evaluate_clips(
-        None,
-        None,
-        test.clip_index,
-        test.y,
-        rules=(rule,),
-        genres=genres,
-        segment_probs=P_test,
-        clips=test.clips,
-    )[rule]
+    scored = _score_side(model, test, rule, genres, batch_size, test_probs)
     scored["valid_accuracy"] = on_valid[rule]["accuracy"]
-    return {
+    out = {
         "rule": rule,
         "selected_on": "validation" if len(rules) > 1 else "fixed",
         "valid": on_valid,
         "test": scored,
     }
+    if train is not None:
+        out["train"] = _score_side(model, train, rule, genres, batch_size, train_probs)
+        scored["train_accuracy"] = out["train"]["accuracy"]
+    return out
+
+
+def _score_side(
+    model,
+    side: Segments,
+    rule: str,
+    genres: Sequence[str],
+    batch_size: int,
+    probs: np.ndarray | None = None,
+) -> dict:
+    """Clip-level metrics of one side with one rule (its segments predicted once)."""
+    P = predict_segments(model, side.X, batch_size) if probs is None else probs
+    return evaluate_clips(
+        None,
+        None,
+        side.clip_index,
+        side.y,
+        rules=(rule,),
+        genres=genres,
+        segment_probs=P,
+        clips=side.clips,
+    )[rule]

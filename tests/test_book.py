@@ -1174,6 +1174,76 @@ def page_noise(executed) -> list[str]:
     return found
 
 
+RAW_OBJECT_MAX_LINES = 4
+"""A printed dict or list may fill this many lines at most (a short list of sizes is fine)."""
+
+
+def _shown_text(out) -> str:
+    """The text a reader sees of one output: a stream, or a result's plain text when it
+    has no richer form (HTML, Markdown, an image) that the page shows instead."""
+    if out.output_type == "stream":
+        return out.get("text", "")
+    if out.output_type not in ("execute_result", "display_data"):
+        return ""
+    data = out.get("data", {})
+    if set(data) - {"text/plain"}:
+        return ""
+    text = data.get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def raw_objects(executed) -> list[str]:
+    """The outputs that show a raw Python object: the repr of a dict or a list (a
+    printed record, a returned entry) longer than :data:`RAW_OBJECT_MAX_LINES` lines or
+    80 characters a line on average."""
+    found = []
+    for i, cell in enumerate(executed.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.outputs:
+            text = _shown_text(out).strip()
+            if not text or text[0] not in "{[" or text[-1] not in "}]":
+                continue
+            lines = text.count("\n") + 1
+            if lines > RAW_OBJECT_MAX_LINES or len(text) > 80 * RAW_OBJECT_MAX_LINES:
+                kind = "dict" if text[0] == "{" else "list"
+                found.append(f"cell {i}: a raw {kind} of {lines} lines ({text[:60]!r})")
+    return found
+
+
+def test_raw_objects_are_found_and_short_ones_and_tables_are_not():
+    cell = nbformat.v4.new_code_cell("rec.system(...)")
+    entry = {"accuracy": 0.5, "confusion": [[1, 0]] * 10, "clip_ids": ["a"] * 30}
+    import pprint
+
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "execute_result", {"text/plain": pprint.pformat(entry)}, execution_count=1
+        ),
+        nbformat.v4.new_output("stream", text="train: Segments(10 segments)\n"),
+        nbformat.v4.new_output(
+            "display_data", {"text/plain": "[3, 12]"}
+        ),  # short: fine
+        nbformat.v4.new_output(
+            "display_data",
+            {"text/plain": str(entry), "text/markdown": "a table"},
+        ),  # the page shows the Markdown
+        nbformat.v4.new_output("stream", text=str(list(range(200))) + "\n"),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    found = raw_objects(nb)
+    assert len(found) == 2, found
+    assert found[0].startswith("cell 0: a raw dict of") and "a raw list" in found[1]
+
+
+@pytest.mark.book
+def test_no_output_shows_a_raw_python_object(built_book):
+    for nb in book.toc_notebooks(built_book.root):
+        executed = _nb(book.executed_path(built_book.root, built_book.build_dir, nb))
+        found = raw_objects(executed)
+        assert not found, f"{nb.name}: " + "; ".join(found)
+
+
 @pytest.mark.book
 def test_pages_show_compact_logs_light_audio_and_stay_light(built_book):
     for nb in book.toc_notebooks(built_book.root):

@@ -91,7 +91,10 @@ def test_scaling_extra_paired_test_per_size_and_trend_by_hand():
     t = x["trend"]  # changes +0.11, +0.11, +0.11
     assert t["mean_difference"] == pytest.approx(0.11) and t["p"] is None
     text = fe.scaling_reading(x)
-    assert "**3 clips per genre**" in text and "**the mel front end ahead**" in text
+    assert (
+        "- **3 clips per genre**: **the mel front end** (mean 50.0 %) ahead of the raw "
+        "front end (mean 40.0 %; paired t-test across seeds, p = 0.013, n = 3 seeds)"
+    ) in text
     # the trend is the same on every seed: no spread, no t-test, no direction claimed
     assert "gains on the mel front end" not in text and "loses ground" not in text
     assert (
@@ -107,10 +110,72 @@ def test_scaling_extra_refuses_a_size_where_a_network_did_not_learn():
     }
     x = fe.scaling_extra((4,), (0, 1, 2), runs, n_test=40)
     c = x["comparisons"][0]
-    assert c["test"] == "not compared" and "`raw` seed 0 did not learn" in c["reason"]
+    assert c["test"] == "not compared"
+    assert c["reason"].startswith(
+        "the raw front end, seed 0, did not learn in this build (training accuracy 12%"
+    )
+    assert "the mel front end, seed 2, was still learning at the cap" in c["reason"]
     assert x["trend"] is None
     text = fe.scaling_reading(x)
     assert "not compared" in text and "ended 1 of the 6 trainings" in text
+
+
+def test_scaling_extra_gives_no_verdict_where_one_seed_was_still_learning():
+    # every network learned; seed 1 of the raw front end at the smallest size ran to
+    # the cap: that size gets no verdict, the trend (which needs both ends) neither
+    runs = {
+        "raw": [
+            [_run(0.40), _run(0.38, stop="epoch cap"), _run(0.42)],
+            [_run(0.81), _run(0.79), _run(0.83)],
+        ],
+        "mel": [
+            [_run(0.50), _run(0.50), _run(0.50)],
+            [_run(0.60), _run(0.60), _run(0.60)],
+        ],
+    }
+    x = fe.scaling_extra((3, 12), (0, 1, 2), runs, n_test=150)
+    small, large = x["comparisons"]
+    assert small["test"] == "not compared" and small["verdict"] == "cannot tell apart"
+    assert small["reason"] == (
+        "the raw front end, seed 1, was still learning at the cap: no verdict (the "
+        "epoch cap of 5 epochs, not early stopping, ended its training)"
+    )
+    assert large["test"] == "paired t-test across seeds"
+    assert large["verdict"] == "raw ahead"
+    assert x["trend"] is None
+    text = fe.scaling_reading(x)
+    assert (
+        "**3 clips per genre**: the raw front end and the mel front end are not "
+        in (text)
+    )
+    assert "still learning at the cap" in text and "ended 1 of the 12" in text
+    fixed = {
+        fe_: [[_run(a["accuracy"], stop="fixed epochs") for a in row] for row in rows]
+        for fe_, rows in runs.items()
+    }
+    x = fe.scaling_extra((3, 12), (0, 1, 2), fixed, n_test=150)
+    assert all(c["test"] == "not compared" for c in x["comparisons"])
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_scaling_reading_reads_the_direction_of_a_clear_trend(sign):
+    # raw - mel grows by about +0.2 (sign 1) or shrinks by 0.2 (sign -1) on every seed,
+    # with some spread: a paired t-test on the changes finds it
+    mel = [[_run(0.5)] * 3, [_run(0.7)] * 3]
+    small = [0.50, 0.52, 0.48]
+    large = [0.7 + sign * d for d in (0.20, 0.25, 0.18)]
+    raw = [[_run(a) for a in small], [_run(a) for a in large]]
+    x = fe.scaling_extra((3, 12), (0, 1, 2), {"raw": raw, "mel": mel}, n_test=150)
+    t = x["trend"]
+    assert t["p"] < 0.05 and np.sign(t["mean_difference"]) == sign
+    text = fe.scaling_reading(x)
+    if sign > 0:
+        assert "**gains on the mel front end** with more data" in text
+        assert "loses ground" not in text
+        assert f"changes by {100 * t['mean_difference']:+.1f} points" in text
+    else:
+        assert "**loses ground to the mel front end** with more data" in text
+        assert "gains on" not in text and "the opposite of the direction" in text
 
 
 # --------------------------------------------------------------------------- readings
@@ -121,10 +186,14 @@ def test_front_end_reading_in_all_three_directions():
     raw = [0] * 20
     mel = [0] * 12 + [1] * 8  # 8 clips right only for raw
     text, short = fe.front_end_reading(mcnemar(y, raw, mel, "raw", "mel"))
-    assert "**the raw front end ahead**" in text and "**opposite**" in text
+    assert text.startswith(
+        "**the raw front end** (100.0 %) ahead of the mel front end (60.0 %; 8 vs 0"
+    )
+    assert "**opposite**" in text
     assert short.startswith("ahead of the mel front end") and "n = 20" in short
     text, short = fe.front_end_reading(mcnemar(y, mel, raw, "raw", "mel"))
-    assert "**the mel front end ahead**" in text and "the paper's order" in text
+    assert text.startswith("**the mel front end** (100.0 %) ahead of the raw front end")
+    assert "the paper's order" in text
     near = [0] * 16 + [1] * 4  # 4 vs 0: p = 0.125
     text, short = fe.front_end_reading(mcnemar(y, near, raw, "raw", "mel"))
     assert "cannot tell apart" in text and "p = 0.12" in short
@@ -141,15 +210,15 @@ def test_stop_phrase():
         )
         == "early stopping ended it after 9 epochs, the best being epoch 6"
     )
-    assert "still improving" in fe.stop_phrase(
+    assert fe.stop_phrase(
         {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 5}
-    )
-    assert "had turned" in fe.stop_phrase(
+    ).endswith("it was still improving; still learning at the cap: no verdict")
+    assert fe.stop_phrase(
         {"stopped_by": "epoch cap", "epochs_run": 5, "best_epoch": 3}
-    )
+    ).endswith("it had turned; still learning at the cap: no verdict")
     assert (
         fe.stop_phrase({"stopped_by": "fixed epochs", "epochs_run": 3, "best_epoch": 3})
-        == "it ran a fixed 3 epochs"
+        == "it ran a fixed 3 epochs, with no early stopping: no verdict"
     )
 
 

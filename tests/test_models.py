@@ -88,6 +88,21 @@ def test_subsampling_has_a_coefficient_and_bias_per_map_then_squashes():
     assert m.get_layer("subsampling").a.shape == (12,)
 
 
+def test_nakashika_pools_by_the_average_of_each_2x2_block():
+    import numpy as np
+
+    m = nakashika_cnn(seed=0)
+    probe = keras.Model(
+        m.input, [m.get_layer("conv1").output, m.get_layer("avgpool").output]
+    )
+    x = np.random.default_rng(0).standard_normal((2, 16, 16, 4)).astype("float32")
+    before, pooled = (np.asarray(t) for t in probe(x))
+    assert before.shape[1:3] == (11, 11) and pooled.shape[1:3] == (5, 5)
+    blocks = before[:, :10, :10].reshape(2, 5, 2, 5, 2, -1)
+    np.testing.assert_allclose(pooled, blocks.mean(axis=(2, 4)), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(pooled, blocks.max(axis=(2, 4)))
+
+
 def test_nakashika_single_offset_input():
     m = nakashika_cnn(input_shape=(16, 16, 1), n_classes=5)
     assert m.output_shape == (None, 5)

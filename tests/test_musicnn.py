@@ -280,6 +280,21 @@ def test_linear_probe_chooses_C_on_validation():
     )
 
 
+def test_linear_probe_gives_a_tie_to_the_smaller_C():
+    # well-separated classes: every C scores the validation clips perfectly, so the
+    # choice is the tie-break, the stronger regularisation (listed in any order)
+    from mgr_utils.transfer import fit_linear_probe
+
+    rng = np.random.default_rng(1)
+    centres = np.eye(3, 10) * 20
+    y = np.repeat(np.arange(3), 10)
+    X = centres[y] + rng.standard_normal((30, 10)) * 0.1
+    probe = fit_linear_probe(X[::2], y[::2], X[1::2], y[1::2], C_grid=(10.0, 0.1, 1.0))
+    assert set(probe.valid_scores.values()) == {1.0}, "a tie between every C"
+    assert probe.C == 0.1
+    assert probe.model[-1].C == 0.1, "the kept model is the one fitted with it"
+
+
 def test_zero_shot_maps_genre_tags():
     from mgr_utils import GENRES
     from mgr_utils.transfer import GENRE_TAGS, zero_shot

@@ -137,6 +137,10 @@ def test_accuracy_table_and_note():
     assert len(rows) == 5 and "| 50.0% |" in rows[2] and "| 60.0% |" in rows[3]
     assert f"| {1 / len(GENRES):.0%} | 33 % |" in rows[4]
     assert "70.0%" in note and "one clip is 2.5%" in note
+    assert "training clips" not in note
+    cnn["test"]["train_accuracy"] = 0.925
+    _, note = au.accuracy_table(cnn, "synthetic", "stratified", GENRES)
+    assert "On the training clips (the same rule, no dropout): 92.5%." in note
 
 
 def test_kernel_lean_sentence_three_verdicts():

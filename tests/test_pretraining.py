@@ -464,3 +464,56 @@ def test_beat_synchronous_features_have_one_frame_per_inter_beat_interval():
     B = echonest.echonest_features(y, sr, beat_sync=True)
     assert len(beats) >= 5
     assert B.shape == (len(beats) + 1, 24)  # librosa.util.sync pads both ends
+
+
+class _PlainSGD:
+    """Stands in for Adam: ``v -= lr * g``, so one step shows the gradient itself."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = float(learning_rate)
+
+    def apply_gradients(self, pairs):
+        for g, v in pairs:
+            v.assign_sub(self.learning_rate * g)
+
+
+def _autoencoder_loss(W, b, c, V, sparsity):
+    """The documented loss, from the NumPy up and down passes: ``mean((V - V1)^2)`` plus,
+    with a target ``p``, ``sum_k (p - <h_k>)^2`` (``<h_k>``: map k's mean activity)."""
+    rbm = pt.ConvRBM(W=W, b=b, c=c)
+    H = pt.hidden_probabilities(rbm, V)
+    error = np.mean((V - pt.visible_means(rbm, H)) ** 2)
+    if sparsity is None:
+        return error
+    return error + np.sum((sparsity - H.mean(axis=(0, 1))) ** 2)
+
+
+@pytest.mark.parametrize("sparsity", [None, 0.05, 0.6])
+def test_an_autoencoder_step_follows_the_gradient_of_its_documented_loss(
+    monkeypatch, sparsity
+):
+    import keras
+
+    monkeypatch.setattr(keras.optimizers, "Adam", _PlainSGD)
+    rng = np.random.default_rng(1)
+    V = rng.standard_normal((6, 7, 3)).astype(np.float32)
+    rbm = pt.init_rbm(3, 4, 2, scale=0.3, seed=0)
+    rbm.b[:] = rng.normal(0.0, 1.0, 4)  # maps of unequal activity
+    before = {k: np.array(getattr(rbm, k), np.float64) for k in ("W", "b", "c")}
+    pt.train_autoencoder(rbm, V, epochs=1, lr=1.0, batch_size=len(V), sparsity=sparsity)
+    step = {k: before[k] - getattr(rbm, k) for k in before}  # one step: the gradient
+    eps = 1e-5
+    for name, x in before.items():
+        numeric = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            up = {k: v.copy() for k, v in before.items()}
+            down = {k: v.copy() for k, v in before.items()}
+            up[name][idx] += eps
+            down[name][idx] -= eps
+            numeric[idx] = (
+                _autoencoder_loss(**up, V=V, sparsity=sparsity)
+                - _autoencoder_loss(**down, V=V, sparsity=sparsity)
+            ) / (2 * eps)
+        np.testing.assert_allclose(
+            step[name], numeric, rtol=2e-3, atol=2e-6, err_msg=name
+        )

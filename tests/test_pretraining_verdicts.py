@@ -136,6 +136,44 @@ def test_stoppers_sentence_counts_each_stopper_and_says_where_the_cap_bound():
         "ended 9 of the 12" in text
         and "ended 3 (1 at 10% of the labels, 2 at 100% of the labels)" in text
     )
+    assert "still learning at the cap, so their fractions get no verdict" in text
+
+
+def test_a_fraction_where_a_run_was_still_learning_at_the_cap_gets_no_verdict():
+    capped = {("CD-1 RBMs", 1.0, 2): "epoch cap", ("random", 1.0, 0): "epoch cap"}
+    runs = _runs(capped)
+    for r in runs:
+        r["train_accuracy"], r["max_epochs"] = 0.9, 30
+    few, all_ = pt.fraction_comparisons(runs)
+    assert few["test"] == "paired t-test across seeds"
+    assert all_["test"] == "not compared" and all_["verdict"] == "cannot tell apart"
+    assert all_["reason"] == (
+        "the random start, seed 0, was still learning at the cap: no verdict (the "
+        "epoch cap of 30 epochs, not early stopping, ended its training) (and 1 other "
+        "run of this fraction)"
+    )
+    assert "not compared: the random start, seed 0, was still learning" in (
+        pt.fractions_table(runs, [few, all_])
+    )
+
+
+def test_fraction_comparisons_pair_seeds_whatever_order_the_runs_come_in():
+    # the random arm's runs listed seed 2, 0, 1; the pretrained arm's 1, 2, 0: the
+    # pairs must still be seed by seed (differences 0.1, 0.2, 0.1 at 10 %)
+    order = {"random": (2, 0, 1), "CD-1 RBMs": (1, 2, 0)}
+    runs = _runs()
+    shuffled = sorted(
+        runs,
+        key=lambda r: (r["fraction"], r["init"], order[r["init"]].index(r["seed"])),
+    )
+    assert [r["seed"] for r in shuffled[:3]] != [r["seed"] for r in shuffled[3:6]]
+    for ordered, mixed in zip(
+        pt.fraction_comparisons(runs), pt.fraction_comparisons(shuffled)
+    ):
+        assert mixed["mean_difference"] == pytest.approx(ordered["mean_difference"])
+        assert mixed["p"] == pytest.approx(ordered["p"], rel=1e-9)
+    few = pt.fraction_comparisons(shuffled)[0]
+    assert few["p"] == pytest.approx(_p_df2(4.0), rel=1e-6)
 
 
 def test_filter_change_is_relative_to_the_starting_norm():
@@ -147,6 +185,12 @@ def test_filter_change_is_relative_to_the_starting_norm():
     ] == pytest.approx(-7 / 25)
     with pytest.raises(ValueError):
         pt.filter_change(before, np.zeros(3))
+    # after twice as long as before: the change is relative to the norm BEFORE
+    grown = pt.filter_change(before, 2 * before)
+    assert grown["relative_change"] == pytest.approx(1.0)  # |2b - b| / |b|
+    assert grown["cosine"] == pytest.approx(1.0)
+    shrunk = pt.filter_change(before, before / 4)
+    assert shrunk["relative_change"] == pytest.approx(0.75)  # not 0.75 / 0.25
 
 
 @pytest.mark.parametrize(

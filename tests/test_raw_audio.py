@@ -46,6 +46,19 @@ def test_li_excerpts_are_the_mfccs_of_the_mel_bands_asked_for():
     assert np.abs(E20 - E64).max() > 1.0
 
 
+def test_li_excerpts_by_default_are_mfccs_of_40_mel_bands():
+    # the documented default under the DCT: 40 mel bands (librosa's own default is 128)
+    import librosa
+
+    y = np.random.default_rng(3).standard_normal(3 * SR).astype(np.float32) * 0.1
+    E = ra.li_mfcc_excerpts(y, SR, frames=100)
+    for n_mels, same in ((40, True), (128, False), (64, False)):
+        M = librosa.feature.mfcc(
+            y=y, sr=SR, n_mfcc=13, n_fft=512, hop_length=256, n_mels=n_mels
+        ).T[:100]
+        assert np.allclose(E[0], M, rtol=1e-5, atol=1e-4) == same, n_mels
+
+
 def test_li_excerpts_short_clip_and_bad_sizes():
     assert ra.li_mfcc_excerpts(np.zeros(SR, np.float32), SR).shape == (
         0,
@@ -269,6 +282,20 @@ def test_dieleman_feature_pooling_and_errors():
         dieleman2014.dieleman_cnn((86, 8), "raw")
 
 
+def test_the_raw_front_end_compresses_with_c_100_by_default():
+    # the documented C = 100 of log(1 + C |x|), in the network the chapter builds
+    m = dieleman2014.dieleman_cnn(
+        (22016, 1), "raw", n_filters=8, filters=(4,), dense_units=8, seed=0
+    )
+    log = m.get_layer("frontend_log")
+    assert log.C == 100.0
+    x = np.array([[[0.5, -0.01]]], dtype="float32")
+    np.testing.assert_allclose(
+        np.asarray(log(x))[0, 0], np.log1p([50.0, 1.0]), rtol=1e-6
+    )
+    assert dieleman2014.LogCompression().C == 100.0
+
+
 def test_log_compression_is_log1p_of_c_times_the_magnitude():
     x = np.array([[[-1.0, 0.5, 0.0]]], dtype="float32")
     for C in (10.0, 1000.0):
@@ -300,6 +327,33 @@ def test_sample_cnn_paper_depth_and_a_small_one_trains():
 
 
 # ------------------------------------------------------------------------------ the majority vote
+
+
+def test_sample_cnn_convolutions_are_three_samples_wide():
+    # padding "same" hides a block's kernel width from the shapes, and a strided conv of
+    # width 2 (or 1) with stride 3 gives the same lengths as width 3: read the kernels
+    channels = (4, 6, 8)
+    m = lee.sample_cnn(3**4, channels=channels, first_filters=5, last_filters=8, seed=0)
+    strided = m.get_layer("strided_conv")
+    assert tuple(strided.kernel.shape) == (3, 1, 5) and strided.strides == (3,)
+    previous = 5
+    for i, c in enumerate(channels, start=1):
+        conv = m.get_layer(f"block{i}_conv")
+        assert tuple(conv.kernel.shape) == (3, previous, c), conv.name
+        assert conv.strides == (1,) and conv.padding == "same"
+        previous = c
+    # the strided conv reads samples 3t, 3t + 1, 3t + 2 for output t, and no other
+    w = np.zeros((3, 1, 5), dtype="float32")
+    w[:, 0, 0] = [1.0, 10.0, 100.0]
+    strided.set_weights([w])
+    x = np.arange(81, dtype="float32")[None, :, None]
+    import keras
+
+    probe = keras.Model(m.input, strided.output)
+    out = np.asarray(probe(x))[0, :, 0]
+    np.testing.assert_allclose(
+        out[:3], [210.0, 543.0, 876.0]
+    )  # 0+10+200, 3+40+500, ...
 
 
 def test_majority_vote_before_and_after_by_hand():

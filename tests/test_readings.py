@@ -50,13 +50,20 @@ def test_validation_sentence_names_validation_clips():
     c = mcnemar([0] * 8, [0] * 8, [1] * 6 + [0] * 2, "fusion", "zone")
     s = readings.validation_sentence(c, "the fusion", "the best zone")
     assert "n = 8 validation clips" in s and "test clips" not in s
-    assert "**the fusion ahead**" in s and "p = 0.031" in s
+    assert s == (
+        "**the fusion** (100.0 %) ahead of the best zone (25.0 %; 6 vs 0 discordant "
+        "clips, exact McNemar p = 0.031, n = 8 validation clips)."
+    )
 
 
 def test_cnn_vs_baseline_without_a_record_says_what_to_run():
     assert "03_texture_features" in readings.cnn_vs_baseline(None, "the CNN", None)
     c = mcnemar([0] * 10, [0] * 10, [0] * 9 + [1], "cnn", "svm")
     assert "cannot tell apart" in readings.cnn_vs_baseline(c, "the CNN", "the SVM")
+    c = mcnemar([0] * 10, [0] * 10, [1] * 10, "costa_cnn", "lbp_zone_svm")
+    assert readings.cnn_vs_baseline(c, "the CNN").startswith(
+        "**The CNN** (100.0 %) ahead of chapter 3's LBP-zone SVM (0.0 %; 10 vs 0"
+    )
 
 
 def test_lbp_zone_svm_chooses_its_rule_on_validation_and_keeps_it():
@@ -115,13 +122,15 @@ def _run(epochs_run, best_epoch, max_epochs, early_stopping=True):
 def test_stopping_sentence_for_each_way_a_training_ends():
     s = readings.stopping_sentence(_run(9, 5, 20))
     assert "**early stopping** after 9 of at most 20" in s
-    assert "for 4 epochs" in s and "epoch 5" in s
+    assert "for 4 epochs" in s and "epoch 5" in s and "verdict" not in s
     s = readings.stopping_sentence(_run(6, 6, 6))
     assert "**epoch cap** (6 epochs)" in s and "not chosen on the validation clips" in s
+    assert "**still learning at the cap: no verdict**" in s
     s = readings.stopping_sentence(_run(6, 4, 6))
     assert "**epoch cap**" in s and "epoch 4, whose weights are kept" in s
+    assert "**still learning at the cap: no verdict**" in s
     fixed = readings.stopping_sentence(_run(3, 3, 3, early_stopping=False))
-    assert "fixed 3 epochs" in fixed
+    assert "fixed 3 epochs" in fixed and "**no verdict**" in fixed
 
 
 def test_paired_test_floor_by_hand():
@@ -133,8 +142,8 @@ def test_paired_test_floor_by_hand():
 
 
 def test_capitalised_skips_markdown_marks_only():
-    s = readings.capitalised("**the fusion ahead** of x")
-    assert s == "**The fusion ahead** of x"
+    s = readings.capitalised("**the fusion** (80.0 %) ahead of x")
+    assert s == "**The fusion** (80.0 %) ahead of x"
     assert readings.capitalised("the vote") == "The vote"
     assert readings.capitalised("**`max` ahead**") == "**`max` ahead**"
     assert readings.capitalised("(a) b") == "(a) b"

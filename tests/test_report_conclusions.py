@@ -10,7 +10,11 @@ and nothing at all gives the "no chapter" sentence. The comparison sentences of 
 
 from __future__ import annotations
 
-from mgr_utils import report
+import matplotlib
+
+matplotlib.use("Agg")
+
+from mgr_utils import report  # noqa: E402
 
 
 def _system(acc, n=40, family="spectrogram CNN", dataset="synthetic"):
@@ -35,7 +39,9 @@ def _pretraining(random_mean, pretrained_mean, jitter=0.01):
 
     rnd = [random_mean - jitter, random_mean + 2 * jitter, random_mean - jitter]
     pre = [pretrained_mean + jitter, pretrained_mean, pretrained_mean - jitter]
-    c = paired_seeds(pre, rnd, "pretrained", "random") | {
+    c = paired_seeds(
+        pre, rnd, "pretrained_crbm_10pct_labels", "random_init_10pct_labels"
+    ) | {
         "fraction": 0.1,
         "n_labelled": 12,
     }
@@ -67,8 +73,8 @@ def test_pretraining_ahead_when_the_paired_test_says_the_pretrained_networks_lea
         report.conclusions(_pretraining(random_mean=0.40, pretrained_mean=0.70)),
         "Pretraining",
     )
-    assert "**`pretrained` ahead** of `random`" in text
-    assert "**`random` ahead**" not in text and "cannot tell apart" not in text
+    assert "**the network pretrained with CD-1 RBMs** (mean 70.0 %) ahead of" in text
+    assert "**the network from random" not in text and "cannot tell apart" not in text
 
 
 def test_pretraining_behind_when_the_paired_test_says_the_random_start_leads():
@@ -76,8 +82,8 @@ def test_pretraining_behind_when_the_paired_test_says_the_random_start_leads():
         report.conclusions(_pretraining(random_mean=0.70, pretrained_mean=0.40)),
         "Pretraining",
     )
-    assert "**`random` ahead** of `pretrained`" in text
-    assert "**`pretrained` ahead**" not in text and "cannot tell apart" not in text
+    assert "**the network from random weights** (mean 70.0 %) ahead of" in text
+    assert "**the network pretrained" not in text and "cannot tell apart" not in text
 
 
 def test_pretraining_neither_ahead_nor_behind_within_the_noise():
@@ -87,36 +93,120 @@ def test_pretraining_neither_ahead_nor_behind_within_the_noise():
         ),
         "Pretraining",
     )
-    assert "cannot tell apart" in text and "ahead**" not in text
+    assert "cannot tell apart" in text and " ahead of " not in text
 
 
 def test_li_net_is_left_out_of_the_spectrogram_or_raw_audio_comparison():
     records = {
         "07_raw_audio": {
             "systems": {
-                "dieleman_mel": _system(0.6),
-                "dieleman_raw": _system(0.4, family="raw audio"),
-                "sample_cnn": _system(0.45, family="raw audio"),
-                "li_cnn": _system(0.3, family="raw audio"),
+                "dieleman2014_mel": _system(0.6),
+                "dieleman2014_raw": _system(0.4, family="raw audio"),
+                "lee2017_sample_cnn": _system(0.45, family="raw audio"),
+                "li2010_mfcc_cnn": _system(0.3, family="raw audio"),
             }
         }
     }
     text = report.conclusions(records)
-    comparison = _paragraph(text, "`dieleman_raw`")
-    assert "`sample_cnn`" in comparison, (
+    comparison = _paragraph(text, "Dieleman's raw-waveform network")
+    assert "Lee's sample-level network" in comparison, (
         "every raw-audio network of chapter 7 is compared"
     )
-    assert "li_cnn" not in comparison, "Li's MFCC network is not a raw-audio front end"
+    assert "Li's" not in comparison, "Li's MFCC network is not a raw-audio front end"
     assert "30.0%" in _paragraph(text, "Li et al."), (
         "Li's net has a sentence of its own"
     )
+
+
+def _scored(right, n=20, family="spectrogram CNN", **extra):
+    ids = [f"c{i}" for i in range(n)]
+    y_pred = [0 if i in set(right) else 1 for i in range(n)]
+    return dict(
+        _system(len(set(right)) / n, n, family=family),
+        genres=[f"g{i}" for i in range(10)],
+        clip_ids=ids,
+        y_true=[0] * n,
+        y_pred=y_pred,
+        **({"train_accuracy": 0.9, "stopped_by": "early stopping"} | extra),
+    )
+
+
+def test_raw_audio_is_compared_with_the_mel_front_end_whatever_the_order(monkeypatch):
+    # a second spectrogram network recorded before the mel front end: the raw front
+    # end is still compared with the mel one (the same back end), not the first found
+    from mgr_utils import comparison
+
+    monkeypatch.setitem(comparison.DISPLAY_NAMES, "stft_cnn", "an STFT network")
+    records = {
+        "07_raw_audio": {
+            "systems": {
+                "stft_cnn": _scored(range(2)),
+                "dieleman2014_mel": _scored(range(10)),
+                "dieleman2014_raw": _scored(range(17), family="raw audio"),
+            }
+        }
+    }
+    text = _paragraph(report.conclusions(records), "Spectrograms or raw audio")
+    assert (
+        "**Dieleman's raw-waveform network** (85.0 %) ahead of Dieleman's "
+        "mel-spectrogram network (50.0 %; 7 vs 0 discordant clips"
+    ) in text
+    assert "STFT" not in text
+
+
+def test_a_network_still_learning_at_the_cap_gets_no_verdict_in_row_and_conclusion():
+    records = {
+        "03_texture_features": {
+            "systems": {
+                "lbp_zone_svm": dict(
+                    _scored(range(10), family="classical", valid_accuracy=0.7),
+                    train_accuracy=None,
+                    stopped_by=None,
+                )
+            }
+        },
+        "06_zhang_cnn": {
+            "systems": {
+                "zhang_cnn_max": _scored(
+                    range(18),
+                    stopped_by="epoch cap",
+                    max_epochs=6,
+                    epochs_run=6,
+                    chosen_variant=True,
+                )
+            }
+        },
+    }
+    text = report.conclusions(records)
+    assert (
+        "Zhang's network with max pooling (chapter 6, kept on validation) and the "
+        "classical LBP-zone SVM are not compared: Zhang's network with max pooling was "
+        "still learning at the cap: no verdict (the epoch cap of 6 epochs, not early "
+        "stopping, ended its training)."
+    ) in text
+    assert " ahead of " not in text
+    rows = report.collect(records)
+    table = report.table_markdown(rows)
+    assert (
+        "| Zhang's network with max pooling (6) | 90.0% [70%, 97%] **still learning at "
+        "the cap: no verdict** (the epoch cap of 6 epochs, not early stopping, ended "
+        "its training) |"
+    ) in table
+    assert [r.no_verdict is None for r in rows] == [True, False]
+    ax = report.plot_reported_vs_reproduced(rows)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "ours: no verdict (not ended by early stopping)" in legend
 
 
 def test_missing_chapters_give_no_conclusion_and_none_give_the_no_chapter_sentence():
     assert report.conclusions({}).startswith("No chapter")
     only_classical = {
         "03_texture_features": {
-            "systems": {"b": dict(_system(0.5, family="classical"), valid_accuracy=0.6)}
+            "systems": {
+                "lbp_zone_svm": dict(
+                    _system(0.5, family="classical"), valid_accuracy=0.6
+                )
+            }
         }
     }
     assert report.conclusions(only_classical).startswith("No chapter"), (
@@ -126,3 +216,69 @@ def test_missing_chapters_give_no_conclusion_and_none_give_the_no_chapter_senten
     assert "chapter 8" in text
     for absent in ("chapter 7", "chapter 9", "classical", "raw front end", "auralised"):
         assert absent not in text, f"{absent!r} has no record in this build"
+
+
+def test_the_invariance_reading_names_the_most_correlated_change_per_depth():
+    # the change whose outputs stay MOST correlated is the one a layer cares least about
+    inv = {
+        "layers": [1, 2, 3],
+        "key": [0.9, 0.2, 0.5],
+        "chord": [0.3, 0.8, 0.4],
+        "instrument": [0.1, 0.1, 0.7],
+    }
+    text = _paragraph(
+        report.conclusions(
+            {"09_auralisation": {"systems": {}, "extras": {"invariance": inv}}}
+        ),
+        "What the auralised layers keep",
+    )
+    assert "layer 1: key, layer 2: chord, layer 3: instrument." in text
+    assert "A key change matters least at 1 of 3 depths here" in text
+
+
+def test_a_stored_comparison_is_turned_round_with_its_numbers():
+    paired = {
+        "a": "random_init_10pct_labels",
+        "b": "pretrained_crbm_10pct_labels",
+        "test": "paired t-test across seeds",
+        "n": 3,
+        "mean_a": 0.4,
+        "mean_b": 0.6,
+        "mean_difference": -0.2,
+        "p": 0.01,
+        "alpha": 0.05,
+        "verdict": "pretrained_crbm_10pct_labels ahead",
+    }
+    records = {"08_pretraining": {"systems": {}, "comparisons": [paired]}}
+    same = report.stored_comparison(
+        records, ["08_pretraining"], paired["a"], paired["b"]
+    )
+    assert same == paired
+    turned = report.stored_comparison(
+        records, ["08_pretraining"], paired["b"], paired["a"]
+    )
+    assert (turned["a"], turned["b"]) == (paired["b"], paired["a"])
+    assert (turned["mean_a"], turned["mean_b"]) == (0.6, 0.4)
+    assert turned["mean_difference"] == 0.2  # mean_a - mean_b, of the new order
+    assert turned["verdict"] == paired["verdict"] and turned["p"] == paired["p"]
+    assert paired["mean_difference"] == -0.2, "the record itself is left alone"
+    mcnemar_c = {
+        "a": "costa_cnn",
+        "b": "lbp_zone_svm",
+        "test": "exact McNemar",
+        "n": 40,
+        "a_only": 2,
+        "b_only": 9,
+        "accuracy_a": 0.5,
+        "accuracy_b": 0.675,
+        "p": 0.065,
+        "alpha": 0.05,
+        "verdict": "cannot tell apart",
+    }
+    records = {"04_costa_cnn": {"systems": {}, "comparisons": [mcnemar_c]}}
+    turned = report.stored_comparison(
+        records, ["04_costa_cnn"], "lbp_zone_svm", "costa_cnn"
+    )
+    assert (turned["a_only"], turned["b_only"]) == (9, 2)
+    assert (turned["accuracy_a"], turned["accuracy_b"]) == (0.675, 0.5)
+    assert "mean_difference" not in turned

@@ -235,8 +235,11 @@ def test_training_learns_and_reports_timing():
         "best_epoch",
         "max_epochs",
         "stopped_by",
-        "train_accuracy",
+        "running_train_accuracy",
     }
+    assert "train_accuracy" not in res.summary(), (
+        "a record's training accuracy is clip level, from evaluate_selected(train=)"
+    )
     assert res.stopped_by == "fixed epochs" and res.epoch_cap == 3
 
 
@@ -353,6 +356,64 @@ def test_evaluate_clips_with_a_model():
     assert out["sum"]["n_clips"] == 20 and out["sum"]["accuracy"] > 0.8
 
 
+def test_evaluate_selected_scores_the_training_clips_with_the_chosen_rule():
+    # the veto clip of the test below, as a training clip of class 0: the product
+    # rule (chosen on validation) gets it wrong, the sum rule would get it right
+    veto = [[0.9, 0.1], [0.9, 0.1], [0.0, 1.0]]
+    Pv = np.array(veto + [[0.9, 0.1], [0.9, 0.1]])
+    clips = np.array([0, 0, 0, 1, 1])
+    valid = Segments(np.zeros((5, 1)), np.array([1, 1, 1, 0, 0]), clips, None)
+    Ptr = np.array(veto + [[0.2, 0.8]] * 2 + [[0.6, 0.4]] * 2)
+    train_side = Segments(
+        np.zeros((7, 1)),
+        np.array([0, 0, 0, 1, 1, 0, 0]),
+        np.array([0, 0, 0, 1, 1, 2, 2]),
+        None,
+    )
+    out = evaluate_selected(
+        None,
+        valid,
+        valid,
+        genres=("a", "b"),
+        valid_probs=Pv,
+        test_probs=Pv,
+        train=train_side,
+        train_probs=Ptr,
+    )
+    assert out["rule"] == "product"
+    assert out["train"]["rule"] == "product" and out["train"]["n_clips"] == 3
+    assert out["train"]["accuracy"] == pytest.approx(2 / 3)  # not the sum rule's 3 / 3
+    assert out["train"]["segment_accuracy"] == pytest.approx(6 / 7)
+    assert out["test"]["train_accuracy"] == out["train"]["accuracy"]
+    without = evaluate_selected(
+        None, valid, valid, genres=("a", "b"), valid_probs=Pv, test_probs=Pv
+    )
+    assert "train" not in without and "train_accuracy" not in without["test"]
+
+
+def test_the_training_accuracy_is_measured_in_inference_mode():
+    # heavy dropout: Keras' running mean is measured with it on; the recorded training
+    # accuracy predicts the training clips with it off, so it is the same every time
+    rng = np.random.default_rng(0)
+    y = np.repeat(rng.integers(0, 2, 48), 2)  # 48 clips of two segments
+    X = rng.standard_normal((96, 4)).astype("float32") + 1.0 * (2 * y[:, None] - 1)
+    keras.utils.set_random_seed(0)
+    x = keras.Input((4,))
+    h = keras.layers.Dropout(0.8)(keras.layers.Dense(16, activation="relu")(x))
+    m = keras.Model(x, keras.layers.Dense(2, activation="softmax")(h))
+    run = train(m, X, y, X, y, epochs=4, batch_size=16, lr=0.05, verbose=0)
+    side = Segments(X, y, np.repeat(np.arange(48), 2), None)
+    first = evaluate_selected(m, side, side, rules=("sum",), genres="ab", train=side)
+    again = evaluate_selected(m, side, side, rules=("sum",), genres="ab", train=side)
+    assert first["test"]["train_accuracy"] == again["test"]["train_accuracy"]
+    P = np.asarray(m(X, training=False))
+    S = P.reshape(48, 2, 2).sum(axis=1)
+    assert first["train"]["accuracy"] == pytest.approx(
+        np.mean(S.argmax(axis=1) == y[::2])
+    )
+    assert run.running_train_accuracy is not None
+
+
 def test_evaluate_selected_reports_the_validation_choice_not_the_test_best():
     """The rule is chosen on the validation clips; the test clips are scored once, with that rule.
 
@@ -458,13 +519,14 @@ def test_train_result_says_what_stopped_it_and_its_training_accuracy():
     capped = TrainResult(
         hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=3, patience=2
     )
-    assert capped.stopped_by == "epoch cap" and capped.train_accuracy == 0.6
+    assert capped.stopped_by == "epoch cap" and capped.running_train_accuracy == 0.6
     early = TrainResult(
         hist, 1.0, 10.0, epochs_run=3, best_epoch=2, n_train=8, epoch_cap=9, patience=1
     )
     assert early.stopped_by == "early stopping"
     fixed = TrainResult(hist, 1.0, 10.0, 3, 3, 8, epoch_cap=3, patience=None)
-    assert fixed.stopped_by == "fixed epochs" and fixed.train_accuracy == 0.55
+    assert fixed.stopped_by == "fixed epochs" and fixed.running_train_accuracy == 0.55
+    assert not hasattr(fixed, "train_accuracy")
     assert fixed.summary()["stopped_by"] == "fixed epochs"
 
 
