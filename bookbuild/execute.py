@@ -253,6 +253,7 @@ def _stopped_early(record: Path) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
 
+
 def _system_key(path: Path) -> tuple[str, str]:
     """A saved system's card (``dataset/id``, its SHA-256), or a listed models folder
     (``dataset/``, the SHA-256 of its sorted card names)."""
