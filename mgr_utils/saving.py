@@ -612,14 +612,18 @@ _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _keras_predict(model, X: np.ndarray, batch_size: int) -> np.ndarray:
     """The network's outputs in inference mode, batch by batch, through one compiled pass.
 
-    ``reduce_retracing``: files of any length (batches of any size) reuse one trace,
-    where ``model.predict`` would trace again for each new last-batch size.
+    The signature leaves the batch axis open: files of any length (batches of any size) reuse
+    one trace, where ``model.predict`` would trace again for each new last-batch size.
     """
     import tensorflow as tf
 
     forward = _FORWARD.get(model)
     if forward is None:
-        forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        # one trace for every batch size: the batch axis is left open in the signature
+        spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
+        forward = tf.function(
+            lambda x: model(x, training=False), input_signature=[spec]
+        )
         _FORWARD[model] = forward
     X = np.asarray(X, dtype=np.float32)
     parts = [
