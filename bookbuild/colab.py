@@ -19,10 +19,13 @@ from bookbuild.params import PARAMETERS_TAG
 PACKAGE_NAME = "mgr-cnn-book"
 """The distribution name the Colab install cell installs (``[project].name`` of pyproject.toml)."""
 
-NO_DEPS = {"11_transfer_learning": ("musicnn==0.1.0",)}
+NO_DEPS = {
+    "11_transfer_learning": ("musicnn==0.1.0",),
+    "12_validity": ("musicnn==0.1.0",),  # it runs chapter 11's saved probe
+}
 """Packages a notebook needs on Colab that must be installed WITHOUT their declared dependencies.
 
-``musicnn`` ships the pre-trained weights of chapter 11 but declares TensorFlow 1 and
+``musicnn`` ships the pre-trained weights of chapter 11 (whose probe chapter 12 runs) but declares TensorFlow 1 and
 ``numpy<1.17``: installed with ``--no-deps`` it brings only its checkpoint files, and Colab's
 TensorFlow, Keras and NumPy stay as they are."""
 

@@ -160,6 +160,7 @@ READS_SAVED_SYSTEMS = (
     "load_systems(",
     "list_systems(",
     "load_system(",
+    "load_systems_under_test(",
 )
 """Calls that read the systems other chapters saved (chapter 12, "Classify your own music")."""
 

@@ -612,14 +612,18 @@ _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _keras_predict(model, X: np.ndarray, batch_size: int) -> np.ndarray:
     """The network's outputs in inference mode, batch by batch, through one compiled pass.
 
-    ``reduce_retracing``: files of any length (batches of any size) reuse one trace,
-    where ``model.predict`` would trace again for each new last-batch size.
+    The signature leaves the batch axis open: files of any length (batches of any size) reuse
+    one trace, where ``model.predict`` would trace again for each new last-batch size.
     """
     import tensorflow as tf
 
     forward = _FORWARD.get(model)
     if forward is None:
-        forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        # one trace for every batch size: the batch axis is left open in the signature
+        spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
+        forward = tf.function(
+            lambda x: model(x, training=False), input_signature=[spec]
+        )
         _FORWARD[model] = forward
     X = np.asarray(X, dtype=np.float32)
     parts = [
@@ -1196,6 +1200,70 @@ class SavedSystem:
         starts = k * (pipe.hop_seconds or 0.0)
         ends = np.minimum(starts + (pipe.segment_seconds or 0.0), max(duration, 0.0))
         return {"scores": S[0], "segment_scores": P, "starts": starts, "ends": ends}
+
+    def classify_many(
+        self, ys: Sequence[np.ndarray], n_jobs: int = 1, batch_size: int = 1024
+    ) -> np.ndarray:
+        """The clip scores of many clips at once: ``(n_clips, n_classes)``, no timelines.
+
+        The same numbers as ``classify(y)["scores"]`` for each clip, with the inputs of all
+        clips in one model call (batches of ``batch_size``) instead of one call per clip: a
+        network's per-call overhead is most of a short clip's prediction time. ``n_jobs``
+        workers (joblib, processes) compute the inputs when the feature function runs no
+        network itself (:data:`NETWORK_FEATURES` always run in this process).
+
+        Notebook: ``12_validity.ipynb``.
+
+        Args:
+            ys: Mono clips at the pipeline's rate.
+            n_jobs: Workers for the inputs (joblib convention; 1: in this process).
+            batch_size: Inputs per forward pass of a network.
+
+        Raises:
+            TooShortError: A clip shorter than one input (the message names it).
+        """
+        from mgr_utils.evaluation import aggregate_segments
+
+        ys = list(ys)
+        if not ys:
+            return np.zeros((0, len(self.classes)))
+        pipe = self.pipeline
+        workers = 1 if pipe.feature in NETWORK_FEATURES else _workers(n_jobs, len(ys))
+        if workers > 1:
+            from joblib import Parallel, delayed
+
+            Xs = Parallel(n_jobs=workers, backend="loky")(
+                delayed(_clip_inputs)(pipe, y, i) for i, y in enumerate(ys)
+            )
+        else:
+            Xs = [_clip_inputs(pipe, y, i) for i, y in enumerate(ys)]
+        P = class_scores(
+            self.model, np.concatenate(Xs), len(self.classes), batch_size=batch_size
+        )[0]
+        if pipe.level == "clip":
+            return P
+        index = np.repeat(np.arange(len(ys)), [len(X) for X in Xs])
+        return aggregate_segments(P, index, rule=self.rule)[1]
+
+
+NETWORK_FEATURES = frozenset({"mgr_utils.features.musicnn_input.musicnn_embedding"})
+"""Feature functions that run a network themselves: never sent to worker processes (each
+would load TensorFlow and the network again)."""
+
+
+def _workers(n_jobs: int | None, n_items: int) -> int:
+    if n_jobs is None or n_jobs == 1 or n_items < 2:
+        return 1
+    n = os.cpu_count() or 1
+    return max(1, min(n_items, n + 1 + n_jobs if n_jobs < 0 else n_jobs))
+
+
+def _clip_inputs(pipe: Pipeline, y: np.ndarray, i: int) -> np.ndarray:
+    """One clip's model inputs; a clip too short says which it is."""
+    try:
+        return pipe.features(np.asarray(y, dtype=np.float32))
+    except TooShortError as err:
+        raise TooShortError(f"clip {i}: {err}") from None
 
 
 def _check_file(card_path: Path, entry: Mapping[str, Any] | None, what: str) -> Path:

@@ -1162,15 +1162,15 @@ def tf_features(feature: str | Callable) -> Callable[..., Any]:
 def tf_clip_probabilities(P, rule: str = "sum"):
     """A clip's class probabilities from its segments', differentiably.
 
-    ``"sum"``: the mean of the segments' probabilities; ``"product"``: the softmax of the mean
-    log-probability; ``"vote"`` has no gradient, so its stand-in is ``"sum"`` (the flip is then
+    ``"sum"``: the mean of the segments' probabilities; ``"product"``: the softmax of the summed
+    log-probabilities (the book's product rule, :func:`mgr_utils.evaluation.combine_probabilities`); ``"vote"`` has no gradient, so its stand-in is ``"sum"`` (the flip is then
     judged with the real rule, in the round trip).
 
     Notebook: ``12_validity.ipynb``.
     """
     tf = _tf()
     if rule == "product":
-        return tf.nn.softmax(tf.reduce_mean(tf.math.log(P + 1e-12), axis=0))
+        return tf.nn.softmax(tf.reduce_sum(tf.math.log(tf.maximum(P, 1e-12)), axis=0))
     if rule in ("sum", "vote"):
         return tf.reduce_mean(P, axis=0)
     raise ValueError(f"unknown rule {rule!r}; choose 'sum', 'product' or 'vote'")
@@ -1274,7 +1274,8 @@ def tf_istft(Z, phase, length: int, n_fft: int, hop_length: int):
     import librosa
 
     tf = _tf()
-    Z = tf.cast(tf.convert_to_tensor(Z, tf.float32), tf.complex64) * phase
+    Z = tf.convert_to_tensor(Z, tf.float32)
+    Z = tf.complex(Z, tf.zeros_like(Z)) * phase  # its gradient is real: no cast warning
     frames = tf.signal.irfft(tf.transpose(Z), fft_length=[n_fft])  # (T, n_fft)
     window = tf.signal.hann_window(n_fft, dtype=tf.float32)
     y = tf.signal.overlap_and_add(frames * window, hop_length)
@@ -2078,3 +2079,842 @@ def robustness_table(
         )
         rows.append(f"| {_name(r['system'], names)} | {change} | {horse} | {flips} |")
     return "\n".join(rows)
+
+
+# ============================================================================================
+# The systems under test: the chapters' saved systems
+# ============================================================================================
+
+SYSTEMS_UNDER_TEST: dict[str, str] = {
+    "descriptor_svm": "03_texture_features",
+    "lbp_zone_svm": "03_texture_features",
+    "costa_cnn": "04_costa_cnn",
+    "dieleman2014_mel": "07_raw_audio",
+    "dieleman2014_raw": "07_raw_audio",
+    "musicnn_msd_linear_svm": "11_transfer_learning",
+}
+"""The best system of each family (each chosen on validation in its chapter), by id, with the
+chapter that trains and saves it."""
+
+
+def load_systems_under_test(
+    ids: Sequence[str],
+    classes: Sequence[str],
+    dataset: str,
+    models_dir: str | None = None,
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """Load the saved systems to test; say which are missing and why, and go on without them.
+
+    A system is left out when its chapter has not saved it for ``dataset`` (or saved it with
+    another version: :mod:`mgr_utils.saving`'s errors say what to do), or when it was trained
+    on other classes than the clips' (its answers could not be scored).
+
+    Notebook: ``12_validity.ipynb``.
+
+    Args:
+        ids: System ids (keys of :data:`SYSTEMS_UNDER_TEST`, or any saved system's id).
+        classes: The test clips' classes, in label order.
+        dataset: The ``DATASET`` whose models folder is read.
+        models_dir: The models folder (``None``: ``$MGR_MODELS_DIR``, else ``models``).
+
+    Returns:
+        ``(systems, missing)``: ``{id: SavedSystem}`` in the order of ``ids``, and
+        ``[{"system", "chapter", "reason"}]``.
+
+    Raises:
+        NoSavedSystemsError: Not one of them can be loaded (the message says why for each).
+    """
+    from mgr_utils.saving import SavedSystemError, load_system
+
+    systems, missing = {}, []
+    for s in ids:
+        chapter = SYSTEMS_UNDER_TEST.get(s, "its chapter")
+        try:
+            loaded = load_system(s, dataset, models_dir)
+        except SavedSystemError as err:
+            missing.append({"system": s, "chapter": chapter, "reason": str(err)})
+            continue
+        if list(loaded.classes) != list(classes):
+            missing.append(
+                {
+                    "system": s,
+                    "chapter": chapter,
+                    "reason": (
+                        f"it was trained on the classes {loaded.classes}, the test clips "
+                        f"have {list(classes)}: run {chapter} again on these clips"
+                    ),
+                }
+            )
+            continue
+        systems[s] = loaded
+    if not systems:
+        from mgr_utils.saving import NoSavedSystemsError
+
+        raise NoSavedSystemsError(
+            "none of the systems under test can be loaded, so there is nothing to test:\n"
+            + "\n".join(f"- {m['system']}: {m['reason']}" for m in missing)
+        )
+    return systems, missing
+
+
+def missing_sentence(
+    missing: Sequence[Mapping[str, str]], names: Mapping[str, str] | None = None
+) -> str:
+    """What the page says about the systems it could not test (empty when none is missing).
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    if not missing:
+        return ""
+    parts = [
+        f"**{_name(m['system'], names)}** ({m['chapter']}: {m['reason']})"
+        for m in missing
+    ]
+    return (
+        "Not tested, because this build has not saved them: "
+        + "; ".join(parts)
+        + ". The chapter goes on with the others."
+    )
+
+
+def saved_predictor(system, n_jobs: int = 1) -> Predict:
+    """A saved system (:class:`mgr_utils.saving.SavedSystem`) as a :data:`Predict` callable.
+
+    ``predict(y, sr)`` gives one clip's class scores; ``predict.many(audio, sr)`` those of
+    many clips in one model call (:meth:`~mgr_utils.saving.SavedSystem.classify_many`, with
+    ``n_jobs`` workers for the inputs), which :func:`predict_clips` uses. Audio at another rate
+    than the system's is resampled first (librosa).
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    rate = int(system.pipeline.sample_rate)
+
+    def at_rate(y: np.ndarray, sr: int) -> np.ndarray:
+        y = _check_audio(y, sr)
+        if sr == rate:
+            return y
+        import librosa
+
+        return librosa.resample(y, orig_sr=sr, target_sr=rate).astype(np.float32)
+
+    def predict(y: np.ndarray, sr: int) -> np.ndarray:
+        return system.classify_many([at_rate(y, sr)])[0]
+
+    def many(audio: Sequence[np.ndarray], sr: int) -> np.ndarray:
+        return system.classify_many([at_rate(y, sr) for y in audio], n_jobs=n_jobs)
+
+    predict.many = many
+    predict.system_id = system.system_id
+    return predict
+
+
+def saved_tf_path(system, sr: int = SR) -> tuple[Callable[[Any], Any], str] | None:
+    """A saved network's TensorFlow path from the waveform (:func:`tf_system`) and its domain.
+
+    The card's feature function and parameters, the training side's statistics, the Keras
+    model and the clip rule (``"max"`` and ``"min"`` follow the mean of the segments in the
+    gradient, like ``"vote"``: the round trip judges the flip with the real rule). The raw
+    networks (``waveform_segments``) are attacked on their samples, the others on the STFT
+    magnitude.
+
+    Notebook: ``12_validity.ipynb``.
+
+    Returns:
+        ``(path, domain)``, or ``None`` for a system without a TensorFlow twin of its
+        features (the classical systems and the musicnn probe: the adversary needs a
+        gradient).
+    """
+    feature = system.pipeline.feature.rsplit(".", 1)[-1]
+    if system.card.get("kind") != "keras" or feature not in TF_FEATURES:
+        return None
+    if int(system.pipeline.sample_rate) != int(sr):
+        raise ValueError(
+            f"{system.system_id} reads {system.pipeline.sample_rate} Hz, the clips are "
+            f"{sr} Hz"
+        )
+    s = system.pipeline.standardizer
+    rule = system.rule if system.rule in ("sum", "product", "vote") else "sum"
+    path = tf_system(
+        system.model,
+        feature,
+        system.pipeline.params,
+        sr,
+        None if s is None else s.mean_,
+        None if s is None else s.std_,
+        rule,
+    )
+    return path, "waveform" if feature == "waveform_segments" else "magnitude"
+
+
+def spread_clips(y_true: Sequence[int], n: int | None) -> list[int]:
+    """Positions of ``n`` clips taken from each class in turn (``None``: every clip, in order).
+
+    Class 0's first clip, class 1's first, ..., then each class's second: a capped run covers
+    every class it can. The positions come back sorted.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    y_true = np.asarray(y_true)
+    if n is None or n >= y_true.size:
+        return list(range(y_true.size))
+    if n < 1:
+        raise ValueError(f"need at least one clip, got {n}")
+    queues = [list(np.flatnonzero(y_true == c)) for c in np.unique(y_true)]
+    out: list[int] = []
+    while len(out) < n:
+        for q in queues:
+            if q and len(out) < n:
+                out.append(int(q.pop(0)))
+    return sorted(out)
+
+
+# ============================================================================================
+# Figures
+# ============================================================================================
+
+
+def plot_accuracy_changes(
+    measured: Mapping[str, Any], names: Mapping[str, str] | None = None, ax=None
+):
+    """Heat map of the accuracy change, systems × transformations, in points.
+
+    A diverging colour map centred on 0 (red: lower after, blue: higher after) with its colour
+    bar; each cell says its change, and a black ring marks a change the exact McNemar test
+    calls real (p < α).
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    systems = list(measured["effects"])
+    ts = measured["transformations"]
+    D = np.array(
+        [
+            [100 * measured["effects"][s][t["name"]]["change"] for t in ts]
+            for s in systems
+        ]
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 + 0.75 * len(ts), 1.4 + 0.5 * len(systems)))
+    limit = max(5.0, float(np.abs(D).max()) if D.size else 5.0)
+    im = ax.imshow(D, cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
+    for i, s in enumerate(systems):
+        for j, t in enumerate(ts):
+            e = measured["effects"][s][t["name"]]
+            ax.text(j, i, f"{D[i, j]:+.0f}", ha="center", va="center", fontsize=8)
+            if e["verdict"] != "cannot tell apart":
+                ax.scatter(j, i, s=420, facecolors="none", edgecolors="black", lw=1.5)
+    ax.set_xticks(range(len(ts)), [t["label"] for t in ts], rotation=40, ha="right")
+    ax.set_yticks(range(len(systems)), [_name(s, names) for s in systems])
+    ax.set_xlabel("irrelevant transformation")
+    ax.set_ylabel("system")
+    ax.set_title(
+        f"Accuracy change on {measured['n']} test clips (ringed: exact McNemar p < α)"
+    )
+    ax.figure.colorbar(im, ax=ax, label="accuracy change (points)")
+    return ax
+
+
+def plot_horse_filters(filters: HorseFilters, max_db: float = HORSE_MAX_DB, ax=None):
+    """The measured magnitude response of every filter of the horse family, in dB.
+
+    Frequency in Hz on a log axis, the ±``max_db`` limits dashed; one line per filter.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.6))
+    for k in range(len(filters)):
+        f, g = filter_response_db(filters.taps[k], filters.sr)
+        ax.plot(f[1:], g[1:], lw=0.9, alpha=0.8)
+    for limit in (-max_db, max_db):
+        ax.axhline(limit, color="black", ls="--", lw=1, label=None)
+    ax.set_xscale("log")
+    ax.set_xlim(20, filters.sr / 2)
+    ax.set_ylim(-1.5 * max_db, 1.5 * max_db)
+    ax.set_xlabel("frequency (Hz, log scale)")
+    ax.set_ylabel("gain (dB)")
+    ax.set_title(
+        f"The horse family: {len(filters)} gentle equalisers (seed {filters.seed}), "
+        f"measured; dashed: ±{max_db:g} dB"
+    )
+    return ax
+
+
+def plot_horse_ranges(
+    ranges: Mapping[str, Mapping[str, Any]],
+    names: Mapping[str, str] | None = None,
+    ax=None,
+):
+    """Each system's horse range as a bar from its lowest to its highest accuracy.
+
+    The unfiltered accuracy is a black dot on the bar, each single filter's accuracy (one
+    filter for every clip) a grey tick.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    import matplotlib.pyplot as plt
+
+    systems = list(ranges)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.9 + 0.55 * len(systems)))
+    for i, s in enumerate(systems):
+        r = ranges[s]
+        low, high = 100 * r["lowest"], 100 * r["highest"]
+        ax.barh(
+            i,
+            high - low,
+            left=low,
+            height=0.5,
+            color="tab:orange",
+            alpha=0.6,
+            label="horse range" if i == 0 else None,
+        )
+        per = 100 * np.asarray(r["per_filter_accuracy"])
+        ax.scatter(
+            per,
+            np.full(per.size, i),
+            marker="|",
+            color="grey",
+            s=120,
+            label="one filter for every clip" if i == 0 else None,
+        )
+        if r.get("accuracy") is not None:
+            ax.scatter(
+                100 * r["accuracy"],
+                i,
+                color="black",
+                zorder=3,
+                label="no filter" if i == 0 else None,
+            )
+    ax.set_yticks(range(len(systems)), [_name(s, names) for s in systems])
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel("accuracy on the test clips (%)")
+    ax.set_title("How far a gentle filter chosen per clip moves each system")
+    ax.legend(fontsize=8, loc="lower left")
+    return ax
+
+
+def plot_adversarial_example(
+    y: np.ndarray,
+    y_adv: np.ndarray,
+    sr: int,
+    n_fft: int = ATTACK_N_FFT,
+    hop_length: int = ATTACK_HOP_LENGTH,
+    top_db: float = 80.0,
+):
+    """Log spectrograms of a clip, its adversarial version and their difference.
+
+    One dB scale (against the clip's loudest cell, ``top_db`` below it) for all three, with
+    its colour bar: the difference sits far below the music it hides in.
+
+    Notebook: ``12_validity.ipynb``.
+
+    Returns:
+        The figure.
+    """
+    import librosa
+    import matplotlib.pyplot as plt
+
+    signals = {
+        "original": np.asarray(y, np.float32),
+        "adversarial": np.asarray(y_adv, np.float32),
+        "difference (adversarial - original)": np.asarray(y_adv, np.float32)
+        - np.asarray(y, np.float32),
+    }
+    mags = {
+        k: np.abs(librosa.stft(x, n_fft=n_fft, hop_length=hop_length))
+        for k, x in signals.items()
+    }
+    ref = float(mags["original"].max()) or 1.0
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True, layout="constrained")
+    for ax, (k, M) in zip(axes, mags.items()):
+        D = librosa.amplitude_to_db(M, ref=ref, top_db=None)
+        im = ax.imshow(
+            np.maximum(D, -top_db),
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=-top_db,
+            vmax=0,
+            extent=(0, M.shape[1] * hop_length / sr, 0, sr / 2),
+        )
+        ax.set_title(k)
+        ax.set_xlabel("time (s)")
+    axes[0].set_ylabel("frequency (Hz)")
+    fig.colorbar(im, ax=axes, label="dB against the original's loudest cell")
+    return fig
+
+
+# ============================================================================================
+# The page's sentences (glued) and the players' table
+# ============================================================================================
+
+
+def _chapter_number(chapter: str | None) -> str:
+    return f"chapter {int(chapter[:2])}" if chapter and chapter[:2].isdigit() else "?"
+
+
+def systems_sentence(
+    systems: Mapping[str, Any], names: Mapping[str, str] | None = None
+):
+    """The systems under test, each with its chapter and its validation and test accuracy.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    if not systems:
+        return "no system (none is saved in this build)"
+    parts = []
+    for s, sys_ in systems.items():
+        test = sys_.card.get("test") or {}
+        valid = test.get("valid_accuracy")
+        numbers = (
+            f"validation {_pct(valid)}, " if valid is not None else ""
+        ) + f"test {_pct(test.get('accuracy'))} on {test.get('n_clips')} clips"
+        parts.append(
+            f"{_name(s, names)} ({_chapter_number(sys_.card.get('chapter'))}; {numbers})"
+        )
+    return "; ".join(parts)
+
+
+def caps_sentence(
+    n_clips: int,
+    n_test: int,
+    n_transformations: int,
+    n_filters: int,
+    attack_clips: int | None,
+    steps: int,
+    snr_dbs: Sequence[float],
+) -> str:
+    """The run's caps in words, for the Runtime paragraph and the departures box.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    clips = (
+        f"all {n_test} test clips"
+        if n_clips >= n_test
+        else f"{n_clips} of the {n_test} test clips (taken from each class in turn)"
+    )
+    attacked = (
+        "every clip a network gets right"
+        if attack_clips is None
+        else f"at most {attack_clips} clips per network"
+    )
+    levels = ", ".join(f"{x:g}" for x in snr_dbs)
+    return (
+        f"{clips}, {n_transformations} transformations, {n_filters} horse filters; the "
+        f"adversary attacks {attacked}, at most {steps} gradient steps per level "
+        f"({levels} dB)"
+    )
+
+
+def largest_change_sentence(
+    measured: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> str:
+    """The largest accuracy change of any system under any transformation, with its test.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    labels = {t["name"]: t["label"] for t in measured["transformations"]}
+    best = None
+    for s, effects in measured["effects"].items():
+        big = largest_change(effects)
+        if big is not None and (
+            best is None or abs(big[1]["change"]) > abs(best[2]["change"])
+        ):
+            best = (s, big[0], big[1])
+    if best is None:
+        return "No transformation was measured."
+    s, t, e = best
+    return "The largest change of accuracy: " + effect_sentence(
+        e, _name(s, names), labels[t]
+    )
+
+
+def changed_share_sentence(
+    measured: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> str:
+    """The system and transformation with the most changed answers, whatever the accuracy.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    labels = {t["name"]: t["label"] for t in measured["transformations"]}
+    cells = [
+        (e["changed"], s, t, e)
+        for s, effects in measured["effects"].items()
+        for t, e in effects.items()
+    ]
+    if not cells:
+        return "No transformation was measured."
+    changed, s, t, e = max(cells, key=lambda c: c[0])
+    if changed == 0:
+        return (
+            "No transformation changed a single answer of any system on these "
+            f"{measured['n']} clips."
+        )
+    return (
+        f"The most answers changed ({changed} of {e['n']}, {_pct(e['changed_share'])}) "
+        f"for {_name(s, names)} under the {labels[t]}: accuracy {_pct(e['accuracy_before'])} "
+        f"before, {_pct(e['accuracy_after'])} after. Answers that change both ways can "
+        "leave the accuracy where it was: a steady accuracy is not a steady system."
+    )
+
+
+def summary_transformations(
+    measured: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> str:
+    """Which systems a transformation moved for the exact McNemar test, or that none did.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    labels = {t["name"]: t["label"] for t in measured["transformations"]}
+    moved = []
+    for s, effects in measured["effects"].items():
+        hits = [
+            f"{labels[t]} ({_points(e['change'])}, {_p(e['p'])})"
+            for t, e in effects.items()
+            if e["verdict"] != "cannot tell apart"
+        ]
+        if hits:
+            moved.append(f"{_name(s, names)} under the " + ", ".join(hits))
+    n = measured["n"]
+    if not moved:
+        return (
+            f"no transformation changed any system's accuracy by more than the exact "
+            f"McNemar test can tell from chance on {n} clips"
+        )
+    return "the test calls these changes real (n = " + f"{n}): " + "; ".join(moved)
+
+
+def summary_horse(
+    ranges: Mapping[str, Mapping[str, Any]], names: Mapping[str, str] | None = None
+) -> str:
+    """The widest and the narrowest horse range.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    if not ranges:
+        return "no system was measured"
+    width = {s: r["highest"] - r["lowest"] for s, r in ranges.items()}
+    wide, narrow = max(width, key=width.get), min(width, key=width.get)
+    r, q = ranges[wide], ranges[narrow]
+    text = (
+        f"the widest range is {_name(wide, names)}'s, {_pct(r['lowest'])} to "
+        f"{_pct(r['highest'])} ({r['movable']} of {r['n']} clips movable)"
+    )
+    if narrow != wide:
+        text += (
+            f", the narrowest {_name(narrow, names)}'s, {_pct(q['lowest'])} to "
+            f"{_pct(q['highest'])} ({q['movable']} movable)"
+        )
+    return text
+
+
+def summary_adversarial(
+    rates: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    names: Mapping[str, str] | None = None,
+    snr: str = "30 dB",
+) -> str:
+    """Each network's flips at ``snr`` (after the round trip), in one sentence.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    if not rates:
+        return "No network was attacked (none of the attacked networks is saved)."
+    parts = [
+        f"{_name(s, names)} {_flips(by_level[snr])}"
+        for s, by_level in rates.items()
+        if snr in by_level
+    ]
+    return f"at {snr}, the adversary flipped " + "; ".join(parts) + "."
+
+
+def summary_defences(
+    defences: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """Whether the filters undid the flips, in one clause over all networks.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    totals: dict[str, list[int]] = {}
+    labels: dict[str, str] = {}
+    for d in defences.values():
+        for k, v in d.items():
+            t = totals.setdefault(k, [0, 0, 0])
+            t[0] += v["undone"]
+            t[1] += v["n"]
+            t[2] += v["original_kept"]
+            labels[k] = v["label"]
+    if not totals or not next(iter(totals.values()))[1]:
+        return "No flip was left to defend against."
+    parts = [
+        f"the {labels[k]} undid {u} of {n} flips (and kept {kept} of the {n} originals "
+        "right)"
+        for k, (u, n, kept) in totals.items()
+    ]
+    return "Over all networks, " + "; ".join(parts) + "."
+
+
+def flip_answers_table(
+    measured: Mapping[str, Any],
+    clip: int,
+    transformation: str,
+    classes: Sequence[str],
+    true_label: int,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """Markdown table: each system's answer for one clip, original and transformed.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    label = {t["name"]: t["label"] for t in measured["transformations"]}[transformation]
+    rows = [
+        f"| system | original clip | after the {label} |",
+        "|---|---|---|",
+    ]
+    for s, before in measured["before"].items():
+        a, b = before[clip], measured["after"][transformation][s][clip]
+        mark = " (changed)" if a != b else ""
+        rows.append(
+            f"| {_name(s, names)} | {classes[a]}{' ✓' if a == true_label else ''} | "
+            f"{classes[b]}{' ✓' if b == true_label else ''}{mark} |"
+        )
+    return "\n".join(rows) + f"\n\nTrue class: **{classes[true_label]}** (✓: right)."
+
+
+def pick_adversarial_example(
+    runs: Mapping[str, Mapping[str, Any]],
+) -> tuple[str, int, int] | None:
+    """The flipped clip to play: the one flipped at the highest SNR (quietest change).
+
+    Ties go to the earlier network and the earlier clip; a level inherited from a quieter
+    one is the same audio, so its first (own) level is the one kept.
+
+    Notebook: ``12_validity.ipynb``.
+
+    Returns:
+        ``(network, index in the run's results, index of the level)``, or ``None`` when no
+        attack flipped anything.
+    """
+    best, where = -np.inf, None
+    for s, run in runs.items():
+        for i, r in enumerate(run["results"]):
+            for j, lv in enumerate(r["levels"]):
+                if lv["flipped"] and not lv["inherited"] and lv["snr_db"] > best:
+                    best, where = lv["snr_db"], (s, i, j)
+    return where
+
+
+def example_sentence(
+    run: Mapping[str, Any],
+    i: int,
+    j: int,
+    system: str,
+    classes: Sequence[str],
+    clip_id: str,
+) -> str:
+    """The played adversarial example in words: clip, answers, target, measured SNR, steps.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    r = run["results"][i]
+    lv = r["levels"][j]
+    return (
+        f"**{system}** called {clip_id} **{classes[r['label']]}** (right); after "
+        f"{lv['steps']} gradient steps toward {classes[r['target']]} and the round trip, "
+        f"it calls the adversarial version **{classes[lv['label_after']]}**. The SNR "
+        f"measured on the played audio is {lv['measured_snr_db']:.1f} dB (target "
+        f"{lv['snr_db']:g} dB)."
+    )
+
+
+def full_run_estimate(parts: Mapping[str, tuple[float, float, float]]) -> str:
+    """The full run's time from this run's measured costs, in words.
+
+    Each part is ``(seconds measured here, units done here, units in the full run)``, where
+    a unit is what the cost grows with (a clip's version scored by every system, one gradient
+    step of one clip...) already scaled by the full run's clip length. The estimate is the sum
+    of ``seconds / units * full units``.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    total = sum(s / max(u, 1e-9) * full for s, u, full in parts.values())
+    if total < 90:
+        return f"about {total:.0f} s"
+    if total < 5400:
+        return f"about {total / 60:.0f} minutes"
+    return f"about {total / 3600:.1f} hours"
+
+
+FULL_RUN = {
+    "n_test": 290,
+    "seconds": 30.0,
+    "transformations": 13,
+    "filters": 16,
+    "steps": 20,
+}
+"""The full run's size: GTZAN's fault-filtered test side (290 excerpts of 30 s), every
+transformation, the 16-filter horse family, and ``full_params.yaml``'s step cap; every clip a
+network gets right is attacked."""
+
+
+class Timings:
+    """Wall-clock seconds of the chapter's steps, by name: ``with timings("horse"): ...``.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str):
+        import contextlib
+
+        @contextlib.contextmanager
+        def timed():
+            t0 = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.seconds[name] = self.seconds.get(name, 0.0) + (
+                    time.perf_counter() - t0
+                )
+
+        return timed()
+
+
+def estimate_full_run(
+    timings: Mapping[str, float],
+    n_clips: int,
+    n_transformations: int,
+    n_filters: int,
+    clip_seconds: float,
+    runs: Mapping[str, Mapping[str, Any]],
+    steps: int,
+    full: Mapping[str, Any] | None = None,
+) -> str:
+    """The full run's time (:data:`FULL_RUN`), from this run's measured seconds, in words.
+
+    Scoring (sections 1 and 2) grows with the clips' versions and their length: the measured
+    seconds of ``timings["transformations"] + timings["horse"]`` per second of transformed or
+    filtered audio, times the full run's ``n_test × (transformations + filters) × 30 s``.
+    The adversary grows with the attacked clips, their length and the step cap: the measured
+    ``timings["attacks"]`` per attacked clip-second per step of the cap, times, for each
+    network, its share of right clips here × the full run's test clips × 30 s × its cap.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    full = dict(FULL_RUN if full is None else full)
+    scoring = timings.get("transformations", 0.0) + timings.get("horse", 0.0)
+    versions = n_clips * (n_transformations + n_filters) * clip_seconds
+    full_versions = (
+        full["n_test"] * (full["transformations"] + full["filters"]) * full["seconds"]
+    )
+    parts = {"scoring": (scoring, versions, full_versions)}
+    attacked = sum(len(r["results"]) for r in runs.values())
+    if attacked:
+        right = [
+            len(r["results"]) / max(r["n_considered"], 1) for r in runs.values()
+        ]  # each network's share of right clips among those it was offered
+        full_attacked = sum(right) * full["n_test"] * full["seconds"] * full["steps"]
+        parts["attacks"] = (
+            timings.get("attacks", 0.0),
+            attacked * clip_seconds * steps,
+            full_attacked,
+        )
+    return full_run_estimate(parts)
+
+
+def transformations_markdown(chosen: Sequence[Transformation]) -> str:
+    """Markdown table of the transformations measured: label, function, parameters.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    rows = ["| transformation | function | parameters |", "|---|---|---|"]
+    for t in chosen:
+        params = ", ".join(f"`{k}={v!r}`" for k, v in t.params.items())
+        rows.append(f"| {t.label} | `validity.{t.fn.__name__}` | {params} |")
+    return "\n".join(rows)
+
+
+def detectable_sentence(n: int) -> str:
+    """What the exact McNemar test can see on ``n`` clips, in words.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    from mgr_utils.comparison import smallest_significant_difference
+
+    k = smallest_significant_difference(n)
+    if k is None:
+        return (
+            f"with {n} clips no change can be detected at all: even {n} clips that all "
+            "change the same way are too few for the exact McNemar test"
+        )
+    return (
+        f"with {n} clips, a change needs at least {k} clips that all change the same way "
+        "before the exact McNemar test can see it"
+    )
+
+
+def players_html(
+    signals: Mapping[str, np.ndarray],
+    sr: int,
+    amplified: Mapping[str, np.ndarray] | None = None,
+) -> str:
+    """One row of labelled audio players (HTML), for the page.
+
+    ``signals`` share one scale (the loudest peak of them all at 0.99), so a quieter version
+    sounds quieter; each of ``amplified`` is scaled on its own to a peak of 0.99 (the label
+    says by how many dB), so that a small difference can be heard.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    from mgr_utils.auralisation import html_table
+    from mgr_utils.notebook import audio_player
+
+    cells = []
+    peak = max(float(np.max(np.abs(y))) for y in signals.values()) if signals else 0
+    for label, y in signals.items():
+        scale = 0.99 / peak if peak > 0 else 1.0
+        player = audio_player(np.asarray(y) * scale, sr, normalize=False)._repr_html_()
+        cells.append(f"<b>{label}</b><br>{player}")
+    for label, y in (amplified or {}).items():
+        p = float(np.max(np.abs(y)))
+        if p == 0:
+            cells.append(f"<b>{label}</b><br><i>silent: nothing was added</i>")
+            continue
+        db = 20 * np.log10(0.99 / p)
+        player = audio_player(np.asarray(y) * (0.99 / p), sr, normalize=False)
+        cells.append(
+            f"<b>{label}</b> (amplified by {db:.0f} dB)<br>{player._repr_html_()}"
+        )
+    return html_table([cells])
+
+
+def tf_path_sentence(
+    name: str,
+    domain: str,
+    rule: str | None,
+    p_tf: np.ndarray,
+    p_np: np.ndarray,
+    clip_id: str,
+) -> str:
+    """How a network's TensorFlow path agrees with its saved NumPy system on one clip.
+
+    Notebook: ``12_validity.ipynb``.
+    """
+    diff = float(np.max(np.abs(np.asarray(p_tf) - np.asarray(p_np))))
+    where = "its STFT magnitude" if domain == "magnitude" else "its samples"
+    note = (
+        ""
+        if rule in ("sum", "product")
+        else f" (its clip rule, {rule}, has no gradient: the path follows the mean)"
+    )
+    return (
+        f"**{name}**: attacked on {where}; on {clip_id} the TensorFlow path and the saved "
+        f"system's class probabilities differ by at most {diff:.1e}{note}."
+    )

@@ -243,6 +243,7 @@ def test_colab_install_cell_of_chapter_11_adds_musicnn_without_dependencies():
         book.read_repository(), NO_DEPS["11_transfer_learning"]
     )
     assert '%pip install --quiet --no-deps "musicnn==0.1.0"' in source
+    assert NO_DEPS["12_validity"] == NO_DEPS["11_transfer_learning"]  # runs the probe
     body = source.lower().split("\n", 1)[1]
     assert "tensorflow" not in body and "keras" not in body
 

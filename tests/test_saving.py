@@ -638,3 +638,49 @@ def test_models_dir_and_the_build_logs(saved, monkeypatch):
     saving.load_system("li2010_mfcc_cnn", models_dir=models_dir)
     assert saved.resolve() in saving.READ_LOG
     assert (models_dir / "folder").resolve() in saving.READ_LOG  # the folder it listed
+
+
+# ------------------------------------------------------------------ many clips at once
+
+
+def test_classify_many_gives_each_clips_scores_in_one_call(saved, monkeypatch):
+    loaded = saving.load_system("li2010_mfcc_cnn", models_dir=saved.parent.parent)
+    ys = [tone_clip(seconds, seed=k) for k, seconds in enumerate((4.0, 6.0, 5.0))]
+    one_by_one = np.stack([loaded.classify(y)["scores"] for y in ys])
+    calls = []
+    real = saving.class_scores
+    monkeypatch.setattr(
+        saving, "class_scores", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k)
+    )
+    many = loaded.classify_many(ys)
+    np.testing.assert_allclose(many, one_by_one, atol=ATOL)
+    segments = [len(loaded.pipeline.features(y)) for y in ys]
+    assert calls == [sum(segments)], "all clips' segments in one model call"
+    assert loaded.rule == "vote"  # the clip rule is applied per clip, not over all
+    assert loaded.classify_many([]).shape == (0, len(CLASSES))
+    with pytest.raises(saving.TooShortError, match="clip 1"):
+        loaded.classify_many([ys[0], ys[0][: SR // 2]])
+
+
+def test_classify_many_of_a_clip_level_system_in_worker_processes(tmp_path):
+    X, y_train = _random_rows((61,))
+    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2).fit(X, y_train)
+    saving.save_system(
+        svm,
+        "03_texture_features",
+        "descriptor_svm",
+        saving.pipeline(features.descriptors, {}),
+        classes=CLASSES,
+        dataset="folder",
+        metrics={"accuracy": 0.7, "n_clips": 12},
+        models_dir=tmp_path,
+    )
+    loaded = saving.load_system("folder/descriptor_svm", models_dir=tmp_path)
+    ys = [tone_clip(3.0, seed=k) for k in range(3)]
+    one_by_one = np.stack([loaded.classify(y)["scores"] for y in ys])
+    np.testing.assert_allclose(loaded.classify_many(ys), one_by_one, rtol=1e-12)
+    np.testing.assert_allclose(
+        loaded.classify_many(ys, n_jobs=2), one_by_one, rtol=1e-12
+    )
+    assert saving._workers(-1, 3) >= 1 and saving._workers(2, 1) == 1
+    assert saving._workers(1, 10) == 1 and saving._workers(4, 3) == 3

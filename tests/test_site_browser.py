@@ -399,6 +399,10 @@ MIN_MEDIA = {
         6,
     ),  # the original and at least one player per layer 1-5
     "notebooks/11_transfer_learning": (3, 1),  # the clip of the taggram
+    "notebooks/12_validity": (
+        4,
+        5,
+    ),  # changes, horse family, horse ranges, adversarial spectrograms; a flip, an attack
     "notebooks/10_results": (1, 0),
 }
 """Output figures and audio players each chapter must show at least; every one must load or play."""

@@ -571,3 +571,345 @@ def test_sentences_and_tables_say_the_numbers_and_the_test():
     assert "nothing to defend" in v.defence_sentence(
         {"lp": {**d["lp"], "n": 0}}, "the CNN", "30 dB"
     )
+
+
+# ============================================================ the saved systems under test
+
+
+CLASSES4 = ("a", "b", "c", "d")
+
+
+def _save_mel_network(models_dir, system_id="dieleman2014_mel", rule="sum"):
+    """The small mel network saved as a chapter saves it (its card, its statistics)."""
+    import keras
+
+    from mgr_utils import saving
+    from mgr_utils.features import mel_frames
+    from mgr_utils.training import Standardizer
+
+    params = {"n_samples": 11008, "stride": 256, "n_mels": 16}
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((43, 16)),
+            keras.layers.Conv1D(8, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
+    std = Standardizer(feature_axes=(1,)).fit(
+        mel_frames(music_like(3.0, 9), SR, **params)
+    )
+    saving.save_system(
+        model,
+        "07_raw_audio",
+        system_id,
+        saving.pipeline(mel_frames, params, scaler=std),
+        classes=CLASSES4,
+        dataset="folder",
+        metrics={"accuracy": 0.5, "n_clips": 8, "valid_accuracy": 0.625},
+        rule=rule,
+        models_dir=models_dir,
+    )
+    return saving.load_system(system_id, "folder", models_dir)
+
+
+def _save_svm(models_dir, classes=CLASSES4, system_id="descriptor_svm"):
+    from sklearn.svm import SVC
+
+    from mgr_utils import saving
+    from mgr_utils.features import descriptors
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8 * len(classes), 61))
+    y = np.repeat(np.arange(len(classes)), 8)
+    svm = SVC(probability=True, random_state=0).fit(X + y[:, None], y)
+    saving.save_system(
+        svm,
+        "03_texture_features",
+        system_id,
+        saving.pipeline(descriptors, {}),
+        classes=classes,
+        dataset="folder",
+        metrics={"accuracy": 0.75, "n_clips": 8},
+        models_dir=models_dir,
+    )
+
+
+def test_load_systems_under_test_names_the_missing_and_goes_on(tmp_path):
+    from mgr_utils.saving import NoSavedSystemsError
+
+    _save_mel_network(tmp_path)
+    _save_svm(tmp_path, classes=("x", "y"), system_id="lbp_zone_svm")
+    ids = ["costa_cnn", "dieleman2014_mel", "lbp_zone_svm"]
+    systems, missing = v.load_systems_under_test(ids, CLASSES4, "folder", tmp_path)
+    assert list(systems) == ["dieleman2014_mel"]
+    assert [m["system"] for m in missing] == ["costa_cnn", "lbp_zone_svm"]
+    assert missing[0]["chapter"] == "04_costa_cnn"
+    assert "no saved system" in missing[0]["reason"]
+    assert (
+        "classes" in missing[1]["reason"]
+        and "03_texture_features" in (missing[1]["reason"])
+    )
+    text = v.missing_sentence(missing, {"costa_cnn": "Costa's CNN"})
+    assert "**Costa's CNN** (04_costa_cnn" in text and "goes on" in text
+    assert v.missing_sentence([]) == ""
+    with pytest.raises(NoSavedSystemsError, match="costa_cnn"):
+        v.load_systems_under_test(["costa_cnn"], CLASSES4, "folder", tmp_path)
+
+
+def test_a_saved_network_as_predict_and_as_its_tensorflow_path(tmp_path):
+    system = _save_mel_network(tmp_path)
+    predict = v.saved_predictor(system)
+    audio = [music_like(2.0, seed=s) for s in range(3)]
+    one = np.stack([system.classify(y)["scores"] for y in audio])
+    np.testing.assert_allclose(v.predict_clips(predict, audio, SR), one, atol=1e-6)
+    np.testing.assert_allclose(predict(audio[0], SR), one[0], atol=1e-6)
+    # audio at another rate is resampled to the system's
+    import librosa
+
+    y16 = librosa.resample(audio[0], orig_sr=SR, target_sr=16000)
+    back = librosa.resample(y16, orig_sr=16000, target_sr=SR)
+    np.testing.assert_allclose(
+        predict(y16, 16000), system.classify(back)["scores"], atol=1e-6
+    )
+    path, domain = v.saved_tf_path(system, SR)
+    assert domain == "magnitude"
+    np.testing.assert_allclose(np.asarray(path(audio[1])), one[1], atol=1e-4)
+    text = v.tf_path_sentence(
+        "the mel network", domain, "sum", path(audio[1]), one[1], "c1"
+    )
+    assert "STFT magnitude" in text and "c1" in text and "no gradient" not in text
+    assert "has no gradient" in v.tf_path_sentence("n", "waveform", "vote", 0, 0, "c")
+
+
+def test_only_networks_with_a_tensorflow_twin_get_a_path(tmp_path):
+    _save_svm(tmp_path)
+    from mgr_utils import saving
+
+    svm = saving.load_system("descriptor_svm", "folder", tmp_path)
+    assert v.saved_tf_path(svm) is None
+
+
+def test_spread_clips_takes_each_class_in_turn():
+    y = [0, 0, 0, 1, 1, 2]
+    assert v.spread_clips(y, 3) == [0, 3, 5]
+    assert v.spread_clips(y, 4) == [0, 1, 3, 5]
+    assert v.spread_clips(y, None) == list(range(6)) == v.spread_clips(y, 60)
+    with pytest.raises(ValueError, match="at least one"):
+        v.spread_clips(y, 0)
+
+
+# ============================================================ figures
+
+
+def _measured():
+    return {
+        "n": 10,
+        "transformations": [
+            {"name": "a", "label": "tempo +6 %"},
+            {"name": "b", "label": "20 Hz high-pass"},
+        ],
+        "effects": {
+            "cnn": {"a": effect(0.8, 0.7, 0.5), "b": effect(0.8, 0.5, 0.03)},
+            "svm": {"a": effect(0.6, 0.6, 1.0), "b": effect(0.6, 0.5, 0.5)},
+        },
+        "before": {"cnn": [0, 1, 2], "svm": [0, 0, 2]},
+        "after": {
+            "a": {"cnn": [0, 1, 2], "svm": [0, 0, 2]},
+            "b": {"cnn": [1, 1, 2], "svm": [0, 0, 2]},
+        },
+    }
+
+
+def test_the_figures_have_labelled_axes_and_colour_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = v.plot_accuracy_changes(_measured(), {"cnn": "the CNN"})
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["the CNN", "svm"]
+    bars = [a for a in ax.figure.axes if a is not ax]
+    assert len(bars) == 1 and "points" in bars[0].get_ylabel()
+    assert len(ax.collections) == 1, "one ring: the one change the test calls real"
+    plt.close("all")
+
+    filters = v.horse_filters(3, seed=1, numtaps=257)
+    ax = v.plot_horse_filters(filters)
+    assert "Hz" in ax.get_xlabel() and "log" in ax.get_xlabel()
+    assert "dB" in ax.get_ylabel() and ax.get_xscale() == "log"
+    assert len(ax.lines) == 3 + 2  # one per filter, the two limits
+    plt.close("all")
+
+    r = v.horse_range([0, 1], np.array([[0, 1], [1, 1]]), [0, 1])
+    ax = v.plot_horse_ranges({"cnn": r}, {"cnn": "the CNN"})
+    assert "%" in ax.get_xlabel() and ax.get_legend() is not None
+    plt.close("all")
+
+    y = music_like(1.0, seed=2)
+    fig = v.plot_adversarial_example(y, y * 1.01, SR)
+    images, bars = fig.axes[:3], fig.axes[3:]
+    assert len(bars) == 1 and "dB" in bars[0].get_ylabel()
+    assert all(a.get_xlabel() == "time (s)" for a in images)
+    assert images[0].get_ylabel() == "frequency (Hz)"
+    plt.close("all")
+
+
+# ============================================================ the page's sentences
+
+
+def test_the_pages_sentences_say_the_numbers():
+    m = _measured()
+    s = v.largest_change_sentence(m, {"cnn": "the CNN"})
+    assert "**the CNN**" in s and "20 Hz high-pass" in s and "p = 0.030" in s
+    s = v.changed_share_sentence(m)
+    assert "2 of 10" in s and "20.0 %" in s
+    none = {**m, "effects": {"cnn": {"a": {**effect(0.8, 0.8, 1.0), "changed": 0}}}}
+    assert "No transformation changed a single answer" in v.changed_share_sentence(none)
+    s = v.summary_transformations(m, {"cnn": "the CNN"})
+    assert "the CNN under the 20 Hz high-pass (-30.0 points, p = 0.030)" in s
+    assert "svm" not in s
+    calm = {**m, "effects": {"svm": m["effects"]["svm"]}}
+    assert "no transformation changed" in v.summary_transformations(calm)
+    table = v.flip_answers_table(m, 0, "b", ["rock", "jazz", "pop"], 0, {"cnn": "CNN"})
+    assert "| CNN | rock ✓ | jazz (changed) |" in table and "**rock**" in table
+
+    r1 = v.horse_range([0, 1], np.array([[0, 1], [1, 1]]), [0, 1])
+    r2 = v.horse_range([0, 1], np.array([[0, 0], [1, 1]]), [0, 1])
+    s = v.summary_horse({"wide": r1, "narrow": r2})
+    assert s.startswith("the widest range is wide's, 50.0 % to 100.0 %")
+    assert "the narrowest narrow's, 100.0 % to 100.0 % (0 movable)" in s
+
+    assert "exact McNemar" in v.detectable_sentence(3)
+    assert "at least 6 clips" in v.detectable_sentence(50)
+    caps = v.caps_sentence(10, 150, 7, 8, 3, 10, [40.0, 30.0])
+    assert "10 of the 150 test clips" in caps and "at most 3 clips" in caps
+    assert "40, 30 dB" in caps
+    caps = v.caps_sentence(150, 150, 13, 16, None, 20, [30.0])
+    assert "all 150 test clips" in caps and "every clip a network gets right" in caps
+    md = v.transformations_markdown(v.transformations(["gain_-6db"]))
+    assert "| gain -6 dB | `validity.gain` | `db=-6.0` |" in md
+
+
+def _run(levels_per_clip):
+    """A fake attack run: each clip's levels as (snr, flipped, inherited)."""
+    results = []
+    for label, levels in levels_per_clip:
+        results.append(
+            {
+                "label": label,
+                "target": 1,
+                "levels": [
+                    {
+                        "snr_db": snr,
+                        "flipped": f,
+                        "inherited": inh,
+                        "steps": 3,
+                        "label_after": 1 if f else label,
+                        "measured_snr_db": snr + 0.2,
+                        "path_label": 1,
+                        "hit_target": f,
+                    }
+                    for snr, f, inh in levels
+                ],
+            }
+        )
+    return {
+        "settings": {"snr_dbs": [40.0, 30.0]},
+        "results": results,
+        "clips": list(range(len(results))),
+        "n_considered": 2 * len(results),
+    }
+
+
+def test_the_example_is_the_quietest_flip_and_said_in_words():
+    a = _run([(0, [(40.0, False, False), (30.0, True, False)])])
+    b = _run(
+        [
+            (0, [(40.0, False, False), (30.0, False, False)]),
+            (2, [(40.0, True, False), (30.0, True, True)]),
+        ]
+    )
+    assert v.pick_adversarial_example({"a": a, "b": b}) == ("b", 1, 0)
+    assert (
+        v.pick_adversarial_example({"a": _run([(0, [(40.0, False, False)])])}) is None
+    )
+    s = v.example_sentence(b, 1, 0, "the CNN", ["x", "y", "z"], "clip 7")
+    assert "called clip 7 **z** (right)" in s and "toward y" in s
+    assert "**y**" in s and "40.2 dB (target 40 dB)" in s
+    rates = {"b": v.flip_rates(b)}
+    s = v.summary_adversarial(rates, {"b": "the CNN"})
+    assert s.startswith("at 30 dB, the adversary flipped the CNN 1 of 2 (50.0 %")
+    d = {
+        "n": {
+            "lowpass": {
+                "label": "4 kHz low-pass",
+                "n": 2,
+                "undone": 1,
+                "original_kept": 2,
+                "undone_share": 0.5,
+            }
+        }
+    }
+    assert "the 4 kHz low-pass undid 1 of 2 flips" in v.summary_defences(d)
+    empty = {"n": {"lowpass": {**d["n"]["lowpass"], "n": 0}}}
+    assert v.summary_defences(empty) == "No flip was left to defend against."
+
+
+def test_the_full_runs_estimate_scales_the_measured_costs():
+    assert v.full_run_estimate({"x": (10.0, 5.0, 20.0)}) == "about 40 s"
+    assert v.full_run_estimate({"x": (10.0, 1.0, 60.0)}) == "about 10 minutes"
+    assert v.full_run_estimate({"x": (1.0, 1.0, 7200.0)}) == "about 2.0 hours"
+    full = {
+        "n_test": 10,
+        "seconds": 10.0,
+        "transformations": 1,
+        "filters": 1,
+        "steps": 10,
+    }
+    # scoring: 2 s for 2 clips x 2 versions x 10 s -> 10 x 2 x 10 s in the full run: 10 s;
+    # attacks: 4 s for 2 clips x 10 s x 10 steps (200); right share 2 of 4 -> the full run
+    # attacks 0.5 x 10 clips x 10 s x 10 steps (500): 10 s
+    runs = {"n": _run([(0, []), (0, [])])}
+    est = v.estimate_full_run(
+        {"transformations": 1.0, "horse": 1.0, "attacks": 4.0},
+        2,
+        1,
+        1,
+        10.0,
+        runs,
+        10,
+        full,
+    )
+    assert est == "about 20 s"
+
+
+def test_players_share_one_scale_and_amplify_the_difference():
+    y = music_like(1.0, seed=4)
+    html = v.players_html({"original": y, "quieter": 0.5 * y}, SR, {"added": 0.01 * y})
+    assert html.count("<audio") == 3 and "<b>original</b>" in html
+    assert "amplified by" in html
+    assert "silent" in v.players_html({}, SR, {"added": np.zeros(100)})
+
+
+def test_timings_add_up_by_name():
+    t = v.Timings()
+    with t("a"):
+        pass
+    with t("a"):
+        pass
+    assert set(t.seconds) == {"a"} and t.seconds["a"] >= 0
+
+
+@pytest.mark.parametrize("rule", ["sum", "product"])
+def test_the_tensorflow_clip_rule_is_the_books(rule):
+    from mgr_utils.evaluation import aggregate_segments
+
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(4), size=5).astype(np.float32)
+    _, book = aggregate_segments(P, np.zeros(5, int), rule=rule)
+    np.testing.assert_allclose(
+        v.tf_clip_probabilities(P, rule).numpy(), book[0], atol=1e-6
+    )
