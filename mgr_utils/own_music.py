@@ -259,9 +259,10 @@ def _span_ends(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def plot_timelines(result: dict[str, Any], ax=None, title: str | None = None):
     """Each system's answer along the file: one row per system, one bar per segment.
 
-    A bar spans its segment (overlapping segments until the next one starts), its colour
-    is the segment's top class (legend) and its height that class's probability (a full
-    row is 1). Time in seconds on the x axis.
+    A bar spans its segment (overlapping segments until the next one starts; a system
+    whose segments leave gaps leaves them blank), its colour is the segment's top class
+    (legend) and its height that class's probability (a full row is 1). Time in seconds
+    on the x axis; the first system (in chapter order) on top.
 
     Notebook: ``classify_your_music.ipynb``.
 
@@ -285,24 +286,27 @@ def plot_timelines(result: dict[str, Any], ax=None, title: str | None = None):
     colour = {c: cmap(i % cmap.N) for i, c in enumerate(classes)}
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 1.2 + 0.45 * max(len(answers), 1)))
+    n = len(answers)
     for row, a in enumerate(answers):
+        y = (
+            n - 1 - row
+        )  # the first system on top; each bar grows up from its row's base
         t = a["timeline"]
         starts = np.array([s["start"] for s in t], dtype=float)
         ends = _span_ends(starts, np.array([s["end"] for s in t], dtype=float))
         for s, x0, x1 in zip(t, starts, ends):
-            h = 0.8 * s["probability"]
             ax.bar(
                 x0,
-                h,
+                0.8 * s["probability"],
                 width=x1 - x0,
-                bottom=row - 0.4,
+                bottom=y - 0.4,
                 align="edge",
                 color=colour[s["class"]],
                 edgecolor="white",
                 linewidth=0.5,
             )
-    ax.set_yticks(range(len(answers)), [a["name"] for a in answers])
-    ax.set_ylim(len(answers) - 0.5, -0.5)
+    ax.set_yticks(range(n), [a["name"] for a in answers][::-1])
+    ax.set_ylim(-0.5, n - 0.5)
     ax.set_xlim(0, max(float(result.get("duration_seconds") or 0), 1e-3))
     ax.set_xlabel("time (s)")
     ax.set_ylabel("system (bar height: probability)")

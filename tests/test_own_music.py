@@ -187,7 +187,8 @@ def test_plot_timelines_draws_each_segment_with_its_class_and_probability():
     ax = own_music.plot_timelines(r)
     assert ax.get_xlabel() == "time (s)"
     assert "probability" in ax.get_ylabel()
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["SVM", "Raw CNN"]
+    # the first system (chapter 3) on top: the y axis counts up from the bottom row
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Raw CNN", "SVM"]
     assert ax.get_title() == "song.flac"
     assert ax.get_xlim() == (0.0, 4.0)
     legend = ax.get_legend()
@@ -211,7 +212,8 @@ def test_plot_timelines_draws_each_segment_with_its_class_and_probability():
     ]
     assert [b.get_height() for b in bars[1:]] == pytest.approx([0.4, 0.8, 0.2])
     assert bars[2].get_facecolor() == colours["Bossa Nova"]
-    assert bars[1].get_y() == pytest.approx(0.6), "row 1, from its baseline"
+    assert bars[0].get_y() == pytest.approx(0.6), "the top row, from its base up"
+    assert bars[1].get_y() == pytest.approx(-0.4), "the bottom row, from its base up"
     plt.close(ax.figure)
 
 
