@@ -59,6 +59,7 @@ from bookbuild.layout import (  # noqa: F401
     FULL_PARAMS,
     REPO_ROOT,
     BookError,
+    chapter_notebooks,
     default_build_dir,
     executed_path,
     execution_order,

@@ -677,7 +677,12 @@ def execute_book(
             "(a chapter's values are keyed by its file name without .ipynb, e.g. 07_raw_audio)"
         )
     plan = plan_parameters(root, notebooks, params, max_epochs)
-    for line in check_data({relpath(root, nb): p for nb, p in plan.items()}):
+    readers = {  # chapter 10 takes DATASET only to choose whose records it reads
+        relpath(root, nb): p
+        for nb, p in plan.items()
+        if "DATA_DIR" in declared_parameters(nb)
+    }
+    for line in check_data(readers):
         log(f"data: {line}")
     try:
         label = f"from `{relpath(root, params_file)}`" + (

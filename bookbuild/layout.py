@@ -134,6 +134,20 @@ def toc_notebooks(root: Path = REPO_ROOT) -> list[Path]:
     return [d for d in docs if d is not None and d.suffix == ".ipynb"]
 
 
+def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:
+    """The toc's numbered chapters, in reading order: the notebooks of its parts marked
+    ``numbered`` (every notebook when no part is). The notebooks of an unnumbered part,
+    such as the back matter's page "Classify your own music", are pages, not chapters:
+    no number, no paper of their own, no results record."""
+    toc = load_yaml(Path(root) / "_toc.yml")
+    parts = toc.get("parts") or []
+    if not any(p.get("numbered") for p in parts):
+        return toc_notebooks(root)
+    entries = [e for p in parts if p.get("numbered") for e in _walk_toc(p)]
+    docs = (resolve_doc(root, str(e).strip("/")) for e in entries)
+    return [d for d in docs if d is not None and d.suffix == ".ipynb"]
+
+
 def select_notebooks(root: Path, only=None, *, partial: bool = False) -> list[Path]:
     """The toc's notebooks whose relative path contains one of the ``only`` substrings (all if none).
 

@@ -64,6 +64,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import logging
 import os
 import platform
 import re
@@ -609,6 +610,22 @@ _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """Each loaded network's compiled forward pass (``tf.function``), made once."""
 
 
+class _OneTracePerNetwork(logging.Filter):
+    """Drops TensorFlow's "N out of the last N calls ... triggered tf.function retracing".
+
+    Each loaded network has its own forward pass, traced once; TensorFlow counts the
+    traces of every pass made from the same code together, so running five saved
+    networks one after the other (``mgr-predict``, the page "Classify your own music")
+    looked like retracing to it and printed that warning on the page.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_ONE_TRACE_PER_NETWORK = _OneTracePerNetwork()
+
+
 def _keras_predict(model, X: np.ndarray, batch_size: int) -> np.ndarray:
     """The network's outputs in inference mode, batch by batch, through one compiled pass.
 
@@ -619,6 +636,7 @@ def _keras_predict(model, X: np.ndarray, batch_size: int) -> np.ndarray:
 
     forward = _FORWARD.get(model)
     if forward is None:
+        tf.get_logger().addFilter(_ONE_TRACE_PER_NETWORK)  # once: a set of filters
         # one trace for every batch size: the batch axis is left open in the signature
         spec = tf.TensorSpec((None, *model.input_shape[1:]), tf.float32)
         forward = tf.function(

@@ -149,6 +149,21 @@ def pytest_addoption(parser):
         "path contains NAME (repeatable, as `bookbuild build --only`); the test then "
         "fails with a reminder, because only the whole book proves the defaults",
     )
+    group.addoption(
+        "--folder-build-dir",
+        default=None,
+        help="build folder of the folder-collection book test (`folder_book`; default: "
+        "a fresh temporary folder); a second run there reuses what is unchanged",
+    )
+    group.addoption(
+        "--folder-only",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="development only: run the folder-collection book test on the chapters "
+        "whose path contains NAME (repeatable, as `bookbuild build --only`); the test "
+        "then fails with a reminder, because only the whole book proves the defaults",
+    )
 
 
 @_dataclass

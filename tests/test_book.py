@@ -73,6 +73,30 @@ def test_toc_entries_in_reading_order(tmp_path):
     ]
 
 
+def test_chapters_are_the_notebooks_of_numbered_parts(tmp_path):
+    for name in ("01_a", "02_b", "own"):
+        (tmp_path / "notebooks").mkdir(exist_ok=True)
+        (tmp_path / "notebooks" / f"{name}.ipynb").write_text("{}")
+    toc = {
+        "format": "jb-book",
+        "root": "book/intro",
+        "parts": [
+            {"caption": "A", "numbered": 1, "chapters": [{"file": "notebooks/01_a"}]},
+            {"caption": "B", "numbered": 1, "chapters": [{"file": "notebooks/02_b"}]},
+            {"caption": "Back", "chapters": [{"file": "notebooks/own"}]},
+        ],
+    }
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+    assert [p.stem for p in book.chapter_notebooks(tmp_path)] == ["01_a", "02_b"]
+    assert [p.stem for p in book.toc_notebooks(tmp_path)] == ["01_a", "02_b", "own"]
+    for part in toc["parts"]:
+        part.pop("numbered", None)
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump(toc))
+    assert [p.stem for p in book.chapter_notebooks(tmp_path)] == ["01_a", "02_b", "own"]
+    real = [p.stem for p in book.chapter_notebooks()]
+    assert "classify_your_music" not in real and "10_results" in real
+
+
 def test_real_toc_lists_existing_kinds_of_files():
     entries = book.toc_entries()
     assert entries[0] == "book/intro"
@@ -573,7 +597,10 @@ def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
         ("parameters", 'DATASET = "synthetic"\nDATA_DIR = None\nSPLIT = "stratified"'),
         ("code", "x = 1"),
     ]
-    root = tiny_book(tmp_path / "bk", {"01_a": cells, "02_b": cells})
+    records = [("parameters", 'DATASET = "synthetic"'), ("code", "x = 1")]
+    root = tiny_book(
+        tmp_path / "bk", {"01_a": cells, "02_b": cells, "10_records": records}
+    )
     full = root / "notebooks" / "full.yaml"
     full.write_text("DATASET: gtzan\nDATA_DIR: null\nSPLIT: filtered\n")
     build = tmp_path / "build"
@@ -584,6 +611,7 @@ def test_full_run_without_data_stops_before_executing(tmp_path, tiny_book):
         "nothing was executed" in text
         and "DATA_DIR is not set for notebooks/01_a.ipynb, notebooks/02_b.ipynb" in text
     )
+    assert "10_records" not in text, "a reader of records only reads no data"
     assert (
         "python -m mgr_utils.download gtzan" in text
         and "make book-full DATA_DIR=" in text
@@ -1261,7 +1289,13 @@ def test_pages_show_compact_logs_light_audio_and_stay_light(built_book):
 def test_every_chapter_links_the_appendix_and_shows_its_measured_runtime(built_book):
     appendix = built_book.page("book/papers")
     assert appendix.exists(), "the appendix 'What each paper did' is rendered"
+    chapters = {
+        book.relpath(built_book.root, nb)[: -len(".ipynb")]
+        for nb in book.chapter_notebooks(built_book.root)
+    }
     for entry, html in _chapter_pages(built_book):
+        if entry not in chapters:  # a page of the back matter
+            continue
         assert 'href="../book/papers.html#papers-' in html, (
             f"{entry} does not link its paper in the appendix"
         )
