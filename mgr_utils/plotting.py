@@ -719,7 +719,7 @@ def plot_kernels(
         )
     n, (h, w) = W.shape[2], W.shape[:2]
     fig, axes = plt.subplots(
-        1, n, figsize=(1.5 * n + 1, 2.4), squeeze=False, layout="constrained"
+        1, n, figsize=(1.5 * n + 1, 2.9), squeeze=False, layout="constrained"
     )
     v = float(np.abs(W).max()) or 1.0
     extent = (-(w // 2) - 0.5, w - w // 2 - 0.5, -(h // 2) - 0.5, h - h // 2 - 0.5)
@@ -731,10 +731,10 @@ def plot_kernels(
         ax.set_title(f"map {k}\nt/f {ratio:.2f}")
         ax.set_xticks(range(-(w // 2), w - w // 2))
         ax.set_yticks(range(-(h // 2), h - h // 2) if k == 0 else [])
-    frames = f" ({frame_ms:.1f} ms)" if frame_ms else ""
-    bins = f" ({bin_hz:.1f} Hz)" if bin_hz else ""
-    axes[0, 0].set_xlabel(f"time offset, frames{frames}")
-    axes[0, 0].set_ylabel(f"frequency offset, bins{bins}")
+    frames = f" of {frame_ms:.1f} ms" if frame_ms else ""
+    bins = f" of {bin_hz:.1f} Hz" if bin_hz else ""
+    axes[0, 0].set_xlabel(f"time offset\n(frames{frames})")
+    axes[0, 0].set_ylabel(f"frequency offset\n(bins{bins})")
     fig.colorbar(im, ax=list(axes[0]), label="kernel weight", fraction=0.02)
     fig.suptitle(
         "Layer 1 kernels (one colour scale; t/f: change along time / along frequency)"

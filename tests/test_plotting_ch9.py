@@ -84,8 +84,8 @@ def test_kernels_draw_one_panel_per_map_with_its_ratio():
     v = np.abs(W).max()  # one colour scale for every kernel, symmetric about zero
     assert all(ax.images[0].get_clim() == pytest.approx((-v, v)) for ax in axes)
     assert _colour_bars(axes[0].figure, axes) == ["kernel weight"]
-    assert axes[0].get_xlabel() == "time offset, frames (23.2 ms)"
-    assert axes[0].get_ylabel() == "frequency offset, bins (21.5 Hz)"
+    assert axes[0].get_xlabel() == "time offset\n(frames of 23.2 ms)"
+    assert axes[0].get_ylabel() == "frequency offset\n(bins of 21.5 Hz)"
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["−1", "0", "1"]
     plt.close("all")
     with pytest.raises(ValueError, match="one ratio per map"):
