@@ -496,7 +496,7 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
     rows = [r for r in rows if r.family in order and r.scored_on == "test clips"]
     rows = sorted(rows, key=lambda r: (order[r.family], r.chapter))
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.34 * len(rows) + 1.6))
+        _, ax = plt.subplots(figsize=(11, 0.34 * len(rows) + 1.6))
     labels, seen = [], set()
 
     def once(name: str) -> str | None:
@@ -943,7 +943,7 @@ def _transfer(records) -> list[str]:
     stored = [c for c in record.get("comparisons") or [] if c.get("test")]
     if not stored:
         return []
-    parts = " ".join(capitalised(sentence(c)) for c in stored)
+    parts = " ".join(sentence(c) for c in stored)  # "musicnn" stays lower case
     return [
         "**Transfer from the Million Song Dataset** (chapter 11, a network pre-trained "
         "for tagging, its embeddings into a linear SVM, on the same test clips): "
@@ -1092,7 +1092,7 @@ def collection_note(records: Mapping[str, Mapping[str, Any]]) -> str:
     if not lines:
         return ""
     head = "**The collection.** " if len(lines) == 1 else "**The collections.** "
-    return head + "; ".join(lines) + "."
+    return head + capitalised("; ".join(lines)) + "."
 
 
 def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:

@@ -61,10 +61,16 @@ def test_chapter_11s_fine_tuning_starter_builds_and_trains_only_its_back_end():
     assert net.predict(X, verbose=0).shape == (4, 3)
     trainable = {w.path.split("/")[0] for w in net.trainable_weights}
     assert trainable == {"pool_bn", "penultimate", "penultimate_bn", "genre"}
-    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    # exercise 4: train it with the book's loop, learning rate 1e-4, early stopping
+    from mgr_utils.training import train
+
     frozen = net.get_layer("timbral_74").get_weights()[0].copy()
-    net.fit(X, np.array([0, 1, 2, 0]), epochs=1, batch_size=4, verbose=0)
+    head = net.get_layer("genre").get_weights()[0].copy()
+    y = np.array([0, 1, 2, 0])
+    run = train(net, X, y, X, y, epochs=1, batch_size=4, lr=1e-4, patience=1, verbose=0)
+    assert run.epochs_run == 1
     np.testing.assert_array_equal(net.get_layer("timbral_74").get_weights()[0], frozen)
+    assert not np.allclose(net.get_layer("genre").get_weights()[0], head)
 
 
 # ----------------------------------------------------------------------- chapter 9

@@ -867,7 +867,7 @@ def test_chapter_11_verdicts_are_reported_from_its_stored_comparisons():
     )
     assert "**Transfer from the Million Song Dataset**" in text
     assert (
-        "**Musicnn embeddings with a linear SVM** (75.0 %) ahead of descriptor SVM "
+        "**musicnn embeddings with a linear SVM** (75.0 %) ahead of descriptor SVM "
         "(25.0 %; 10 vs 0 discordant clips, exact McNemar p = 0.002, n = 20)."
     ) in text
     assert report.conclusions({"11_transfer_learning": {"systems": {}}}).startswith(

@@ -92,11 +92,11 @@ def test_the_collection_and_its_classes_are_named():
         "04_costa_cnn": {"systems": {"costa_cnn": system}},
     }
     assert report.collection_note(records) == (
-        "**The collection.** a folder collection (`/data/mine`), 4 classes: "
+        "**The collection.** A folder collection (`/data/mine`), 4 classes: "
         "Bossa Nova, Drum & Bass, Tango, k-pop."
     )
     note = report.data_note(records)
-    assert "a folder collection (`/data/mine`), 4 classes" in note
+    assert "A folder collection (`/data/mine`), 4 classes" in note
     assert "- chapters 3, 4: a folder collection, the clips in `/data/mine`" in note
     assert "synthetic" not in note and "per genre" not in note
     synthetic = {
@@ -110,7 +110,7 @@ def test_the_collection_and_its_classes_are_named():
     }
     note = report.data_note(synthetic)
     assert "What the synthetic set can and cannot tell" in note
-    assert "the synthetic set, 2 classes: blues, classical." in note
+    assert "**The collection.** The synthetic set, 2 classes: blues, classical." in note
 
 
 def _validity_record():
