@@ -1014,7 +1014,7 @@ _SPLIT_WORDS = {
     "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (no artist on "
     "two sides; on the whole of GTZAN 443 training, 197 validation and 290 "
     "test excerpts)",
-    "stratified": "a stratified random split (the same share of each genre on each "
+    "stratified": "a stratified random split (the same share of each class on each "
     "side; an artist may be on two sides)",
 }
 
@@ -1131,12 +1131,10 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
                 if chapter not in seen.setdefault(key, []):
                     seen[key].append(chapter)
     lines = []
-    for (dataset, folder, per_genre, duration, split, n, counts), chapters in sorted(
+    for (dataset, folder, _, duration, split, n, counts), chapters in sorted(
         seen.items(), key=lambda kv: kv[1]
     ):
         clips = f"the clips in `{folder}`" if folder else "the clips of its data folder"
-        if per_genre:
-            clips += f", at most {per_genre} per class"
         clips += f", {duration:g} s of each" if duration else ", each whole"
         names = _chapters_label(chapters)
         tested = f"{n} test clips" + (f" ({counts})" if counts else "")

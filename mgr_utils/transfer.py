@@ -378,6 +378,27 @@ def label_subset(
     return np.array(sorted(keep), dtype=int)
 
 
+def label_subsets(
+    labels: Sequence[int], fractions: Sequence[float], seed: int = 0
+) -> dict[float, np.ndarray]:
+    """:func:`label_subset` for each fraction, in increasing order, one per distinct subset.
+
+    On a small collection two fractions can give the same clips (each class keeps at
+    least two): only the smallest of them is kept, so that no row is measured twice.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Returns:
+        ``{fraction: indices}``.
+    """
+    out: dict[float, np.ndarray] = {}
+    for fraction in sorted(fractions):
+        rows = label_subset(labels, fraction, seed=seed)
+        if not any(np.array_equal(rows, kept) for kept in out.values()):
+            out[fraction] = rows
+    return out
+
+
 def tag_sentence(mapping: Mapping[str, str], no_tag: Sequence[str], model: str) -> str:
     """Which classes have a tag of the model, and which have none (Markdown, for the page).
 
@@ -505,11 +526,19 @@ def zero_shot_spread(
         k = list(classes).index(c)
         cells = " | ".join(str(counts[r][k]) for r in predictions)
         rows.append(f"| {c} | {int(np.sum(y_true == k))} | {cells} |")
-    parts = []
-    for rule, count in counts.items():
-        k, top = count.most_common(1)[0]
-        parts.append(f"{rule}: {top} of {n} clips predicted *{classes[k]}*")
+    parts = [f"{rule}: {most_predicted(p, classes)}" for rule, p in predictions.items()]
     return "\n".join(rows) + "\n\nThe most predicted class, " + "; ".join(parts) + "."
+
+
+def most_predicted(pred: Sequence[int], classes: Sequence[str]) -> str:
+    """``"72 of 105 clips to *jazz*"``: how many clips go to the most predicted class.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+    """
+    from collections import Counter
+
+    k, top = Counter(np.asarray(pred).tolist()).most_common(1)[0]
+    return f"{top} of {len(pred)} clips to *{classes[k]}*"
 
 
 def fit_rbf_svm(

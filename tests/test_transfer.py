@@ -87,7 +87,8 @@ def test_zero_shot_spread_says_where_the_predictions_go():
         "| jazz | 1 | 4 | 2 |",
         "| rock | 1 | 0 | 1 |",
     ]
-    assert "raw: 4 of 4 clips predicted *jazz*" in text
+    assert "raw: 4 of 4 clips to *jazz*; normalised: 2 of 4 clips to *jazz*." in text
+    assert transfer.most_predicted([2, 2, 0], classes) == "2 of 3 clips to *rock*"
 
 
 def test_the_descriptor_svm_chooses_C_and_gamma_on_validation():
@@ -212,3 +213,11 @@ def test_probe_and_checkpoint_tables():
     model = SimpleNamespace(get_layer=lambda name: layer)
     rows = transfer.checkpoint_table(model, {"timbral_74": "conv2d"}).splitlines()
     assert rows[2] == "| `timbral_74` | `conv2d` | 7×38×1×4 + 4 |"
+
+
+def test_label_subsets_measure_each_distinct_subset_once():
+    labels = np.repeat(np.arange(4), 5)  # 5 clips per class: 10 % and 25 % keep 2 each
+    subsets = transfer.label_subsets(labels, [1.0, 0.25, 0.1], seed=0)
+    assert list(subsets) == [0.1, 1.0]
+    assert len(subsets[0.1]) == 8 and len(subsets[1.0]) == 20
+    assert set(subsets[0.1]) <= set(subsets[1.0])
