@@ -396,6 +396,52 @@ def auralise_magnitude(
     )
 
 
+def hear_layers(
+    X: np.ndarray,
+    S: np.ndarray,
+    n_samples: int,
+    kernels: Sequence,
+    biases: Sequence | None = None,
+    k: int = 2,
+) -> tuple[Forward, dict[int, list[tuple]]]:
+    """Every layer's ``k`` most active maps on one excerpt: deconvolved, made audible, measured.
+
+    For each block from 1 to ``len(kernels)``: the maps with the largest mean activation
+    on the excerpt (:func:`most_active_maps`) are deconvolved (:func:`deconvolve_maps`),
+    each projection masks the excerpt's complex STFT and is inverted to sound
+    (:func:`auralise_mask`), and the STFT magnitude of that sound is kept, so that a reading
+    is measured on what the player plays.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        X: The network's input for the excerpt, ``(1, frequency, time, 1)``.
+        S: The excerpt's complex STFT (the same framing as ``X``).
+        n_samples: The excerpt's length in samples.
+        kernels, biases: The conv blocks' weights (:func:`conv_kernels`): a trained
+            network's, or an untrained one's for a control.
+        k: Maps per layer.
+
+    Returns:
+        ``(forward, layers)``: the forward pass with switches, and per depth ``(map, D,
+        heard, A)`` of each map: its deconvolved spectrogram, the sound, and the sound's
+        magnitude STFT.
+    """
+    from mgr_utils.features.linear_stft import stft_excerpt
+
+    fw = forward_with_switches(X, kernels, biases)
+    layers = {}
+    for depth in range(1, len(kernels) + 1):
+        maps = most_active_maps(fw, depth, k=k)
+        D = deconvolve_maps(fw, kernels, depth, maps)[0]
+        layers[depth] = []
+        for j, m in enumerate(maps):
+            heard = auralise_mask(S, D[j], n_samples)  # what is played
+            A = np.abs(stft_excerpt(heard))  # ... and measured
+            layers[depth].append((int(m), D[j], heard, A))
+    return fw, layers
+
+
 # --------------------------------------------------------------------------------------------
 # The invariance study
 # --------------------------------------------------------------------------------------------
@@ -438,8 +484,12 @@ def _pair_r(Z: np.ndarray, pairs: list[tuple[int, int]], chunk: int = 128):
     return np.concatenate(parts)
 
 
-def _summarise(r: np.ndarray) -> dict:
-    """Mean and spread over pairs of each pair's mean over its maps; how many were undefined."""
+def _summarise(r: np.ndarray, pairs: Sequence[tuple[int, int]], n_signals: int) -> dict:
+    """Mean and spread over pairs of each pair's mean over its maps; how many were undefined.
+
+    Each defined pair's value and its two signals are kept (``"per_pair"``, ``"pairs"``,
+    ``"n_signals"``) for :func:`gap_interval`'s bootstrap over signals.
+    """
     defined = ~np.all(np.isnan(r), axis=1)
     per_pair = np.nanmean(r[defined], axis=1) if defined.any() else np.array([np.nan])
     return {
@@ -447,6 +497,9 @@ def _summarise(r: np.ndarray) -> dict:
         "std": float(np.std(per_pair)),
         "n_pairs": int(defined.sum()),
         "n_undefined": int(np.isnan(r).sum()),
+        "per_pair": per_pair if defined.any() else np.array([]),
+        "pairs": np.asarray(pairs, dtype=np.int64).reshape(-1, 2)[defined],
+        "n_signals": int(n_signals),
     }
 
 
@@ -511,7 +564,8 @@ def pair_correlations(
     pairs = _check_factors(Z.shape[0], factors, names)
     if baseline is not None:
         names, pairs = [*names, baseline], [*pairs, _pairs_all_differ(factors)]
-    return {name: _summarise(_pair_r(Z, p)) for name, p in zip(names, pairs)}
+    n = Z.shape[0]
+    return {name: _summarise(_pair_r(Z, p), p, n) for name, p in zip(names, pairs)}
 
 
 def invariance_correlations(
@@ -540,7 +594,8 @@ def invariance_correlations(
         baseline: As for :func:`pair_correlations`.
     """
     factors = np.asarray(factors)
-    pairs = _check_factors(int(forward.maps[0].shape[0]), factors, names)
+    n = int(forward.maps[0].shape[0])
+    pairs = _check_factors(n, factors, names)
     if baseline is not None:
         names, pairs = [*names, baseline], [*pairs, _pairs_all_differ(factors)]
     r = {name: [] for name in names}
@@ -548,7 +603,79 @@ def invariance_correlations(
         Z = deconvolve_maps(forward, kernels, depth, [m], batch_size=batch_size)
         for name, p in zip(names, pairs):
             r[name].append(_pair_r(Z, p))
-    return {name: _summarise(np.concatenate(r[name], axis=1)) for name in names}
+    return {
+        name: _summarise(np.concatenate(r[name], axis=1), p, n)
+        for name, p in zip(names, pairs)
+    }
+
+
+def gap_interval(
+    a: dict,
+    b: dict,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    chunk: int = 100,
+) -> dict[str, float]:
+    """How far one kind of pair correlates above another, with a bootstrap over the signals.
+
+    The gap is the mean correlation of ``a``'s pairs minus that of ``b``'s (e.g. the pairs
+    that differ only in key against the baseline's, that differ in everything). Pairs that
+    share a signal are not independent, so the interval resamples **signals**, not pairs:
+    each replicate draws the signals with replacement, a pair counts as often as the
+    product of its two signals' draws, and the gap is recomputed with those weights. The
+    interval is the replicates' central ``level`` range (percentile bootstrap).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        a, b: Entries of :func:`pair_correlations` or :func:`invariance_correlations` (their
+            ``"per_pair"``, ``"pairs"`` and ``"n_signals"`` are read), from the same signals.
+        n_boot: Replicates.
+        level: The interval's coverage.
+        seed: The resampling's seed (fixed: the interval is the same on every run).
+        chunk: Replicates drawn at once (memory: ``chunk`` × pairs).
+
+    Returns:
+        ``{"gap", "low", "high", "n_signals", "n_boot"}``; ``low > 0`` means the gap's interval
+        lies above zero.
+
+    Raises:
+        ValueError: Entries without per-pair values, or from different signal sets.
+    """
+    if not all(k in e for e in (a, b) for k in ("per_pair", "pairs", "n_signals")):
+        raise ValueError(
+            "gap_interval needs the per-pair values of pair_correlations or "
+            "invariance_correlations (a record's summary does not keep them)"
+        )
+    if a["n_signals"] != b["n_signals"]:
+        raise ValueError(
+            f"a and b come from {a['n_signals']} and {b['n_signals']} signals"
+        )
+    n = int(a["n_signals"])
+    va, vb = np.asarray(a["per_pair"], float), np.asarray(b["per_pair"], float)
+    pa, pb = np.asarray(a["pairs"]), np.asarray(b["pairs"])
+    if not len(va) or not len(vb):
+        raise ValueError("a pair set without a defined correlation has no gap")
+    rng = np.random.default_rng(seed)
+    gaps = []
+    for start in range(0, n_boot, chunk):
+        m = min(chunk, n_boot - start)
+        W = rng.multinomial(n, np.full(n, 1 / n), size=m).astype(np.float64)
+        wa = W[:, pa[:, 0]] * W[:, pa[:, 1]]
+        wb = W[:, pb[:, 0]] * W[:, pb[:, 1]]
+        sa, sb = wa.sum(axis=1), wb.sum(axis=1)
+        ok = (sa > 0) & (sb > 0)
+        gaps.append((wa[ok] @ va) / sa[ok] - (wb[ok] @ vb) / sb[ok])
+    gaps = np.concatenate(gaps)
+    low, high = np.quantile(gaps, [(1 - level) / 2, (1 + level) / 2])
+    return {
+        "gap": float(va.mean() - vb.mean()),
+        "low": float(low),
+        "high": float(high),
+        "n_signals": n,
+        "n_boot": int(len(gaps)),
+    }
 
 
 @dataclass
@@ -706,6 +833,65 @@ def map_reading(m: dict[str, float], ref: dict[str, float]) -> str:
     return ", ".join(parts) or "close to the original's balance"
 
 
+CONTROL_WORDS = (
+    "more onset-like",
+    "more partial-like",
+    "lower register",
+    "higher register",
+    "more smeared",
+    "sparser",
+)
+"""The words of :func:`control_reading`, in the order of :data:`READING_WORDS`."""
+
+LIKE_UNTRAINED = "like the untrained network's"
+""":func:`control_reading`'s phrase for a map the thresholds cannot tell from the control's."""
+
+
+def control_reading(m: dict[str, float], ref: dict[str, float]) -> str:
+    """A heard map's :func:`picture_measures` against the untrained network's maps.
+
+    The control is the same network before training, its most active maps heard on the
+    same excerpt and measured the same way; ``ref`` is their median
+    (:func:`median_measures`). The thresholds are :func:`map_reading`'s, on the ratios to
+    the control instead of the original: edge ratio above 1.25 "more onset-like", below
+    0.8 "more partial-like"; centroid below 0.6 "lower register", above 1.6 "higher
+    register"; fill above 2 "more smeared", below 0.5 "sparser". What the untrained maps
+    show as well comes from the architecture and the excerpt, not from training.
+
+    Notebook: ``09_auralisation.ipynb``.
+    """
+    if np.isnan(m["centroid_hz"]):
+        return "silent"
+    if np.isnan(ref["centroid_hz"]):
+        return "no untrained map to compare"
+    c, e = m["centroid_hz"] / ref["centroid_hz"], m["edge_ratio"] / ref["edge_ratio"]
+    f = m["fill"] / ref["fill"]
+    words = CONTROL_WORDS
+    parts = [words[0]] if e > 1.25 else [words[1]] if e < 0.8 else []
+    parts += [words[2]] if c < 0.6 else [words[3]] if c > 1.6 else []
+    parts += [words[4]] if f > 2 else [words[5]] if f < 0.5 else []
+    return ", ".join(parts) or LIKE_UNTRAINED
+
+
+def median_measures(maps: Sequence[tuple]) -> dict[str, float]:
+    """The median of :func:`picture_measures` over heard maps (silent ones left out).
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        maps: ``(map, D, heard, A)`` of each map (one depth of :func:`hear_layers`).
+
+    Returns:
+        ``{"centroid_hz", "edge_ratio", "fill"}``, NaN when every map is silent.
+    """
+    measured = [picture_measures(A) for _, _, _, A in maps]
+    measured = [m for m in measured if not np.isnan(m["centroid_hz"])]
+    keys = ("centroid_hz", "edge_ratio", "fill")
+    if not measured:
+        return {k: float("nan") for k in keys}
+    return {k: float(np.median([m[k] for m in measured])) for k in keys}
+
+
 def invariance_record(
     invariance: dict, names: Sequence[str], baseline: str = "all three"
 ) -> dict:
@@ -806,7 +992,35 @@ def _depth_clause(mean, names, first, last) -> str:
     )
 
 
-def _baseline_clause(mean, names, layers, base) -> str:
+def _layer_list(layers: Sequence[int]) -> str:
+    """``"layer 2"``, ``"layers 2 and 4"``, ``"layers 1, 2 and 5"``."""
+    if len(layers) == 1:
+        return f"layer {layers[0]}"
+    return "layers " + ", ".join(map(str, layers[:-1])) + f" and {layers[-1]}"
+
+
+def _tested_clause(invariance, f, layers, baseline) -> str:
+    """The bootstrap over signals of factor ``f``'s gap to the baseline, per layer."""
+    try:
+        gaps = {
+            d: gap_interval(invariance[d][f], invariance[d][baseline]) for d in layers
+        }
+    except (KeyError, ValueError):
+        return "; descriptive: no interval"
+    n_signals = gaps[layers[0]]["n_signals"]
+    above = [d for d in layers if gaps[d]["low"] > 0]
+    head = f"its gap's 95 % bootstrap interval over the {n_signals} signals lies above zero"
+    if len(above) == len(layers):
+        return f"; {head} at every layer"
+    if not above:
+        return f"; {head} at no layer, so the gap is within what resampling the signals moves"
+    return (
+        f"; {head} at {len(above)} of {len(layers)} layers, {_layer_list(above)}; "
+        "at the others the gap is within what resampling the signals moves"
+    )
+
+
+def _baseline_clause(mean, names, layers, base, invariance=None, baseline=None) -> str:
     first, last, n = layers[0], layers[-1], len(layers)
     parts = []
     for f in names:
@@ -820,9 +1034,14 @@ def _baseline_clause(mean, names, layers, base) -> str:
             continue
         gap = [mean[d][f] - base[d] for d in above]
         where = "every layer" if len(above) == n else f"{len(above)} of {n} layers"
+        tested = (
+            _tested_clause(invariance, f, layers, baseline)
+            if invariance is not None
+            else "; descriptive: no interval"
+        )
         parts.append(
             f"the {f} curve lies above it at {where} (by {min(gap):.3f} to "
-            f"{max(gap):.3f})"
+            f"{max(gap):.3f}{tested})"
         )
     return (
         "Against the baseline, pairs that differ in all three factors (correlation "
@@ -846,7 +1065,9 @@ def invariance_sentence(
     {"mean", ...}}}``, depth 0 the input), and reads each one-factor curve against the
     baseline of pairs that differ in every factor, when it was measured: a factor whose
     pairs correlate no more than the baseline's changes the outputs as much as a change
-    of everything.
+    of everything. A curve said to lie above the baseline gets the 95 % interval of its
+    gap, by a bootstrap over the signals (:func:`gap_interval`), when the entries keep
+    their per-pair values; without them the clause says it is descriptive.
 
     Notebook: ``09_auralisation.ipynb``.
 
@@ -866,7 +1087,7 @@ def invariance_sentence(
     text += _depth_clause(mean, names, layers[0], layers[-1])
     if all(baseline in invariance[d] for d in layers):
         base = {d: invariance[d][baseline]["mean"] for d in layers}
-        text += _baseline_clause(mean, names, layers, base)
+        text += _baseline_clause(mean, names, layers, base, invariance, baseline)
     if 0 in invariance:
         text += (
             "On the input spectrograms themselves the least change comes from the "
@@ -892,72 +1113,241 @@ def invariance_sentence(
 READING_WORDS = ("onsets", "partials", "low", "high", "texture", "sparse")
 """The words :func:`layer_readings` counts in the readings of :func:`map_reading`."""
 
+_WORD_NAMES = (
+    "onset-like",
+    "partial-like",
+    "low register",
+    "high register",
+    "texture-like",
+    "sparse",
+)
+
+
+def _count(readings, net, depths, word, key="reading") -> int:
+    return sum(
+        word in r[key] for r in readings if r["net"] == net and r["depth"] in depths
+    )
+
+
+def _heard(readings, net, depths) -> int:
+    return sum(r["net"] == net and r["depth"] in depths for r in readings)
+
+
+def _shared_words(readings) -> tuple[list[str], list[str]]:
+    """Words the untrained maps earn about as often as the trained ones, and the others.
+
+    "About as often": counts within a tenth of the maps heard (at least one map).
+    """
+    n = _heard(readings, "trained", range(100))
+    slack = max(1, int(np.ceil(n / 10)))
+    shared, differ = [], []
+    for word, name in zip(READING_WORDS, _WORD_NAMES):
+        t = _count(readings, "trained", range(100), word)
+        u = _count(readings, "untrained", range(100), word)
+        if t == u == 0:
+            continue
+        text = f"{name} ({t} trained, {u} untrained)"
+        (shared if abs(t - u) <= slack else differ).append(text)
+    return shared, differ
+
 
 def layer_readings(
-    readings: Sequence[tuple[int, int, str]], active: dict[int, float]
+    readings: Sequence[dict],
+    active: dict[int, float],
+    control_active: dict[int, float] | None = None,
 ) -> tuple[str, str]:
-    """The heard maps' readings counted per layer, beside Choi et al.'s findings.
+    """The heard maps' readings per layer, the trained network's against the untrained one's.
+
+    A reading of a trained map says something about training only where the untrained
+    network (the same architecture and initial weights, the same excerpts, the same
+    measures) reads differently. The table counts each word of :func:`map_reading` for the
+    trained maps and the untrained ones, and how many trained maps :func:`control_reading`
+    sets apart from the untrained maps of their layer; the bullets put Choi et al.'s
+    readings beside these counts.
 
     Notebook: ``09_auralisation.ipynb``.
 
     Args:
-        readings: ``(depth, map, reading)`` of every map heard (:func:`map_reading`).
-        active: Per depth (1, 2, ...), the share of positions where the maps are active.
+        readings: One dict per heard map: ``"net"`` (``"trained"`` or ``"untrained"``),
+            ``"depth"``, ``"map"``, ``"reading"`` (:func:`map_reading`, against the
+            excerpt) and, for a trained map, ``"versus"`` (:func:`control_reading`).
+        active: Per depth (1, 2, ...), the share of positions where the trained maps are
+            active.
+        control_active: The same for the untrained network (``None``: not measured).
 
     Returns:
-        ``(table, summary)`` in Markdown: a table of counts per layer, and one bullet
-        per group of layers with the paper's reading beside ours, then a sparsity
-        bullet.
+        ``(table, summary)`` in Markdown.
     """
     depths = sorted(active)
+    control = any(r["net"] == "untrained" for r in readings)
 
-    def count(layers, word):
-        return sum(word in r for d, _, r in readings if d in layers)
+    def pair(depth_list, word):
+        t = _count(readings, "trained", depth_list, word)
+        if not control:
+            return str(t)
+        return f"{t} / {_count(readings, 'untrained', depth_list, word)}"
 
-    def heard(layers):
-        return sum(d in layers for d, _, _ in readings)
+    def unlike(depth_list):
+        return sum(
+            r["net"] == "trained"
+            and r["depth"] in depth_list
+            and r.get("versus") not in (None, LIKE_UNTRAINED, "silent")
+            for r in readings
+        )
 
+    head = " | ".join(_WORD_NAMES)
     rows = [
-        "| layer | maps heard | onset-like | partial-like | low register "
-        "| high register | texture-like | sparse | active positions (all maps) |",
-        "|---" * 9 + "|",
+        f"| layer | maps heard | {head} | trained maps unlike the untrained "
+        "ones | active positions |",
+        "|---" * 10 + "|",
     ]
     for d in depths:
-        counts = " | ".join(str(count([d], w)) for w in READING_WORDS)
-        rows.append(f"| {d} | {heard([d])} | {counts} | {active[d]:.0%} |")
-    sparser = all(active[b] <= active[a] for a, b in zip(depths, depths[1:]))
-    if sparser:
+        counts = " | ".join(pair([d], w) for w in READING_WORDS)
+        share = f"{active[d]:.0%}"
+        if control_active is not None:
+            share += f" / {control_active[d]:.0%}"
+        n = _heard(readings, "trained", [d])
+        unlike_d = f"{unlike([d])} of {n}" if control else "—"
+        rows.append(f"| {d} | {n} | {counts} | {unlike_d} | {share} |")
+    if control:
+        rows.append(
+            "\nEach count: the trained network's maps / the untrained network's maps."
+        )
+
+    def versus(depth_list, words):
+        if not control:
+            return ""
+        parts = [
+            f"{_count(readings, 'trained', depth_list, w, 'versus')} {w}" for w in words
+        ]
+        return "; against the untrained network's maps, " + ", ".join(parts)
+
+    def untrained(depth_list, words):
+        if not control:
+            return ""
+        parts = [f"{_count(readings, 'untrained', depth_list, w)}" for w in words]
+        return " (untrained: " + ", ".join(parts) + ")"
+
+    onset, partial, low, _, texture, _ = READING_WORDS
+    c_onset, c_partial, c_low, _, c_smeared, c_sparser = CONTROL_WORDS
+    bullets = [
+        "- **Layer 1** (the paper: onset detectors and suppressors): "
+        f"{_count(readings, 'trained', [1], onset)} of {_heard(readings, 'trained', [1])} "
+        "trained maps read as onset-like, "
+        f"{_count(readings, 'trained', [1], partial)} as sustained partials"
+        + untrained([1], (onset, partial))
+        + versus([1], (c_onset, c_partial))
+        + ".",
+        "- **Layers 2-3** (the paper: onsets, bass notes, harmonic components, the "
+        f"melody, a kick-drum extractor): of {_heard(readings, 'trained', [2, 3])} "
+        f"trained maps, {_count(readings, 'trained', [2, 3], onset)} onset-like, "
+        f"{_count(readings, 'trained', [2, 3], low)} low register, "
+        f"{_count(readings, 'trained', [2, 3], partial)} sustained partials"
+        + untrained([2, 3], (onset, low, partial))
+        + versus([2, 3], (c_onset, c_low, c_partial))
+        + ".",
+        "- **Layer 4** (the paper: lowest notes, line erasers, sparser activations): "
+        f"{_count(readings, 'trained', [4], low)} of {_heard(readings, 'trained', [4])} "
+        "low register"
+        + untrained([4], (low,))
+        + versus([4], (c_low, c_sparser))
+        + f"; {active.get(4, float('nan')):.0%} of positions active, against "
+        f"{active[depths[0]]:.0%} in layer {depths[0]}.",
+        f"- **Layer 5** (the paper: textures): {_count(readings, 'trained', [5], texture)} "
+        f"of {_heard(readings, 'trained', [5])} trained maps read as smeared, "
+        "texture-like" + untrained([5], (texture,)) + versus([5], (c_smeared,)) + ".",
+    ]
+    if control:
+        shared, differ = _shared_words(readings)
+        n = _heard(readings, "trained", depths)
+        text = (
+            f"- **Against the control**: {unlike(depths)} of {n} trained maps read "
+            "differently from the untrained network's maps of their layer on the same "
+            "excerpt."
+        )
+        if shared:
+            text += (
+                " The untrained maps earn these words about as often (within a tenth "
+                "of the maps heard): " + "; ".join(shared) + ". They describe the "
+                "excerpts and the deconvolution, not what training taught."
+            )
+        if differ:
+            text += (
+                " Training changed how often these are earned: "
+                + "; ".join(differ)
+                + "."
+            )
+        bullets.append(text)
+
+    def falls(share):
+        return all(share[b] <= share[a] for a, b in zip(depths, depths[1:]))
+
+    paper = "the paper saw activations grow sparser in the deep layers"
+    if control_active is None:
         sparsity = (
-            "the share of active positions falls at every layer, as the "
-            "paper's sparser deep layers."
+            f"the share of active positions falls at every layer, as {paper}"
+            if falls(active)
+            else f"the share of active positions does not fall at every layer; {paper}"
+        )
+    elif falls(active) and falls(control_active):
+        sparsity = (
+            "the share of active positions falls at every layer, as "
+            f"{paper}, but so does the untrained network's: the architecture makes it"
+        )
+    elif falls(active):
+        sparsity = (
+            "the share of active positions falls at every layer, as "
+            f"{paper}, and the untrained network's does not"
+        )
+    elif falls(control_active):
+        sparsity = (
+            "the share of active positions does not fall at every layer, though the "
+            f"untrained network's does; {paper}"
         )
     else:
         sparsity = (
-            "the share of active positions does not fall at every layer; the "
-            "paper saw activations grow sparser in the deep layers."
+            "the share of active positions does not fall at every layer, nor does "
+            f"the untrained network's; {paper}"
         )
-    bullets = [
-        "- **Layer 1** (the paper: onset detectors and suppressors): "
-        f"{count([1], 'onsets')} of {heard([1])} maps heard read as onset-like, "
-        f"{count([1], 'partials')} as sustained partials.",
-        "- **Layers 2-3** (the paper: onsets, bass notes, harmonic components, the "
-        f"melody, a kick-drum extractor): of {heard([2, 3])} maps, "
-        f"{count([2, 3], 'onsets')} onset-like, {count([2, 3], 'low')} low register, "
-        f"{count([2, 3], 'partials')} sustained partials.",
-        "- **Layer 4** (the paper: lowest notes, line erasers, sparser activations): "
-        f"{count([4], 'low')} of {heard([4])} low register; "
-        f"{active.get(4, float('nan')):.0%} of positions active, against "
-        f"{active[depths[0]]:.0%} in layer {depths[0]}.",
-        f"- **Layer 5** (the paper: textures): {count([5], 'texture')} of {heard([5])} "
-        "maps read as smeared, texture-like.",
-        "- **Sparsity**: " + sparsity,
-    ]
+    bullets.append("- **Sparsity**: " + sparsity + ".")
     return "\n".join(rows), "\n".join(bullets)
 
 
 # --------------------------------------------------------------------------------------
 # The page's plumbing: parameter checks, players, tables and sentences of chapter 9
 # --------------------------------------------------------------------------------------
+
+
+DEFAULT_LISTEN = ("hiphop", "classical", "metal")
+"""The classes chapter 9 listens to when the data has them (GTZAN's and the synthetic set's
+names): three that differ in register, rhythm and texture."""
+
+
+def listen_classes(
+    listen: Sequence[str] | None, classes: Sequence[str], n: int = 3
+) -> list[str]:
+    """The classes whose excerpts chapter 9 listens to: ``listen``, or a default from the data.
+
+    ``None`` picks :data:`DEFAULT_LISTEN` when the data has all three; otherwise ``n``
+    classes spread evenly over ``classes`` (all of them when there are ``n`` or fewer),
+    in class order.
+
+    Notebook: ``09_auralisation.ipynb``.
+
+    Args:
+        listen: The ``LISTEN_GENRES`` parameter, or ``None``.
+        classes: The data's classes (``clips.classes``).
+        n: How many classes the default takes.
+    """
+    classes = list(classes)
+    if listen is not None:
+        return list(listen)
+    if all(c in classes for c in DEFAULT_LISTEN):
+        return list(DEFAULT_LISTEN)
+    if len(classes) <= n:
+        return classes
+    picks = np.linspace(0, len(classes) - 1, n).round().astype(int)
+    return [classes[i] for i in sorted(set(picks.tolist()))]
 
 
 def check_listening(
@@ -1150,39 +1540,81 @@ def excerpt_heading(genre: str, item: dict, genres: Sequence[str]) -> str:
 
 
 def heard_maps_table(
-    S: np.ndarray, layers: dict[int, Sequence[tuple]]
-) -> tuple[str, list[tuple[int, int, str]]]:
-    """The automatic reading of every heard map, against the original excerpt's.
+    S: np.ndarray,
+    layers: dict[int, Sequence[tuple]],
+    control: dict[int, Sequence[tuple]] | None = None,
+) -> tuple[str, list[dict]]:
+    """The automatic reading of every heard map, against the excerpt and the control.
+
+    Each trained map is read against the original excerpt (:func:`map_reading`) and,
+    when ``control`` is given, against the untrained network's maps of the same layer on
+    the same excerpt (:func:`control_reading` of their :func:`median_measures`, shown as
+    one row per layer).
 
     Notebook: ``09_auralisation.ipynb``.
 
     Args:
         S: The excerpt's complex STFT.
-        layers: Per depth, ``(map, D, heard, A)`` of each heard map; ``A`` is the
-            magnitude STFT of what is played (:func:`picture_measures` reads it).
+        layers: Per depth, ``(map, D, heard, A)`` of each heard map of the trained
+            network; ``A`` is the magnitude STFT of what is played (:func:`hear_layers`).
+        control: The same for the untrained network (``None``: no control).
 
     Returns:
-        ``(table, readings)``: a Markdown table of the measures and readings, and
-        ``(depth, map, reading)`` of every map (for :func:`layer_readings`).
+        ``(table, readings)``: a Markdown table of the measures and readings, and one
+        dict per heard map (trained and untrained) for :func:`layer_readings`.
     """
     ref = picture_measures(np.abs(S))
+    last = " | against the untrained network |" if control is not None else " |"
     rows = [
         "| layer | map | centroid (Hz) | edge ratio vs original | fill "
-        "| seems to select |",
-        "|---|---|---|---|---|---|",
-        f"| original | | {ref['centroid_hz']:.0f} | 1.00 | {ref['fill']:.1%} | |",
+        "| against the excerpt" + last,
+        "|---" * (7 if control is not None else 6) + "|",
+        f"| original | | {ref['centroid_hz']:.0f} | 1.00 | {ref['fill']:.1%} | |"
+        + (" |" if control is not None else ""),
     ]
+
+    def row(depth, name, meas, said, versus=None):
+        if np.isnan(meas["centroid_hz"]):
+            cells = "— | — | —"
+        else:
+            edges = meas["edge_ratio"] / ref["edge_ratio"]
+            cells = f"{meas['centroid_hz']:.0f} | {edges:.2f} | {meas['fill']:.1%}"
+        tail = f" | {versus} |" if control is not None else " |"
+        return f"| {depth} | {name} | {cells} | {said}" + tail
+
     readings = []
     for depth, maps in layers.items():
+        base = median_measures(control[depth]) if control is not None else None
         for m, _, _, A in maps:
             meas = picture_measures(A)
             said = map_reading(meas, ref)
-            edges = meas["edge_ratio"] / ref["edge_ratio"]
-            rows.append(
-                f"| {depth} | {m} | {meas['centroid_hz']:.0f} | {edges:.2f} "
-                f"| {meas['fill']:.1%} | {said} |"
+            versus = control_reading(meas, base) if base is not None else None
+            rows.append(row(depth, m, meas, said, versus or ""))
+            readings.append(
+                {"net": "trained", "depth": depth, "map": int(m), "reading": said}
+                | ({"versus": versus} if versus is not None else {})
             )
-            readings.append((depth, m, said))
+        if control is None:
+            continue
+        for m, _, _, A in control[depth]:
+            readings.append(
+                {
+                    "net": "untrained",
+                    "depth": depth,
+                    "map": int(m),
+                    "reading": map_reading(picture_measures(A), ref),
+                }
+            )
+        ids = ", ".join(str(m) for m, *_ in control[depth])
+        rows.append(
+            row(
+                depth,
+                f"untrained, median of maps {ids}",
+                base,
+                map_reading(base, ref),
+                "(the control)",
+            )
+        )
     return "\n".join(rows), readings
 
 

@@ -669,22 +669,33 @@ def plot_magnitude_panels(
             f"one title and one scale per picture: {len(pictures)} pictures, "
             f"{len(titles)} titles, {len(db)} scales"
         )
-    _, axes = plt.subplots(1, len(pictures), figsize=figsize, squeeze=False)
+    fig, axes = plt.subplots(1, len(pictures), figsize=figsize, squeeze=False)
     for ax, A, title, in_db in zip(axes[0], pictures, titles, db):
         style = {"origin": "lower", "aspect": "auto", "cmap": "magma", "extent": extent}
         if in_db:
-            ax.imshow(_db(A), vmin=vmin, **style)
+            im = ax.imshow(_db(A), vmin=vmin, **style)
+            label = "dB below the peak"
         else:
-            ax.imshow(np.abs(A), **style)
+            im = ax.imshow(np.abs(A), **style)
+            label = "magnitude (linear)"
+        fig.colorbar(im, ax=ax, label=label, fraction=0.046, pad=0.02)
         ax.set(title=title, xlabel="time (s)")
-    axes[0, 0].set_ylabel("kHz")
+    axes[0, 0].set_ylabel("frequency (kHz)")
     return axes[0]
 
 
 def plot_kernels(
-    W: np.ndarray, along_time: np.ndarray, along_freq: np.ndarray
+    W: np.ndarray,
+    along_time: np.ndarray,
+    along_freq: np.ndarray,
+    bin_hz: float | None = None,
+    frame_ms: float | None = None,
 ) -> np.ndarray:
     """A first layer's kernels, one panel each, with their time/frequency change ratio.
+
+    Every panel shares one colour scale, symmetric about zero, with its colour bar, so
+    that the kernels' weights can be compared; the axes are offsets from the kernel's
+    centre, in STFT frames (time) and bins (frequency).
 
     Notebook: ``09_auralisation.ipynb``.
 
@@ -692,6 +703,8 @@ def plot_kernels(
         W: ``(frequency, time, map)`` kernels of a one-channel input.
         along_time, along_freq: Per map, the kernel's summed absolute change along
             time and along frequency.
+        bin_hz, frame_ms: The spacing of the bins in Hz and of the frames in ms, said in
+            the axis labels (``None``: not said).
 
     Returns:
         The row of axes.
@@ -704,17 +717,27 @@ def plot_kernels(
             "W must be (frequency, time, map) with one ratio per map, got "
             f"{W.shape}, {len(along_time)} and {len(along_freq)}"
         )
-    n = W.shape[2]
-    fig, axes = plt.subplots(1, n, figsize=(1.5 * n, 1.9), squeeze=False)
+    n, (h, w) = W.shape[2], W.shape[:2]
+    fig, axes = plt.subplots(
+        1, n, figsize=(1.5 * n + 1, 2.9), squeeze=False, layout="constrained"
+    )
+    v = float(np.abs(W).max()) or 1.0
+    extent = (-(w // 2) - 0.5, w - w // 2 - 0.5, -(h // 2) - 0.5, h - h // 2 - 0.5)
     for k, ax in enumerate(axes[0]):
-        v = np.abs(W[:, :, k]).max()
-        ax.imshow(W[:, :, k], origin="lower", cmap="RdBu_r", vmin=-v, vmax=v)
+        im = ax.imshow(
+            W[:, :, k], origin="lower", cmap="RdBu_r", vmin=-v, vmax=v, extent=extent
+        )
         ratio = along_time[k] / along_freq[k]
-        ax.set(title=f"map {k}\nt/f {ratio:.2f}", xticks=[], yticks=[])
+        ax.set_title(f"map {k}\nt/f {ratio:.2f}")
+        ax.set_xticks(range(-(w // 2), w - w // 2))
+        ax.set_yticks(range(-(h // 2), h - h // 2) if k == 0 else [])
+    frames = f" of {frame_ms:.1f} ms" if frame_ms else ""
+    bins = f" of {bin_hz:.1f} Hz" if bin_hz else ""
+    axes[0, 0].set_xlabel(f"time offset\n(frames{frames})")
+    axes[0, 0].set_ylabel(f"frequency offset\n(bins{bins})")
+    fig.colorbar(im, ax=list(axes[0]), label="kernel weight", fraction=0.02)
     fig.suptitle(
-        "Layer 1 kernels (rows: frequency, columns: time; "
-        "t/f: change along time / along frequency)",
-        y=1.12,
+        "Layer 1 kernels (one colour scale; t/f: change along time / along frequency)"
     )
     return axes[0]
 
@@ -741,12 +764,16 @@ def plot_heard_maps(
     if len(counts) != 1 or 0 in counts:
         raise ValueError(f"every depth must hold the same number of maps, got {counts}")
     n_rows = counts.pop()
-    _, axes = plt.subplots(
-        n_rows, len(layers) + 1, figsize=(15, 2.3 * n_rows), squeeze=False
+    fig, axes = plt.subplots(
+        n_rows,
+        len(layers) + 1,
+        figsize=(15, 2.3 * n_rows),
+        squeeze=False,
+        layout="constrained",
     )
     style = {"origin": "lower", "aspect": "auto", "cmap": "magma", "vmin": -60}
-    axes[0, 0].imshow(_db(S), extent=extent, **style)
-    axes[0, 0].set(title="original", ylabel="kHz")
+    im = axes[0, 0].imshow(_db(S), extent=extent, **style)
+    axes[0, 0].set(title="original", ylabel="frequency (kHz)")
     for r in range(1, n_rows):
         axes[r, 0].axis("off")
     for col, (depth, maps) in enumerate(layers.items(), start=1):
@@ -757,6 +784,12 @@ def plot_heard_maps(
             ax.set(title=f"layer {depth}, map {m}: heard", yticks=[])
     for ax in axes[-1]:
         ax.set_xlabel("time (s)")
+    fig.colorbar(
+        im,
+        ax=list(axes.flat),
+        label="dB below each picture's peak",
+        fraction=0.015,
+    )
     return axes
 
 

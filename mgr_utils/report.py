@@ -38,11 +38,16 @@ CHAPTERS = {
     "08_pretraining": "8. Pretraining",
     "09_auralisation": "9. Auralisation",
     "11_transfer_learning": "11. Transfer learning",
+    "12_validity": "12. Is it listening to the genre?",
 }
 """Every chapter that writes a results record, in reading order."""
 
-SYSTEM_CHAPTERS = tuple(c for c in CHAPTERS if c >= "03")
-"""The chapters whose systems the results table lists (1 and 2 only measure floors)."""
+VALIDITY_CHAPTER = "12_validity"
+"""Chapter 12: it measures the other chapters' systems, it records none of its own."""
+
+SYSTEM_CHAPTERS = tuple(c for c in CHAPTERS if c >= "03" and c != VALIDITY_CHAPTER)
+"""The chapters whose systems the results table lists (1 and 2 only measure floors; 12
+measures the others' systems)."""
 
 FAMILY_ORDER = (
     "classical",
@@ -116,6 +121,8 @@ class Row:
     n_classes: int = 10
     stopped_by: str | None = None
     max_epochs: int | None = None
+    seed: int | None = None
+    n_seeds: int | None = None
 
     @property
     def learned(self) -> bool:
@@ -215,6 +222,8 @@ def collect(
                     len(r.get("genres") or ()) or 10,
                     r.get("stopped_by"),
                     r.get("max_epochs"),
+                    (r.get("params") or {}).get("SEED"),
+                    len(r["accuracy_seeds"]) if r.get("accuracy_seeds") else None,
                 )
             )
     return rows
@@ -385,7 +394,7 @@ def table_markdown(rows: Sequence[Row]) -> str:
     Notebook: ``10_results.ipynb``.
     """
     lines = [
-        "| system (chapter) | ours: accuracy [95 % CI] | test clips "
+        "| system (chapter) | ours: accuracy [95 % CI] | clips scored "
         "| our dataset, split | choices made on |",
         "|---|---|---|---|---|",
     ]
@@ -394,12 +403,26 @@ def table_markdown(rows: Sequence[Row]) -> str:
         accuracy = f"{r.accuracy:.1%} [{r.low:.0%}, {r.high:.0%}]"
         if not held_out:
             accuracy += f" **on {r.scored_on}**"
-        accuracy += _no_verdict_note(r)
+        accuracy += _seed_note(r) + _no_verdict_note(r)
+        scored = (
+            r.n_clips if held_out else f"{r.n_clips} ({r.scored_on.split(' (')[0]})"
+        )
         lines.append(
-            f"| {_label(r)} | {accuracy} | {r.n_clips if held_out else '—'} | "
+            f"| {_label(r)} | {accuracy} | {scored} | "
             f"{r.dataset}, {r.split} | {r.selected_on} |"
         )
     return "\n".join(lines)
+
+
+def _seed_note(r: Row) -> str:
+    """`` (seed 0 of 3; the verdicts use the 3-seed means)`` for a system run over seeds."""
+    if not r.n_seeds or r.n_seeds < 2:
+        return ""
+    seed = f"seed {r.seed}" if r.seed is not None else "one seed"
+    return (
+        f" ({seed} of {r.n_seeds}; the verdicts below compare the {r.n_seeds}-seed "
+        "means)"
+    )
 
 
 def reported_markdown(rows: Sequence[Row]) -> str:
@@ -456,8 +479,10 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
     """Reported vs reproduced, one line per system, grouped by family.
 
     Our accuracy is a dot with its 95 % Wilson interval (hollow when the network gets no
-    verdict: it did not learn, or it was still learning at the epoch cap); the paper's accuracy a diamond, or a bar ending in ``<`` when the paper gave
-    only an upper bound ("below 30 %"). On each line a short grey tick marks the
+    verdict: it did not learn, or it was still learning at the epoch cap); the paper's
+    accuracy a diamond (hollow and grey when we could not verify it: sureness
+    ``"unverified"``, such as Zhang's 87.4 % and the survey's 30 % for Dieleman 2011), or
+    a bar ending in ``<`` when the paper gave only an upper bound ("below 30 %"). On each line a short grey tick marks the
     **paper's** chance level (one over its number of classes) and the dashed line ours.
     A paper's number in another metric (ROC-AUC) is written at the right instead, since
     it is not on the same scale. Families run top to bottom in :data:`FAMILY_ORDER`; the
@@ -471,7 +496,7 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
     rows = [r for r in rows if r.family in order and r.scored_on == "test clips"]
     rows = sorted(rows, key=lambda r: (order[r.family], r.chapter))
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.34 * len(rows) + 1.6))
+        _, ax = plt.subplots(figsize=(11, 0.34 * len(rows) + 1.6))
     labels, seen = [], set()
 
     def once(name: str) -> str | None:
@@ -504,6 +529,16 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
                     color="C3",
                     ms=7,
                     label=once("the paper's upper bound (below ...)"),
+                )
+            elif rep.get("sureness") == "unverified":
+                ax.plot(
+                    rep["value"],
+                    y,
+                    "D",
+                    color="0.55",
+                    mfc="white",
+                    ms=6,
+                    label=once("a paper's accuracy we could not verify (hollow)"),
                 )
             else:
                 ax.plot(
@@ -569,11 +604,13 @@ def plot_reported_vs_reproduced(rows: Sequence[Row], ax=None):
             color="C0",
             lw=0.8,
             ls="--",
-            label=f"our chance level ({rows[0].n_classes} genres)",
+            label=f"our chance level (1/{rows[0].n_classes}: {rows[0].n_classes} classes)",
         )
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set(
-        xlim=(0, 1), xlabel="clip accuracy", title="reported vs reproduced, by family"
+        xlim=(0, 1),
+        xlabel="clip accuracy (share of the test clips)",
+        title="reported vs reproduced, by family",
     )
     ax.legend(
         fontsize=8,
@@ -743,9 +780,10 @@ def _scaling(scaling: Mapping[str, Any]) -> str:
     else:
         text += " No paired test recorded for these sizes, so no verdict is drawn."
     return (
-        text + " Pons et al. found waveform models ahead only at the scale of a "
-        "million tracks {cite}`pons2018`; this book's largest size is far from "
-        "that."
+        text + " On tagging, the two versions of Pons et al. differ: the first found "
+        "the spectrogram models ahead with a gap that shrank as the data grew "
+        "{cite}`pons2017arxiv`, the ISMIR version waveform models ahead at a million "
+        "tracks {cite}`pons2018`; this book's largest size is far from either."
     )
 
 
@@ -905,7 +943,7 @@ def _transfer(records) -> list[str]:
     stored = [c for c in record.get("comparisons") or [] if c.get("test")]
     if not stored:
         return []
-    parts = " ".join(capitalised(sentence(c)) for c in stored)
+    parts = " ".join(sentence(c) for c in stored)  # "musicnn" stays lower case
     return [
         "**Transfer from the Million Song Dataset** (chapter 11, a network pre-trained "
         "for tagging, its embeddings into a linear SVM, on the same test clips): "
@@ -976,12 +1014,16 @@ _SPLIT_WORDS = {
     "filtered": "the fault-filtered split of Kereliuk, Sturm and Larsen (no artist on "
     "two sides; on the whole of GTZAN 443 training, 197 validation and 290 "
     "test excerpts)",
-    "stratified": "a stratified random split (the same share of each genre on each "
+    "stratified": "a stratified random split (the same share of each class on each "
     "side; an artist may be on two sides)",
 }
 
 
-_DATASET_NAMES = {"gtzan": "GTZAN", "synthetic": "the synthetic set"}
+_DATASET_NAMES = {
+    "gtzan": "GTZAN",
+    "synthetic": "the synthetic set",
+    "folder": "a folder collection",
+}
 
 
 def _chapters_label(chapters: Sequence[str]) -> str:
@@ -1015,12 +1057,51 @@ def _per_genre(result: Mapping[str, Any]) -> str:
     return ", ".join(f"{g} {counts[g]}" for g in genres if counts[g])
 
 
+def collection_note(records: Mapping[str, Mapping[str, Any]]) -> str:
+    """Which collection the records measured, and its classes (Markdown).
+
+    One line per collection (dataset, data folder and class list), from the systems'
+    records: "**The collection.** a folder collection (`/data/mine`), 4 classes: Bossa
+    Nova, Drum & Bass, Tango, k-pop."
+
+    Notebook: ``10_results.ipynb``.
+    """
+    seen: dict[tuple, list[str]] = {}
+    for chapter, record in records.items():
+        for r in (record.get("systems") or {}).values():
+            if not r.get("dataset"):
+                continue
+            key = (
+                r["dataset"],
+                (r.get("params") or {}).get("DATA_DIR"),
+                tuple(r.get("genres") or ()),
+            )
+            if chapter not in seen.setdefault(key, []):
+                seen[key].append(chapter)
+    lines = []
+    for (dataset, folder, classes), chapters in seen.items():
+        name = _DATASET_NAMES.get(dataset, dataset)
+        where = f" (`{folder}`)" if folder else ""
+        listed = (
+            f", {len(classes)} classes: {', '.join(classes)}"
+            if classes
+            else ", classes not recorded"
+        )
+        scope = f" ({_chapters_label(chapters)})" if len(seen) > 1 else ""
+        lines.append(f"{name}{where}{listed}{scope}")
+    if not lines:
+        return ""
+    head = "**The collection.** " if len(lines) == 1 else "**The collections.** "
+    return head + capitalised("; ".join(lines)) + "."
+
+
 def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
     """What the data behind this page can tell: the synthetic caveat, or which clips.
 
-    On the synthetic set, :data:`SYNTHETIC_CAVEAT`. On GTZAN, which clips (the folder
-    and clips per genre each chapter loaded) and which split, with the test clips each
-    chapter scored.
+    On the synthetic set, :data:`SYNTHETIC_CAVEAT`. Then the collection and its classes
+    (:func:`collection_note`). On real recordings (GTZAN, a folder collection), which
+    clips (the folder and clips per class each chapter loaded) and which split, with the
+    test clips each chapter scored.
 
     Notebook: ``10_results.ipynb``.
     """
@@ -1028,9 +1109,10 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
     if not datasets:
         return ""
     parts = [SYNTHETIC_CAVEAT] if "synthetic" in datasets else []
+    parts.append(collection_note(records))
     real = [d for d in datasets if d != "synthetic"]
     if not real:
-        return parts[0]
+        return "\n\n".join(parts)
     seen: dict[tuple, list[str]] = {}
     for chapter, record in records.items():
         for r in (record.get("systems") or {}).values():
@@ -1049,12 +1131,10 @@ def data_note(records: Mapping[str, Mapping[str, Any]]) -> str:
                 if chapter not in seen.setdefault(key, []):
                     seen[key].append(chapter)
     lines = []
-    for (dataset, folder, per_genre, duration, split, n, counts), chapters in sorted(
+    for (dataset, folder, _, duration, split, n, counts), chapters in sorted(
         seen.items(), key=lambda kv: kv[1]
     ):
         clips = f"the clips in `{folder}`" if folder else "the clips of its data folder"
-        if per_genre:
-            clips += f", at most {per_genre} per genre"
         clips += f", {duration:g} s of each" if duration else ", each whole"
         names = _chapters_label(chapters)
         tested = f"{n} test clips" + (f" ({counts})" if counts else "")
@@ -1116,6 +1196,68 @@ def test_clips_note(
         )
         text = f"{text}; {tail}" if text else tail[0].upper() + tail[1:]
     return text + "." if text else ""
+
+
+def _reader_name(system_id: str) -> str:
+    """A system's display name; an id the registry does not know is shown as code."""
+    try:
+        return display_name(system_id)
+    except ValueError:
+        return f"`{system_id}`"
+
+
+def validity_record(records: Mapping[str, Mapping[str, Any]]) -> dict | None:
+    """Chapter 12's measurements from its record (its ``"validity"`` extra), or ``None``.
+
+    Notebook: ``10_results.ipynb``.
+    """
+    record = records.get(VALIDITY_CHAPTER) or {}
+    extras = record.get("extras") or {}
+    if extras.get("validity"):
+        return extras["validity"]
+    if any(k in record for k in ("transformations", "horse", "adversarial")):
+        return dict(record)
+    return None
+
+
+def robustness_markdown(
+    records: Mapping[str, Mapping[str, Any]], snr: str = "30 dB"
+) -> str:
+    """Chapter 12's robustness table for this page, or why there is none (Markdown).
+
+    Per system (display names): its largest accuracy change under a transformation no
+    listener would call a change of genre, with the exact McNemar test of before against
+    after; its horse range; the share of its test clips that an adversary flipped at
+    ``snr`` (:func:`mgr_utils.validity.robustness_table`).
+
+    Notebook: ``10_results.ipynb``.
+    """
+    from mgr_utils.validity import robustness_rows, robustness_table
+
+    measured = validity_record(records)
+    if measured is None:
+        return (
+            "Chapter 12 (`12_validity`) has no complete record in this build, so its "
+            "robustness measurements are not shown. Run it with `python -m bookbuild "
+            "build --only 12_validity`, then this page again."
+        )
+    rows = robustness_rows(measured, snr)
+    if not rows:
+        return "Chapter 12's record holds no robustness measurement."
+    names = {r["system"]: _reader_name(r["system"]) for r in rows}
+    n = (measured.get("transformations") or {}).get("n")
+    clips = f" on {n} test clips" if n else ""
+    return (
+        robustness_table(measured, names=names, snr=snr)
+        + f"\n\nFrom chapter 12's record{clips}. *Largest change*: the transformation "
+        "that moved the system's accuracy most, in percentage points, with the exact "
+        "McNemar test of before against after on the same clips. *Horse range*: the "
+        "lowest and highest accuracy that choosing, clip by clip, among gentle "
+        "filters fixed in advance reaches (it uses the test clips on purpose: it "
+        f"measures the figure, not a system). *Flipped at {snr}*: test clips whose "
+        "answer an adversarial perturbation at that signal-to-noise ratio changed, "
+        "counted after resynthesis."
+    )
 
 
 def runs_markdown(records: Mapping[str, Mapping[str, Any]]) -> str:

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mgr_utils import GENRES
-
 EMBEDDING_LAYERS = ("tags", "penultimate", "mean_pool", "max_pool")
 """What is kept per patch: the 50 tag probabilities, the 200-unit penultimate layer, and the back
 end's mean and max over time of the 753 front- and mid-end features."""
@@ -31,17 +29,68 @@ end's mean and max over time of the 753 front- and mid-end features."""
 EMBEDDINGS_VERSION = "1"
 """Part of the cache key of the embeddings: bumped when :func:`musicnn_embeddings` changes output."""
 
-GENRE_TAGS = {
-    "blues": "blues",
-    "country": "country",
-    "hiphop": "Hip-Hop",
-    "jazz": "jazz",
-    "metal": "metal",
-    "pop": "pop",
-    "rock": "rock",
+GENRE_TAGS: dict[str, tuple[str, ...]] = {
+    "hiphop": ("hip-hop", "hip hop", "Hip-Hop", "HipHop", "rap"),
+    "rnb": ("r&b", "R'n'B", "rhythm and blues"),
 }
-"""GTZAN genre -> the ``MSD_musicnn`` tag of the same name (zero-shot). Fixed in advance: the seven
-genres whose name is one of the 50 MSD tags; classical, disco and reggae have none."""
+"""Synonyms of a class name for zero-shot, fixed in advance (chapter 11).
+
+A class reads the tag of the same name, compared after :func:`normalise_name` (case,
+spaces and punctuation ignored: ``hip-hop``, ``hiphop`` and ``Hip-Hop`` are one name);
+only when no tag has its name does it try the names of its synonym group here (the key
+and its values). Nothing else is matched: a class with no such tag is left out of
+zero-shot, and the chapter says which."""
+
+
+def normalise_name(name: str) -> str:
+    """A class or tag name for matching: lower case, "&" read "and", only letters and digits.
+
+    ``"Hip-Hop"``, ``"hip hop"`` and ``"hiphop"`` all give ``"hiphop"``; ``"Drum & Bass"``
+    gives ``"drumandbass"``.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+    """
+    import re
+
+    return re.sub(r"[^0-9a-z]", "", str(name).lower().replace("&", "and"))
+
+
+def genre_tags(
+    classes: Sequence[str],
+    tags: Sequence[str],
+    synonyms: Mapping[str, Sequence[str]] = GENRE_TAGS,
+) -> tuple[dict[str, str], list[str]]:
+    """Which tag of a tagger each class reads in zero-shot, and which classes have none.
+
+    Case-insensitive, by :func:`normalise_name`: first the tag of the class's own name,
+    then (only if there is none) a tag named by one of the class's synonyms in
+    ``synonyms`` (:data:`GENRE_TAGS`), in sorted order. The rule is fixed in advance; it
+    never looks at audio or labels.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        classes: The data's classes (``clips.classes``).
+        tags: The model's tag names, in output order.
+        synonyms: Groups of names that mean one class: key -> other names.
+
+    Returns:
+        ``({class: tag}, [classes with no tag])``, both in class order.
+    """
+    by_name: dict[str, str] = {}
+    for t in tags:
+        by_name.setdefault(normalise_name(t), t)
+    groups = [{normalise_name(k), *map(normalise_name, v)} for k, v in synonyms.items()]
+    mapping, missing = {}, []
+    for c in classes:
+        n = normalise_name(c)
+        others = sorted({x for g in groups if n in g for x in g} - {n})
+        tag = next((by_name[x] for x in [n, *others] if x in by_name), None)
+        if tag is None:
+            missing.append(c)
+        else:
+            mapping[c] = tag
+    return mapping, missing
 
 
 @functools.lru_cache(maxsize=2)
@@ -329,31 +378,216 @@ def label_subset(
     return np.array(sorted(keep), dtype=int)
 
 
-def zero_shot(
-    tag_probs: np.ndarray,
-    tags: Sequence[str],
-    genre_tags: Mapping[str, str] = GENRE_TAGS,
-    genres: Sequence[str] = GENRES,
-) -> tuple[np.ndarray, list[str]]:
-    """Predict a genre with no training: the genre whose MSD tag the network finds most likely.
+def label_subsets(
+    labels: Sequence[int], fractions: Sequence[float], seed: int = 0
+) -> dict[float, np.ndarray]:
+    """:func:`label_subset` for each fraction, in increasing order, one per distinct subset.
 
-    Only the genres of ``genre_tags`` can be predicted, so score it on clips of those genres.
+    On a small collection two fractions can give the same clips (each class keeps at
+    least two): only the smallest of them is kept, so that no row is measured twice.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Returns:
+        ``{fraction: indices}``.
+    """
+    out: dict[float, np.ndarray] = {}
+    for fraction in sorted(fractions):
+        rows = label_subset(labels, fraction, seed=seed)
+        if not any(np.array_equal(rows, kept) for kept in out.values()):
+            out[fraction] = rows
+    return out
+
+
+def tag_sentence(mapping: Mapping[str, str], no_tag: Sequence[str], model: str) -> str:
+    """Which classes have a tag of the model, and which have none (Markdown, for the page).
 
     Notebook: ``11_transfer_learning.ipynb``.
 
     Args:
-        tag_probs: ``(n_clips, n_tags)`` tag probabilities (the mean over each clip's patches).
-        tags: The model's tag names, in output order.
-        genre_tags: Genre -> tag.
-        genres: The label order (predictions are indices into it).
+        mapping, no_tag: What :func:`genre_tags` returns.
+        model: The model's name.
+    """
+    n = len(mapping) + len(no_tag)
+    if not mapping:
+        return f"none of the {n} classes ({', '.join(no_tag)}) has a tag of {model}"
+    have = ", ".join(f"{c} (`{t}`)" for c, t in mapping.items())
+    text = f"{len(mapping)} of the {n} classes have a tag of {model}: {have}"
+    if no_tag:
+        verb = "has" if len(no_tag) == 1 else "have"
+        text += f"; {', '.join(no_tag)} {verb} none and {'is' if len(no_tag) == 1 else 'are'} left out"
+    return text
+
+
+def tag_prior(tag_probs: np.ndarray) -> np.ndarray:
+    """Each tag's mean probability over clips: the zero-shot normalisation's divisor.
+
+    Computed on the **training** clips' audio (their labels are not read), so that
+    nothing about it is fitted on the test clips.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        tag_probs: ``(n_clips, n_tags)``, each clip's mean over its patches.
 
     Returns:
-        ``(predicted label per clip, the genres that can be predicted)``.
+        ``(n_tags,)``, floored at 1e-6.
     """
-    names = [g for g in genres if g in genre_tags]
-    cols = [list(tags).index(genre_tags[g]) for g in names]
-    best = np.asarray(tag_probs)[:, cols].argmax(axis=1)
-    return np.array([genres.index(names[b]) for b in best], dtype=int), names
+    tag_probs = np.asarray(tag_probs, dtype=np.float64)
+    if tag_probs.ndim != 2 or not len(tag_probs):
+        raise ValueError(f"tag_probs must be (n_clips, n_tags), got {tag_probs.shape}")
+    return np.maximum(tag_probs.mean(axis=0), 1e-6)
+
+
+def zero_shot(
+    tag_probs: np.ndarray,
+    tags: Sequence[str],
+    classes: Sequence[str],
+    mapping: Mapping[str, str | Sequence[str]] | None = None,
+    prior: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Predict a class with no training: the class whose tag the network finds most likely.
+
+    A tagger's tags differ in how often they fire at all (a common tag is likely on
+    most clips), so each tag's probability can be divided by its ``prior``, its mean on
+    the training clips (:func:`tag_prior`): the class is then the one whose tag is most
+    above its usual level. A class with several tags takes the largest of their scores.
+    Only the classes of ``mapping`` can be predicted, so score it on clips of those
+    classes.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        tag_probs: ``(n_clips, n_tags)`` tag probabilities (the mean over each clip's
+            patches).
+        tags: The model's tag names, in output order.
+        classes: The label order (predictions are indices into it).
+        mapping: Class -> tag, or tags (``None``: :func:`genre_tags`).
+        prior: ``(n_tags,)`` divisors (``None``: the raw probabilities).
+
+    Returns:
+        ``(predicted label per clip, the classes that can be predicted)``.
+
+    Raises:
+        ValueError: Fewer than two classes have a tag.
+    """
+    classes = list(classes)
+    if mapping is None:
+        mapping = genre_tags(classes, tags)[0]
+    names = [c for c in classes if c in mapping]
+    if len(names) < 2:
+        raise ValueError(
+            f"zero-shot needs two classes with a tag, got {names or 'none'} of {classes}"
+        )
+    P = np.asarray(tag_probs, dtype=np.float64)
+    if prior is not None:
+        P = P / np.asarray(prior, dtype=np.float64)
+    tag_list = list(tags)
+    scores = np.stack(
+        [
+            np.max(P[:, [tag_list.index(t) for t in _as_tuple(mapping[c])]], axis=1)
+            for c in names
+        ],
+        axis=1,
+    )
+    best = scores.argmax(axis=1)
+    return np.array([classes.index(names[b]) for b in best], dtype=int), names
+
+
+def _as_tuple(tags: str | Sequence[str]) -> tuple[str, ...]:
+    return (tags,) if isinstance(tags, str) else tuple(tags)
+
+
+def zero_shot_spread(
+    y_true: Sequence[int],
+    predictions: Mapping[str, Sequence[int]],
+    classes: Sequence[str],
+    names: Sequence[str],
+) -> str:
+    """Where the zero-shot predictions go: per class, its test clips and how many each rule
+    predicts it, as a Markdown table with a closing sentence on the most predicted class.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        y_true: The clips' labels (indices into ``classes``).
+        predictions: Rule name -> predicted labels (indices into ``classes``).
+        classes: The label order.
+        names: The classes that can be predicted, in table order.
+    """
+    from collections import Counter
+
+    y_true = np.asarray(y_true)
+    n = len(y_true)
+    counts = {rule: Counter(np.asarray(p).tolist()) for rule, p in predictions.items()}
+    head = " | ".join(f"predicted, {rule}" for rule in predictions)
+    rows = [f"| class | test clips | {head} |", "|---" * (2 + len(predictions)) + "|"]
+    for c in names:
+        k = list(classes).index(c)
+        cells = " | ".join(str(counts[r][k]) for r in predictions)
+        rows.append(f"| {c} | {int(np.sum(y_true == k))} | {cells} |")
+    parts = [f"{rule}: {most_predicted(p, classes)}" for rule, p in predictions.items()]
+    return "\n".join(rows) + "\n\nThe most predicted class, " + "; ".join(parts) + "."
+
+
+def most_predicted(pred: Sequence[int], classes: Sequence[str]) -> str:
+    """``"72 of 105 clips to *jazz*"``: how many clips go to the most predicted class.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+    """
+    from collections import Counter
+
+    k, top = Counter(np.asarray(pred).tolist()).most_common(1)[0]
+    return f"{top} of {len(pred)} clips to *{classes[k]}*"
+
+
+def fit_rbf_svm(
+    X_train,
+    y_train,
+    X_valid,
+    y_valid,
+    C_grid: Sequence[float] | None = None,
+    gamma_grid: Sequence | None = None,
+) -> LinearProbe:
+    """Chapter 3's descriptor SVM (standardised, RBF) with ``C`` and ``gamma`` chosen on the
+    validation clips, as :func:`fit_linear_probe` chooses the probe's ``C``.
+
+    Chapter 11's label-fraction comparison gives both systems the same labelled data to
+    choose their settings on: the labelled training clips fit, the validation clips
+    choose. Ties go to the earlier point of the grid (``C`` ascending, then ``gamma`` in
+    the grid's order). No probability calibration: the prediction is the SVM's own.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        X_train, y_train, X_valid, y_valid: Descriptor vectors and labels.
+        C_grid, gamma_grid: The grid (``None``: :data:`mgr_utils.classical.C_GRID` and
+            :data:`~mgr_utils.classical.GAMMA_GRID`, chapter 3's).
+
+    Returns:
+        A :class:`LinearProbe`-like result: ``model``, ``C`` (the chosen ``(C, gamma)``)
+        and ``valid_scores`` per grid point.
+    """
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from mgr_utils import classical
+
+    C_grid = classical.C_GRID if C_grid is None else C_grid
+    gamma_grid = classical.GAMMA_GRID if gamma_grid is None else gamma_grid
+    X_train = np.asarray(X_train, dtype=np.float64)
+    X_valid = np.asarray(X_valid, dtype=np.float64)
+    best, scores = None, {}
+    for C in sorted(C_grid):
+        for gamma in gamma_grid:
+            model = make_pipeline(StandardScaler(), SVC(C=C, gamma=gamma))
+            model.fit(X_train, y_train)
+            score = float(np.mean(model.predict(X_valid) == np.asarray(y_valid)))
+            scores[(C, gamma)] = score
+            if best is None or score > scores[best[0]]:
+                best = ((C, gamma), model)
+    return LinearProbe(model=best[1], C=best[0], valid_scores=scores)
 
 
 FROM_SCRATCH = ("04_costa_cnn", "05_nakashika_glcm_cnn", "06_zhang_cnn", "07_raw_audio")
@@ -405,3 +639,290 @@ def best_from_scratch(
             if best is None or r["valid_accuracy"] > best[2]["valid_accuracy"]:
                 best = (chapter, name, r)
     return best
+
+
+# ------------------------------------------------------------------------------------
+# The page's tables and figures (chapter 11)
+# ------------------------------------------------------------------------------------
+
+
+def checkpoint_table(model, names: Mapping[str, str] | None = None) -> str:
+    """Which checkpoint scope filled each Keras layer, with the weights' shapes (Markdown).
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        model: The pre-trained Keras musicnn (:func:`mgr_utils.models.pretrained_musicnn`).
+        names: Keras layer -> checkpoint scope (``None``:
+            :data:`mgr_utils.models.musicnn.CHECKPOINT_NAMES`).
+    """
+    if names is None:
+        from mgr_utils.models.musicnn import CHECKPOINT_NAMES as names
+    rows = ["| Keras layer | checkpoint scope | weights |", "|---|---|---|"]
+    for layer_name, scope in names.items():
+        weights = model.get_layer(layer_name).get_weights()
+        shapes = " + ".join("×".join(map(str, w.shape)) for w in weights)
+        rows.append(f"| `{layer_name}` | `{scope}` | {shapes} |")
+    return "\n".join(rows)
+
+
+def probe_table(
+    probes: Mapping[str, LinearProbe], dims: Mapping[str, int], chosen: str
+) -> str:
+    """The embeddings tried, each with its best ``C`` and validation accuracy (Markdown).
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        probes: Embedding name -> its probe (:func:`fit_linear_probe`).
+        dims: Embedding name -> its length.
+        chosen: The embedding kept (marked).
+    """
+    rows = [
+        "| embedding | dimensions | best C on validation | validation clip accuracy |",
+        "|---|---|---|---|",
+    ]
+    for name, p in probes.items():
+        mark = " (chosen)" if name == chosen else ""
+        rows.append(
+            f"| {name}{mark} | {dims[name]} | {p.C:g} | {p.valid_scores[p.C]:.1%} |"
+        )
+    return "\n".join(rows)
+
+
+def clips_label(n: int, n_total: int) -> str:
+    """``"20 (17 %)"``: a number of labelled training clips and its share of all of them.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+    """
+    return f"{n} ({n / n_total:.0%})".replace("%)", " %)")
+
+
+def _verdict_cell(c: Mapping, labels: Mapping[str, str]) -> str:
+    from mgr_utils.comparison import CANNOT_TELL, _format_p
+
+    if c.get("test") == "not compared":
+        return f"not compared: {c['reason']}"
+    verdict = c["verdict"]
+    for system, label in labels.items():
+        verdict = verdict.replace(f"{system} ahead", f"{label} ahead")
+    if verdict == CANNOT_TELL:
+        verdict = f"**{CANNOT_TELL}**"
+    counts = (c["a_only"], c["b_only"])
+    if c["verdict"] == f"{c['b']} ahead":  # the winner's clips first
+        counts = counts[::-1]
+    only = f"{counts[0]} vs {counts[1]} discordant clips"
+    return f"{verdict} ({_format_p(c['p'])}; {only})"
+
+
+def fraction_table(curve: Sequence[Mapping], n_train: int, n_valid: int) -> str:
+    """Chapter 11's label-fraction rows as Markdown: each row labelled by its clip count.
+
+    Both systems fit on the same labelled training clips and choose their settings on
+    the same validation clips; each row's verdict is the exact McNemar test on the same
+    test clips.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        curve: One entry per row: ``"n_train_clips"``, ``"musicnn_probe"`` and
+            ``"descriptor_svm"`` (test accuracies), ``"n_test"``, ``"comparison"``
+            (:func:`mgr_utils.comparison.compare_results` of ``musicnn_probe`` and
+            ``descriptor_svm``).
+        n_train: The training clips in all (the rows' shares are of these).
+        n_valid: The validation clips both systems chose their settings on.
+    """
+    from mgr_utils.evaluation import wilson_interval
+
+    rows = [
+        "| labelled training clips (share) | musicnn + linear SVM "
+        "| descriptors + RBF SVM | exact McNemar, same test clips |",
+        "|---|---|---|---|",
+    ]
+    labels = {"musicnn_probe": "musicnn", "descriptor_svm": "descriptors"}
+    for r in curve:
+        n_test = r["n_test"]
+        cells = []
+        for system in ("musicnn_probe", "descriptor_svm"):
+            lo, hi = wilson_interval(r[system], n_test)
+            cells.append(f"{r[system]:.1%} [{lo:.0%}, {hi:.0%}]")
+        rows.append(
+            f"| {clips_label(r['n_train_clips'], n_train)} | {cells[0]} | {cells[1]} "
+            f"| {_verdict_cell(r['comparison'], labels)} |"
+        )
+    n_test = curve[0]["n_test"] if curve else 0
+    return "\n".join(rows) + (
+        f"\n\nEach row: both systems fit on the same labelled training clips and "
+        f"choose their settings (the probe's `C`; the SVM's `C` and `γ`) on the same "
+        f"{n_valid} validation clips; {n_test} test clips, scored once; in brackets, "
+        "the 95 % Wilson interval."
+    )
+
+
+def plot_label_curve(
+    curve: Sequence[Mapping],
+    n_train: int,
+    n_classes: int,
+    model_name: str = "MSD_musicnn",
+    cnn: tuple[str, float] | None = None,
+    ax=None,
+):
+    """Test accuracy against the labelled training clips, both systems and chance.
+
+    The x axis counts **clips** (its tick labels add each count's share of the
+    ``n_train`` training clips: the smallest share keeps two clips per class, so it is
+    more than asked).
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        curve: As for :func:`fraction_table`.
+        n_train: The training clips in all.
+        n_classes: The number of classes (chance = 1 / n_classes).
+        model_name: The pre-trained model, for the legend.
+        cnn: ``(display name, test accuracy)`` of the best from-scratch CNN, drawn at
+            all the labels (``None``: not drawn).
+
+    Returns:
+        The axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    n = [r["n_train_clips"] for r in curve]
+    ax.plot(
+        n,
+        [r["musicnn_probe"] for r in curve],
+        "o-",
+        label=f"{model_name} embedding + linear SVM",
+    )
+    ax.plot(
+        n, [r["descriptor_svm"] for r in curve], "s--", label="descriptors + RBF SVM"
+    )
+    if cnn is not None:
+        ax.plot(
+            [n_train], [cnn[1]], "k^", ms=9, label=f"best from-scratch CNN: {cnn[0]}"
+        )
+    ax.axhline(
+        1 / n_classes, color="grey", lw=0.8, ls=":", label=f"chance (1/{n_classes})"
+    )
+    ax.set_xticks(n, [clips_label(k, n_train).replace(" (", "\n(") for k in n])
+    ax.set(
+        xlabel=f"labelled training clips (share of the {n_train})",
+        ylabel="test clip accuracy",
+        ylim=(0, 1.02),
+        title="Accuracy against the number of labelled clips",
+    )
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_taggram(
+    S: np.ndarray,
+    taggram: np.ndarray,
+    tags: Sequence[str],
+    top: Sequence[int],
+    hop_frames: int,
+    title: str = "",
+    model_name: str = "MSD_musicnn",
+    frame_seconds: float = 256 / 16000,
+):
+    """musicnn's input and its taggram over one clip, each with its colour bar.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        S: The clip's log-mel spectrogram ``(frames, 96)``
+            (:func:`mgr_utils.features.musicnn_logmel`).
+        taggram: ``(patches, n_tags)`` tag probabilities, one row per patch.
+        tags: The tag names.
+        top: The tags drawn, in order (rows from the top).
+        hop_frames: Frames between two patches' starts.
+        title: The clip, for the titles.
+        model_name: The model, for the title.
+        frame_seconds: Seconds per frame (16 ms).
+
+    Returns:
+        The two axes.
+    """
+    import matplotlib.pyplot as plt
+
+    top = list(top)
+    fig, axes = plt.subplots(
+        2, 1, figsize=(11, 6.5), gridspec_kw={"height_ratios": [1, 1.2]}
+    )
+    im = axes[0].imshow(
+        np.asarray(S).T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(0, len(S) * frame_seconds, 0, np.shape(S)[1]),
+    )
+    axes[0].set(
+        title=f"{title}: musicnn's input, log10(1 + 10000 mel), 16 kHz",
+        ylabel="mel band",
+        xlabel="time (s)",
+    )
+    fig.colorbar(im, ax=axes[0], label="log10(1 + 10000 · mel power)", fraction=0.03)
+    im = axes[1].imshow(
+        np.asarray(taggram)[:, top].T,
+        aspect="auto",
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        extent=(0, len(taggram) * hop_frames * frame_seconds, len(top) - 0.5, -0.5),
+    )
+    axes[1].set_yticks(range(len(top)), [tags[i] for i in top])
+    axes[1].set(
+        title=f"taggram of {model_name}: its {len(top)} most likely tags over the clip",
+        xlabel="start of the 3 s patch (s)",
+        ylabel="tag",
+    )
+    fig.colorbar(im, ax=axes[1], label="tag probability", fraction=0.03)
+    fig.tight_layout()
+    return axes
+
+
+def plot_embedding_maps(
+    maps: Sequence[tuple[np.ndarray, str]],
+    y: np.ndarray,
+    classes: Sequence[str],
+    seed: int = 0,
+):
+    """Each clip's vectors on their first two principal components, one colour per class.
+
+    Notebook: ``11_transfer_learning.ipynb``.
+
+    Args:
+        maps: ``(X, title)`` per panel: ``X`` is ``(n_clips, dim)``, standardised here.
+        y: The clips' labels (indices into ``classes``).
+        classes: The class names (the legend).
+        seed: The PCA's seed.
+
+    Returns:
+        The row of axes.
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.asarray(y)
+    fig, axes = plt.subplots(1, len(maps), figsize=(6 * len(maps), 5), squeeze=False)
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for ax, (X, title) in zip(axes[0], maps):
+        pca = PCA(n_components=2, random_state=seed)
+        Z = pca.fit_transform(StandardScaler().fit_transform(X))
+        for g in np.unique(y):
+            ax.scatter(*Z[y == g].T, s=12, color=cmap(int(g)), label=classes[g])
+        share = pca.explained_variance_ratio_
+        ax.set(
+            title=title,
+            xlabel=f"PC 1 ({share[0]:.0%} of the variance; no unit)",
+            ylabel=f"PC 2 ({share[1]:.0%})",
+            xticks=[],
+            yticks=[],
+        )
+    axes[0, -1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1, 0.5))
+    fig.tight_layout()
+    return axes[0]

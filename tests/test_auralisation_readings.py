@@ -111,7 +111,10 @@ def test_invariance_sentence_as_in_the_paper():
     )
     assert "0.700 at layer 1 and 0.200 at layer 5 (they draw together" in text
     assert "their correlations rise), as the paper found" in text
-    assert "the key curve lies above it at every layer (by 0.800 to 0.800)" in text
+    assert (
+        "the key curve lies above it at every layer (by 0.800 to 0.800; descriptive"
+        in text
+    )
     assert "least change comes from the key as well." in text
     assert "share 2.0 notes on average (of 3.0)" in text
 
@@ -189,29 +192,136 @@ def test_pair_correlations_in_chunks_equal_all_at_once():
     )
 
 
+def _r(net, depth, m, reading, versus=None):
+    r = {"net": net, "depth": depth, "map": m, "reading": reading}
+    return r | ({"versus": versus} if versus is not None else {})
+
+
 def test_layer_readings_count_the_words_per_layer_and_read_the_sparsity():
     readings = [
-        (1, 0, "onsets, vertical lines, sparse"),
-        (1, 3, "sustained partials, horizontal lines"),
-        (2, 1, "onsets, vertical lines, low register"),
-        (3, 2, "low register"),
-        (4, 0, "low register, sparse"),
-        (4, 1, "high register"),
-        (5, 0, "smeared, texture-like"),
-        (5, 2, "close to the original's balance"),
+        _r("trained", 1, 0, "onsets, vertical lines, sparse"),
+        _r("trained", 1, 3, "sustained partials, horizontal lines"),
+        _r("trained", 2, 1, "onsets, vertical lines, low register"),
+        _r("trained", 3, 2, "low register"),
+        _r("trained", 4, 0, "low register, sparse"),
+        _r("trained", 4, 1, "high register"),
+        _r("trained", 5, 0, "smeared, texture-like"),
+        _r("trained", 5, 2, "close to the original's balance"),
     ]
     active = {1: 0.6, 2: 0.5, 3: 0.5, 4: 0.3, 5: 0.2}
     table, summary = au.layer_readings(readings, active)
     rows = table.splitlines()
-    assert rows[2] == "| 1 | 2 | 1 | 1 | 0 | 0 | 0 | 1 | 60% |"
-    assert rows[5] == "| 4 | 2 | 0 | 0 | 1 | 1 | 0 | 1 | 30% |"
-    assert "1 of 2 maps heard read as onset-like, 1 as sustained partials" in summary
-    assert "of 2 maps, 1 onset-like, 2 low register, 0 sustained partials" in summary
+    assert rows[2] == "| 1 | 2 | 1 | 1 | 0 | 0 | 0 | 1 | — | 60% |"
+    assert rows[5] == "| 4 | 2 | 0 | 0 | 1 | 1 | 0 | 1 | — | 30% |"
+    assert "1 of 2 trained maps read as onset-like, 1 as sustained partials." in summary
+    assert "of 2 trained maps, 1 onset-like, 2 low register, 0 sustained" in summary
     assert (
         "1 of 2 low register; 30% of positions active, against 60% in layer 1"
         in summary
     )
-    assert "1 of 2 maps read as smeared" in summary
-    assert "falls at every layer" in summary
+    assert "1 of 2 trained maps read as smeared" in summary
+    assert "falls at every layer" in summary and "untrained" not in summary
     _, rising = au.layer_readings(readings, {**active, 3: 0.55})
     assert "does not fall at every layer" in rising
+
+
+def test_layer_readings_set_the_trained_maps_beside_the_untrained_ones():
+    like = au.LIKE_UNTRAINED
+    readings = []
+    for d in range(1, 6):
+        readings += [
+            _r("trained", d, 0, "onsets, vertical lines, sparse", "sparser"),
+            _r("trained", d, 1, "low register, sparse", like),
+            _r("untrained", d, 4, "sparse"),
+            _r("untrained", d, 5, "low register, sparse"),
+        ]
+    active = {1: 0.6, 2: 0.5, 3: 0.5, 4: 0.3, 5: 0.2}
+    control_active = {d: 0.4 + 0.02 * d for d in active}  # rises: not sparser
+    table, summary = au.layer_readings(readings, active, control_active)
+    rows = table.splitlines()
+    assert rows[-1] == (
+        "Each count: the trained network's maps / the untrained network's maps."
+    )
+    assert rows[2] == (
+        "| 1 | 2 | 1 / 0 | 0 / 0 | 1 / 1 | 0 / 0 | 0 / 0 | 2 / 2 | 1 of 2 | 60% / 42% |"
+    )
+    assert "(untrained: 0, 0); against the untrained network's maps, " in summary
+    assert "1 sparser" in summary  # layer 4's bullet counts the sparser maps
+    assert "5 of 10 trained maps read differently" in summary
+    # "sparse" and "low register": 10 and 10, 5 and 5 maps, so they say nothing
+    assert (
+        "about as often (within a tenth of the maps heard): low register (5 " in summary
+    )
+    assert "sparse (10 trained, 10 untrained)" in summary
+    assert (
+        "Training changed how often these are earned: onset-like (5 trained, "
+        in summary
+    )
+    assert "falls at every layer, as the paper saw" in summary
+    assert "and the untrained network's does not" in summary
+    _, both = au.layer_readings(readings, active, {d: 0.5 - 0.01 * d for d in active})
+    assert "but so does the untrained network's: the architecture makes it" in both
+
+
+def test_control_reading_uses_the_same_thresholds_against_the_control():
+    ref = {"centroid_hz": 200.0, "edge_ratio": 1.0, "fill": 0.2}
+    m = {"centroid_hz": 100.0, "edge_ratio": 3.0, "fill": 0.09}
+    assert au.control_reading(m, ref) == "more onset-like, lower register, sparser"
+    m = {"centroid_hz": 350.0, "edge_ratio": 0.7, "fill": 0.5}
+    assert au.control_reading(m, ref) == (
+        "more partial-like, higher register, more smeared"
+    )
+    assert au.control_reading({**ref, "fill": 0.25}, ref) == au.LIKE_UNTRAINED
+    nan = dict.fromkeys(ref, float("nan"))
+    assert au.control_reading(nan, ref) == "silent"
+    assert au.control_reading(ref, nan) == "no untrained map to compare"
+
+
+def test_gap_interval_is_exact_when_every_pair_agrees():
+    factors = np.array(list(product(range(2), range(2), range(2))))
+    v = np.arange(6, dtype=float)
+    Z = np.stack([(v if f[0] == 0 else -v)[None, :] for f in factors])
+    r = au.pair_correlations(Z, factors, NAMES, baseline="all three")
+    g = au.gap_interval(r["key"], r["all three"])  # +1 against -1 for every pair
+    assert g["gap"] == pytest.approx(2) and g["n_signals"] == 8
+    assert g["low"] == pytest.approx(2) and g["high"] == pytest.approx(2)
+    with pytest.raises(ValueError, match="per-pair"):
+        au.gap_interval({"mean": 1.0}, r["key"])
+
+
+def test_gap_interval_resamples_signals_not_pairs():
+    # six signals; only the pairs with signal 0 correlate: the gap rests on one signal,
+    # which a replicate leaves out with chance (5/6)^6 = 0.33, so the interval reaches 0
+    pairs = [(i, j) for i in range(6) for j in range(i + 1, 6)]
+    a = {
+        "per_pair": np.array([1.0 if 0 in p else 0.0 for p in pairs]),
+        "pairs": np.array(pairs),
+        "n_signals": 6,
+    }
+    b = {"per_pair": np.zeros(len(pairs)), "pairs": np.array(pairs), "n_signals": 6}
+    g = au.gap_interval(a, b, n_boot=2000)
+    assert g["gap"] == pytest.approx(1 / 3)
+    assert g["low"] == pytest.approx(0) and g["high"] > 0.5
+    with pytest.raises(ValueError, match="signals"):
+        au.gap_interval(a, {**b, "n_signals": 7})
+
+
+def test_invariance_sentence_tests_each_gap_with_the_bootstrap():
+    rng = np.random.default_rng(5)
+    factors = np.array(list(product(range(3), range(3), range(3))))  # 27 signals
+    # one picture per instrument and chord, shared by its three keys: key pairs alike
+    u = rng.standard_normal((3, 3, 40))
+    Z = np.stack(
+        [(u[a, b] + 0.3 * rng.standard_normal(40))[None] for a, b, _ in factors]
+    )
+    inv = {
+        d: au.pair_correlations(Z, factors, NAMES, baseline="all three") for d in (1, 2)
+    }
+    text = au.invariance_sentence(inv, NAMES)
+    assert "the key curve lies above it at every layer" in text
+    assert (
+        "its gap's 95 % bootstrap interval over the 27 signals lies above zero at every "
+        "layer" in text
+    )
+    flat = _inv(key=[0.3] * 6, chord=[0.2] * 6, instrument=[0.2] * 6, base=[0.1] * 6)
+    assert "descriptive: no interval" in au.invariance_sentence(flat, NAMES)

@@ -298,15 +298,19 @@ def test_linear_probe_gives_a_tie_to_the_smaller_C():
 
 def test_zero_shot_maps_genre_tags():
     from mgr_utils import GENRES
-    from mgr_utils.transfer import GENRE_TAGS, zero_shot
+    from mgr_utils.transfer import genre_tags, zero_shot
 
     probs = np.zeros((2, len(mn.MSD_TAGS)))
     probs[0, mn.MSD_TAGS.index("Hip-Hop")] = 0.9
     probs[1, mn.MSD_TAGS.index("jazz")] = 0.4
-    probs[1, mn.MSD_TAGS.index("House")] = 0.99  # not a genre tag: ignored
-    pred, names = zero_shot(probs, mn.MSD_TAGS)
+    probs[1, mn.MSD_TAGS.index("House")] = 0.99  # not a class's tag: ignored
+    pred, names = zero_shot(probs, mn.MSD_TAGS, GENRES)
     assert [GENRES[p] for p in pred] == ["hiphop", "jazz"]
-    assert sorted(names) == sorted(GENRE_TAGS) and "classical" not in names
+    mapping, missing = genre_tags(GENRES, mn.MSD_TAGS)
+    assert names == list(mapping) and mapping["hiphop"] == "Hip-Hop"
+    assert missing == ["classical", "disco", "reggae"]
+    mtt, missing = genre_tags(GENRES, mn.MTT_TAGS)  # exercise 1's model
+    assert list(mtt) == ["classical", "country", "metal", "pop", "rock"]
 
 
 def test_embeddings_through_the_cache(tmp_path, msd):

@@ -49,6 +49,12 @@ def _invariance(depths=range(6)):
     return out
 
 
+def _colour_bars(fig, axes) -> list[str]:
+    """The labels of the figure's colour bars (every axes not among ``axes``)."""
+    drawn = set(np.asarray(axes, dtype=object).ravel().tolist())
+    return [a.get_ylabel() for a in fig.axes if a not in drawn]
+
+
 def test_magnitude_panels_draw_one_image_per_picture_linear_or_db():
     A = np.abs(np.random.default_rng(1).standard_normal((17, 9))) + 0.1
     axes = plot_magnitude_panels([A, A], ["linear", "dB"], EXTENT, db=[False, True])
@@ -57,7 +63,13 @@ def test_magnitude_panels_draw_one_image_per_picture_linear_or_db():
     db = axes[1].images[0].get_array()
     assert db.max() == pytest.approx(0, abs=1e-4) and db.min() < 0
     assert axes[1].images[0].get_clim()[0] == -80
-    assert axes[0].get_title() == "linear" and axes[0].get_ylabel() == "kHz"
+    assert axes[0].get_title() == "linear"
+    assert axes[0].get_ylabel() == "frequency (kHz)"
+    assert all(ax.get_xlabel() == "time (s)" for ax in axes)
+    assert _colour_bars(axes[0].figure, axes) == [
+        "magnitude (linear)",
+        "dB below the peak",
+    ]
     plt.close("all")
     with pytest.raises(ValueError, match="one title"):
         plot_magnitude_panels([A, A], ["only one"], EXTENT)
@@ -66,9 +78,15 @@ def test_magnitude_panels_draw_one_image_per_picture_linear_or_db():
 def test_kernels_draw_one_panel_per_map_with_its_ratio():
     W = np.random.default_rng(2).standard_normal((3, 3, 4))
     t, f = np.array([1.0, 2, 3, 4]), np.array([2.0, 2, 2, 2])
-    axes = plot_kernels(W, t, f)
+    axes = plot_kernels(W, t, f, bin_hz=21.5, frame_ms=23.2)
     assert len(axes) == 4 and all(len(ax.images) == 1 for ax in axes)
     assert axes[3].get_title() == "map 3\nt/f 2.00"
+    v = np.abs(W).max()  # one colour scale for every kernel, symmetric about zero
+    assert all(ax.images[0].get_clim() == pytest.approx((-v, v)) for ax in axes)
+    assert _colour_bars(axes[0].figure, axes) == ["kernel weight"]
+    assert axes[0].get_xlabel() == "time offset\n(frames of 23.2 ms)"
+    assert axes[0].get_ylabel() == "frequency offset\n(bins of 21.5 Hz)"
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["−1", "0", "1"]
     plt.close("all")
     with pytest.raises(ValueError, match="one ratio per map"):
         plot_kernels(W, t[:3], f)
@@ -85,6 +103,9 @@ def test_heard_maps_grid_skips_silent_maps_and_blanks_the_first_column():
     original = axes[0, 0].images[0].get_array()  # dB of |S|, not of its real part
     assert np.allclose(original, 20 * np.log10(np.abs(S) / np.abs(S).max() + 1e-6))
     assert axes[0, 3].get_title() == "layer 3, map 0: heard"
+    assert axes[0, 0].get_ylabel() == "frequency (kHz)"
+    assert all(ax.get_xlabel() == "time (s)" for ax in axes[-1])
+    assert _colour_bars(axes[0, 0].figure, axes) == ["dB below each picture's peak"]
     plt.close("all")
     uneven = _layers()
     uneven[5] = uneven[5][:1]
@@ -99,9 +120,21 @@ def test_invariance_draws_three_factors_and_the_baseline():
     assert labels[-1] == "baseline: all three differ" and len(labels) == 4
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks[0] == "input" and ticks[-1] == "layer 5"
+    assert ax.get_ylabel() == "mean correlation (± sd over pairs)"
     plt.close("all")
     with pytest.raises(ValueError, match="at most three"):
         plot_invariance(_invariance(), ("a", "b", "c", "d"))
+
+
+def test_listen_classes_default_from_the_data():
+    assert au.listen_classes(None, GENRES) == ["hiphop", "classical", "metal"]
+    folder = ["Bossa Nova", "Drum & Bass", "Tango", "k-pop"]
+    assert au.listen_classes(None, folder) == ["Bossa Nova", "Tango", "k-pop"]
+    assert au.listen_classes(None, folder[:2]) == folder[:2]
+    assert au.listen_classes(["Tango"], folder) == ["Tango"]
+    au.check_listening(2, 8, au.listen_classes(None, folder), folder)
+    with pytest.raises(ValueError, match="LISTEN_GENRES"):
+        au.check_listening(2, 8, ["metal"], folder)
 
 
 def test_check_listening_rejects_bad_parameters():
@@ -175,8 +208,35 @@ def test_heard_maps_table_reads_every_map():
     layers = _layers(n_depths=2, silent={(2, 1)})
     table, readings = au.heard_maps_table(S, layers)
     assert len(table.splitlines()) == 3 + 4
-    assert [(d, m) for d, m, _ in readings] == [(1, 0), (1, 1), (2, 0), (2, 1)]
-    assert readings[-1][2] == "silent"
+    assert [(r["depth"], r["map"]) for r in readings] == [
+        (1, 0),
+        (1, 1),
+        (2, 0),
+        (2, 1),
+    ]
+    assert readings[-1]["reading"] == "silent" and "versus" not in readings[0]
+    assert "| 2 | 1 | — | — | — | silent |" in table
+
+
+def test_heard_maps_table_reads_each_trained_map_against_the_untrained_ones():
+    S = np.random.default_rng(4).standard_normal((17, 9)) + 0j
+    trained = _layers(n_depths=2)
+    control = _layers(n_depths=2)
+    # the trained map 0 of layer 1 keeps one cell of the untrained map 0: far sparser
+    A = np.zeros_like(control[1][0][3])
+    A[3, 4] = 1.0
+    trained[1][0] = (*trained[1][0][:3], A)
+    table, readings = au.heard_maps_table(S, trained, control=control)
+    rows = table.splitlines()
+    assert rows[0].endswith("| against the excerpt | against the untrained network |")
+    assert len(rows) == 3 + 2 * (2 + 1)  # per layer: 2 maps and the control's median
+    assert rows[5].startswith("| 1 | untrained, median of maps 0, 1 |")
+    assert rows[5].endswith("| (the control) |")
+    trained_1 = [r for r in readings if r["net"] == "trained" and r["depth"] == 1]
+    assert "sparser" in trained_1[0]["versus"]
+    assert [r["net"] for r in readings].count("untrained") == 4
+    ref = au.median_measures(control[1])
+    assert au.control_reading(au.picture_measures(A), ref) == trained_1[0]["versus"]
 
 
 def test_invariance_table_one_row_per_depth_and_the_pair_counts():

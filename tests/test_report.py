@@ -102,9 +102,10 @@ def test_rows_carry_both_sides_and_a_wilson_interval():
         "| Costa's CNN (4) | 50.0% [35%, 65%] | 40 | synthetic, stratified "
         "| validation |" in table
     )
-    assert "| 90.0% [83%, 94%] **on training clips (not held out)** | — |" in table, (
-        "a training score says so"
-    )
+    assert (
+        "| 90.0% [83%, 94%] **on training clips (not held out)** | 120 (training "
+        "clips) |" in table
+    ), "a training score says so, with its n"
     papers = report.reported_markdown(rows)
     assert (
         "| Costa's CNN (4) | 83.0% accuracy (read in the paper, "
@@ -528,7 +529,7 @@ def test_each_paper_has_its_chance_level():
     assert "3 classes" in [t.get_text() for t in ax.texts]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "the paper's chance level (1 / its classes)" in legend
-    assert "our chance level (10 genres)" in legend
+    assert "our chance level (1/10: 10 classes)" in legend
 
 
 def test_pretraining_uses_the_paired_seeds_comparisons_in_both_directions():
@@ -866,7 +867,7 @@ def test_chapter_11_verdicts_are_reported_from_its_stored_comparisons():
     )
     assert "**Transfer from the Million Song Dataset**" in text
     assert (
-        "**Musicnn embeddings with a linear SVM** (75.0 %) ahead of descriptor SVM "
+        "**musicnn embeddings with a linear SVM** (75.0 %) ahead of descriptor SVM "
         "(25.0 %; 10 vs 0 discordant clips, exact McNemar p = 0.002, n = 20)."
     ) in text
     assert report.conclusions({"11_transfer_learning": {"systems": {}}}).startswith(
