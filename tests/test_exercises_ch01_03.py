@@ -118,7 +118,7 @@ def test_ch1_exercise_2_fifty_clips_per_genre_split_and_topped_up():
 def test_ch1_exercise_3_the_snippet_compares_both_borrowing_rates(capsys):
     (snippet,) = python_blocks(_markdown("01_datasets.ipynb"))
     assert "BORROW_PROB" in snippet
-    namespace = {"N_PER_GENRE": 3, "DURATION": 0.5, "SEED": 0}
+    namespace = {"N_PER_GENRE": 3, "DURATION": 0.25, "SEED": 0}
     try:
         exec(compile(snippet, "chapter 1, exercise 3", "exec"), namespace)
     finally:
