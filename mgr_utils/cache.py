@@ -268,6 +268,61 @@ class ExtractResult:
         return iter((self.features, self.kept))
 
 
+def side_arrays(
+    result: ExtractResult,
+    clips: Sequence,
+    part: Sequence,
+    X: np.ndarray | list | None = None,
+) -> tuple[np.ndarray | list, np.ndarray, list[str]]:
+    """The feature rows, labels and ids of one side of a split, from an :func:`extract` result.
+
+    ``result = extract(clips, ...)`` holds one value per clip of ``clips`` that could be
+    read (``result.kept``); a split's side (``train``, ``valid``, ``test``) is a subset of
+    ``clips``. This picks that side's rows, in the side's order, leaving out its clips
+    that were skipped.
+
+    Notebook: ``01_datasets.ipynb`` (also ``02_spectrograms.ipynb`` and
+    ``03_texture_features.ipynb``).
+
+    Args:
+        result: What :func:`extract` returned for ``clips``.
+        clips: The :class:`~mgr_utils.datasets.ClipSet` passed to :func:`extract`.
+        part: One side of the split (its clips are clips of ``clips``).
+        X: One row per kept clip (default: ``np.stack(result.features)``), e.g. one key
+            of dict-valued features; or a list of one item per kept clip (arrays of
+            different shapes, such as spectrograms of clips of different lengths).
+
+    Returns:
+        ``(X_part, y_part, ids_part)``: rows of ``X`` (a list when ``X`` is one),
+        integer labels, clip ids.
+
+    Raises:
+        ValueError: ``X`` does not have one row per kept clip.
+        KeyError: ``part`` holds a clip that is not in ``clips``.
+    """
+    X = np.stack(result.features) if X is None else X
+    if not isinstance(X, list):
+        X = np.asarray(X)
+    if len(X) != len(result.kept):
+        raise ValueError(
+            f"X has {len(X)} rows for the {len(result.kept)} clips extract kept"
+        )
+    row_of = {clips[i].clip_id: r for r, i in enumerate(result.kept)}
+    known = {c.clip_id for c in clips}
+    strangers = [c.clip_id for c in part if c.clip_id not in known]
+    if strangers:
+        raise KeyError(
+            f"{len(strangers)} clip(s) of this side were not passed to extract, "
+            f"e.g. {strangers[:3]}"
+        )
+    ids = [c.clip_id for c in part if c.clip_id in row_of]
+    rows = np.array([row_of[i] for i in ids], dtype=np.int64)
+    labels = np.asarray(clips.labels)[result.kept[rows]]
+    if isinstance(X, list):
+        return [X[r] for r in rows], labels, ids
+    return X[rows], labels, ids
+
+
 def _compute_one(clip, fn, params, cache_dir, name, version, use_cache):
     """Worker: load one clip's audio, compute, write the cache entry. Runs in a worker process."""
     from mgr_utils.audio import AudioLoadError

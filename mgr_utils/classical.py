@@ -259,10 +259,12 @@ class LBPZoneSVM(ClassifierMixin, BaseEstimator):
     ) -> dict[str, float]:
         """Choose the rule that fuses the zones on the **validation** clips; keep it.
 
-        Every rule is scored on the validation clips; the best (ties to the first of
-        ``preference``: the paper's best, the product) becomes :attr:`rule`, so that
-        the chapter that fits the ensemble (3) and the one that fuses it with a CNN (4)
-        use one system.
+        Every rule is scored on the validation clips; the best becomes :attr:`rule`, so
+        that the chapter that fits the ensemble (3) and the one that fuses it with a CNN
+        (4) use one system. A tie goes to the first of ``preference``, then to the order
+        of ``rules``: a fixed order, not a finding. (Costa et al. list the four rules
+        for the zones without saying, in what we read, which did best; the product
+        rule was their best for fusing the CNN with RLBP.)
 
         Notebook: ``03_texture_features.ipynb`` (also ``04_costa_cnn.ipynb``).
 

@@ -14,8 +14,8 @@ no verdict) and it learned: its training accuracy must reach twice the chance le
 (:func:`learned`, :func:`no_verdict_reason`). Readers see systems by their display names
 (:func:`display_name`), never by the code ids the records keep.
 
-Notebook: ``04_costa_cnn.ipynb`` (explained there; used in every later chapter and in
-``10_results.ipynb``).
+Notebook: ``02_spectrograms.ipynb`` (the exact McNemar test, explained there; used in every
+later chapter and in ``10_results.ipynb``); ``04_costa_cnn.ipynb`` (verdicts on networks).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def mcnemar(
 ) -> dict[str, Any]:
     """Exact McNemar test of two systems' predictions on the same clips.
 
-    Notebook: ``04_costa_cnn.ipynb``.
+    Notebook: ``02_spectrograms.ipynb`` (explained there; every later chapter).
 
     Args:
         y_true: True label of each clip.

@@ -275,7 +275,7 @@ def wilson_interval(
 ) -> tuple[float, float]:
     """Wilson score interval of an accuracy measured on ``n`` clips (scipy's ``binomtest``).
 
-    Notebook: ``10_results.ipynb``.
+    Notebook: ``01_datasets.ipynb`` (also ``10_results.ipynb``).
 
     Returns:
         ``(low, high)``, both in [0, 1].

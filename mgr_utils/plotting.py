@@ -95,7 +95,10 @@ def use_palette_png(shell=None) -> bool:
 def show_logmel(
     ax, y: np.ndarray, sr: int, n_mels: int = 96, hop_length: int = 512, title: str = ""
 ):
-    """Draw the log-mel spectrogram of ``y`` on ``ax``; return the image.
+    """Draw the log-mel spectrogram of ``y`` on ``ax`` (dB below its peak); return the image.
+
+    Time in seconds on x, frequency in Hz on a mel axis on y, the colour in dB
+    (-80 to 0 dB, so that panels share one colour bar: :func:`plot_clip_spectrograms`).
 
     Notebook: ``01_datasets.ipynb``.
     """
@@ -105,7 +108,7 @@ def show_logmel(
     S = librosa.feature.melspectrogram(
         y=y, sr=sr, n_fft=2048, hop_length=hop_length, n_mels=n_mels
     )
-    S_db = librosa.power_to_db(S, ref=np.max)
+    S_db = librosa.power_to_db(S, ref=np.max, top_db=80.0)
     img = librosa.display.specshow(
         S_db,
         sr=sr,
@@ -114,9 +117,81 @@ def show_logmel(
         y_axis="mel",
         ax=ax,
         cmap="magma",
+        vmin=-80,
+        vmax=0,
     )
-    ax.set_title(title)
+    ax.set(title=title, xlabel="time (s)", ylabel="frequency (Hz, mel scale)")
     return img
+
+
+def plot_clip_spectrograms(
+    examples: dict[str, np.ndarray], sr: int, title: str, n_cols: int = 2
+):
+    """One log-mel panel per clip (:func:`show_logmel`), two to a row, one dB colour bar.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        examples: ``{panel title: audio}`` (e.g. one excerpt per class).
+        sr: Sample rate in Hz.
+        title: The figure's title.
+        n_cols: Panels per row (fewer when there are fewer clips).
+
+    Raises:
+        ValueError: No clip to draw.
+    """
+    import matplotlib.pyplot as plt
+
+    if not examples:
+        raise ValueError("no clip to draw")
+    n_cols = max(1, min(n_cols, len(examples)))
+    n_rows = -(-len(examples) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(11, 1.2 + 2.1 * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    img = None
+    for ax, (name, y) in zip(axes.flat, examples.items()):
+        img = show_logmel(ax, y, sr, title=name)
+        ax.label_outer()
+    for ax in axes.flat[len(examples) :]:
+        ax.axis("off")
+    fig.colorbar(
+        img,
+        ax=axes.ravel().tolist(),
+        format="%+2.0f dB",
+        label="dB below each excerpt's peak",
+    )
+    fig.suptitle(title)
+    return fig
+
+
+def plot_class_balance(counts: dict[str, int], durations: np.ndarray, what: str):
+    """Clips per class (bars) beside the histogram of clip durations.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        counts: ``{class: clips}`` in label order (:meth:`ClipSet.counts`).
+        durations: Each clip's length in seconds (``nan`` for an unreadable file, left
+            out).
+        what: What a class is called on the page ("genre", "class").
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 3))
+    ax0.bar(list(counts), list(counts.values()), color="tab:blue")
+    ax0.set(title=f"clips per {what}", xlabel=what, ylabel="clips")
+    ax0.tick_params(axis="x", rotation=60)
+    d = np.asarray(durations, dtype=float)
+    ax1.hist(d[np.isfinite(d)], bins=20, color="tab:orange")
+    ax1.set(title="clip durations", xlabel="duration (s)", ylabel="clips")
+    return fig
 
 
 def plot_confusion(
@@ -223,13 +298,17 @@ def plot_waveform_zoom(
         1, 2, figsize=(11, 2.8), gridspec_kw={"width_ratios": [3, 1]}
     )
     librosa.display.waveshow(y=y, sr=sr, ax=ax0, color="C0")
-    ax0.set(title=title, xlabel="time (s)")
+    ax0.set(title=title, xlabel="time (s)", ylabel="amplitude")
     t0 = int(start * sr)
     zoom = y[t0 : t0 + int(seconds * sr)]
     if zoom.size == 0:
         raise ValueError(f"the zoom at {start} s lies after the end of y")
-    ax1.plot(1000 * np.arange(zoom.size) / sr, zoom, lw=0.8)
-    ax1.set(title=f"{1000 * seconds:.0f} ms of it", xlabel="time (ms)")
+    ax1.plot(1000 * (start + np.arange(zoom.size) / sr), zoom, lw=0.8)
+    ax1.set(
+        title=f"{1000 * seconds:.0f} ms of it",
+        xlabel="time (ms)",
+        ylabel="amplitude",
+    )
     return fig
 
 
@@ -243,12 +322,16 @@ def plot_stft_scales(S: np.ndarray, sr: int, hop_length: int):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharey=True)
     img = _specshow(axes[0], S, sr, hop_length, "linear")
-    axes[0].set_title("magnitude |X|, linear scale")
-    fig.colorbar(img, ax=axes[0])
+    axes[0].set(
+        title="magnitude |X|, linear scale",
+        xlabel="time (s)",
+        ylabel="frequency (Hz)",
+    )
+    fig.colorbar(img, ax=axes[0], label="|X| (linear)")
     S_db = librosa.amplitude_to_db(S=S, ref=np.max)
     img = _specshow(axes[1], S_db, sr, hop_length, "linear")
-    axes[1].set_title("the same in dB (step 4 explains why)")
-    fig.colorbar(img, ax=axes[1], format="%+2.0f dB")
+    axes[1].set(title="the same in dB (step 4 explains why)", xlabel="time (s)")
+    fig.colorbar(img, ax=axes[1], format="%+2.0f dB", label="dB below the peak")
     return fig
 
 
@@ -260,7 +343,10 @@ def plot_mel_filterbank(
     hop_length: int,
     every: int = 8,
 ):
-    """Every ``every``-th mel filter of ``M_fb`` beside the mel power ``M`` in dB.
+    """Every ``every``-th mel filter of ``M_fb`` (up to ``sr / 2``) beside the mel power ``M`` in dB.
+
+    The filters are drawn over the whole range the filterbank covers, 0 Hz to ``sr / 2``
+    (the top filters reach the Nyquist frequency), and the last filter is always drawn.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
@@ -272,25 +358,30 @@ def plot_mel_filterbank(
     fig, axes = plt.subplots(
         1, 2, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.6]}
     )
-    for i in range(0, M_fb.shape[0], every):
+    shown = sorted(set(range(0, M_fb.shape[0], every)) | {M_fb.shape[0] - 1})
+    for i in shown:
         axes[0].plot(freqs, M_fb[i], lw=0.9)
     axes[0].set(
         xlabel="frequency (Hz)",
         ylabel="weight",
-        title=f"every {every}th mel filter",
-        xlim=(0, 8000),
+        title=f"every {every}th mel filter, and the last",
+        xlim=(0, sr / 2),
     )
     M_db = librosa.power_to_db(S=M, ref=np.max)
     img = _specshow(axes[1], M_db, sr, hop_length, "mel")
-    axes[1].set_title(f"mel spectrogram, {M.shape[0]} bands (shown in dB)")
-    fig.colorbar(img, ax=axes[1], format="%+2.0f dB")
+    axes[1].set(
+        title=f"mel spectrogram, {M.shape[0]} bands (shown in dB)",
+        xlabel="time (s)",
+        ylabel="frequency (Hz, mel scale)",
+    )
+    fig.colorbar(img, ax=axes[1], format="%+2.0f dB", label="dB below the peak")
     return fig
 
 
 def plot_log_compression(M: np.ndarray, L: np.ndarray, sr: int, hop_length: int):
     """Histograms of the mel power ``M`` (linear) and of the log-mel ``L`` (dB).
 
-    ``L`` itself is drawn beside them.
+    ``L`` itself is drawn beside them. The histograms count cells on a log scale.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
@@ -300,12 +391,26 @@ def plot_log_compression(M: np.ndarray, L: np.ndarray, sr: int, hop_length: int)
         1, 3, figsize=(12, 3), gridspec_kw={"width_ratios": [1, 1, 2]}
     )
     axes[0].hist(M.ravel() / M.max(), bins=60, color="C1")
-    axes[0].set(title="mel power / max (linear)", yscale="log", xlabel="value")
+    axes[0].set(
+        title="mel power / max (linear)",
+        yscale="log",
+        xlabel="power / max",
+        ylabel="cells (log scale)",
+    )
     axes[1].hist(L.ravel(), bins=60, color="C2")
-    axes[1].set(title="log-mel (dB)", yscale="log", xlabel="dB")
+    axes[1].set(
+        title="log-mel (dB)",
+        yscale="log",
+        xlabel="dB below the peak",
+        ylabel="cells (log scale)",
+    )
     img = _specshow(axes[2], L, sr, hop_length, "mel")
-    axes[2].set_title("log-mel spectrogram")
-    fig.colorbar(img, ax=axes[2], format="%+2.0f dB")
+    axes[2].set(
+        title="log-mel spectrogram",
+        xlabel="time (s)",
+        ylabel="frequency (Hz, mel scale)",
+    )
+    fig.colorbar(img, ax=axes[2], format="%+2.0f dB", label="dB below the peak")
     return fig
 
 
@@ -329,11 +434,12 @@ def plot_segments(
     if not 0 <= overlap < 1:
         raise ValueError(f"overlap must be in [0, 1), not {overlap}")
     fig, ax = plt.subplots(figsize=(11, 3.4))
-    _specshow(ax, L, sr, hop_length, "mel")
+    img = _specshow(ax, L, sr, hop_length, "mel")
     hop = round(round(seconds * sr) * (1 - overlap))
+    top = sr / 2
     for k in range(n_segments):
         start = k * hop / sr
-        level = 9000 if k % 2 == 0 else 6500
+        level = 0.4 * top if k % 2 == 0 else 0.29 * top
         ax.plot(
             [start + 0.05, start + seconds - 0.05],
             [level, level],
@@ -342,12 +448,20 @@ def plot_segments(
             solid_capstyle="butt",
         )
         ax.text(start + 0.1, level * 1.1, str(k), color="white", fontsize=8)
-    ax.set_title(f"{n_segments} segments of {seconds:g} s with {overlap:.0%} overlap")
+    ax.set(
+        title=f"{n_segments} segments of {seconds:g} s with {overlap:.0%} overlap",
+        xlabel="time (s)",
+        ylabel="frequency (Hz, mel scale)",
+    )
+    fig.colorbar(img, ax=ax, format="%+2.0f dB", label="dB below the peak")
     return fig
 
 
 def plot_patches(image: np.ndarray, patches: np.ndarray, n_shown: int = 8):
     """A spectrogram image cut into patches (white lines) above its first ``n_shown``.
+
+    The image is a picture of a spectrogram in dB (Costa's: downscaled, so a column is
+    two STFT frames and a row two frequency bins); the patches share its colour scale.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
@@ -356,24 +470,36 @@ def plot_patches(image: np.ndarray, patches: np.ndarray, n_shown: int = 8):
     if patches.ndim != 3 or len(patches) < n_shown:
         raise ValueError(f"need at least {n_shown} patches, got {patches.shape}")
     width = patches.shape[2]
+    vmin, vmax = float(np.min(image)), float(np.max(image))
     fig = plt.figure(figsize=(11, 4.4), layout="constrained")
     grid = fig.add_gridspec(2, n_shown, height_ratios=[2, 1])
     ax = fig.add_subplot(grid[0, :])
-    ax.imshow(image, origin="lower", aspect="auto", cmap="magma")
+    img = ax.imshow(
+        image, origin="lower", aspect="auto", cmap="magma", vmin=vmin, vmax=vmax
+    )
     for j in range(0, image.shape[1] + 1, width):
         ax.axvline(j - 0.5, color="white", lw=0.5)
     ax.set(
         title="Costa-style image (dB, downscaled 50 %) "
         f"cut into {width}-column patches",
-        xlabel="column",
-        ylabel="row",
+        xlabel="column (time: two STFT frames each)",
+        ylabel="row (frequency: two bins each)",
     )
+    fig.colorbar(img, ax=ax, format="%+2.0f dB", label="dB below the peak")
     for i in range(n_shown):
         a = fig.add_subplot(grid[1, i])
-        a.imshow(patches[i], origin="lower", aspect="auto", cmap="magma")
+        a.imshow(
+            patches[i],
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=vmin,
+            vmax=vmax,
+        )
         a.set_xticks([])
         a.set_yticks([])
         a.set_title(f"patch {i}", fontsize=8)
+        a.set_xlabel(f"{width} columns", fontsize=7)
     return fig
 
 
@@ -386,10 +512,10 @@ def plot_genre_segments(
     n_frames: int,
     title: str,
 ):
-    """An ``n_frames``-frame excerpt (from a third in) of each genre's first log-mel.
+    """An ``n_frames``-frame excerpt (from a third in) of each class's first log-mel.
 
-    ``specs[k]`` is the log-mel spectrogram (dB) of a clip of genre ``genre_of[k]``; the
-    panels are laid out two rows of five for the ten genres.
+    ``specs[k]`` is the log-mel spectrogram (dB) of a clip of class ``genre_of[k]``; one
+    panel per class of ``genres`` (five to a row at most), one dB colour bar.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
@@ -400,15 +526,31 @@ def plot_genre_segments(
     first = {}
     for f, genre in zip(specs, genre_of):
         first.setdefault(genre, f)
-    n_cols = (len(genres) + 1) // 2
-    fig, axes = plt.subplots(2, n_cols, figsize=(11, 4.2), sharex=True, sharey=True)
+    n_cols = min(5, max(1, len(genres)))
+    n_rows = -(-len(genres) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(11, 0.8 + 1.9 * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    img = None
     for ax, genre in zip(axes.flat, genres):
         if genre in first:
             start = first[genre].shape[1] // 3
             excerpt = first[genre][:, start : start + n_frames]
-            _specshow(ax, excerpt, sr, hop_length, "mel", vmin=-80, vmax=0)
-        ax.set_title(genre)
+            img = _specshow(ax, excerpt, sr, hop_length, "mel", vmin=-80, vmax=0)
+        ax.set(title=genre, xlabel="time (s)", ylabel="frequency (Hz, mel)")
         ax.label_outer()
+    for ax in axes.flat[len(genres) :]:
+        ax.axis("off")
+    if img is not None:
+        fig.colorbar(
+            img, ax=axes.ravel().tolist(), format="%+2.0f dB", label="dB below the peak"
+        )
     fig.suptitle(title)
     return fig
 
@@ -419,11 +561,12 @@ def plot_genre_spectra(
     genres: Sequence[str],
     freqs: np.ndarray,
 ):
-    """Each genre's long-term average spectrum: ``specs`` averaged over time and clips.
+    """Each class's long-term average spectrum: ``specs`` averaged over time and clips.
 
-    ``specs[k]`` is the log-mel spectrogram (dB) of a clip of genre ``genre_of[k]``;
-    ``freqs`` are the centres of its bands (Hz). One line per genre, dashed after the
-    fifth.
+    ``specs[k]`` is the log-mel spectrogram (dB) of a clip of class ``genre_of[k]``;
+    ``freqs`` are the centres of its bands in Hz
+    (:func:`mgr_utils.features.mel_band_centres`). One line per class, on a log
+    frequency axis; the line style changes after every ten classes.
 
     Notebook: ``02_spectrograms.ipynb``.
     """
@@ -432,6 +575,7 @@ def plot_genre_spectra(
     if len(specs) != len(genre_of):
         raise ValueError(f"{len(specs)} spectrograms for {len(genre_of)} genres")
     fig, ax = plt.subplots(figsize=(9, 3.6))
+    styles = ("-", "--", ":", "-.")
     for g_idx, genre in enumerate(genres):
         rows = [f.mean(axis=1) for f, g in zip(specs, genre_of) if g == genre]
         if rows:
@@ -440,27 +584,40 @@ def plot_genre_spectra(
                 np.mean(rows, axis=0),
                 label=genre,
                 lw=1.2,
-                ls="-" if g_idx < 5 else "--",
+                color=f"C{g_idx % 10}",
+                ls=styles[(g_idx // 10) % len(styles)],
             )
     ax.set(
         xscale="log",
-        xlabel="frequency (Hz, mel band centres)",
-        ylabel="mean dB",
-        title="long-term average log-mel spectrum per genre",
+        xlabel="frequency (Hz, band centre; log scale)",
+        ylabel="mean level (dB below each clip's peak)",
+        title="long-term average log-mel spectrum per class",
     )
     ax.legend(ncol=2, fontsize=8)
     return fig
 
 
 def plot_lbp_codes(
-    Q: np.ndarray, codes: np.ndarray, hist: np.ndarray, P: int, R: float, n_cols=300
+    Q: np.ndarray,
+    codes: np.ndarray,
+    hist: np.ndarray,
+    P: int,
+    R: float,
+    n_cols=300,
+    frame_seconds: float | None = None,
 ):
     """A quantised spectrogram ``Q``, its LBP ``codes`` and their histogram ``hist``.
 
     ``codes`` leaves out the outer ``ceil(R)`` rows and columns of ``Q``; the first
-    ``n_cols`` columns of both are shown.
+    ``n_cols`` columns of both are shown. Colour bars: the grey level, the code.
 
     Notebook: ``03_texture_features.ipynb``.
+
+    Args:
+        Q, codes, hist: The image, its codes, the codes' histogram (shares).
+        P, R: The LBP's neighbours and radius (titles).
+        n_cols: Frames shown.
+        frame_seconds: Time between frames, for the time axis (``None``: frames).
     """
     import matplotlib.pyplot as plt
 
@@ -468,21 +625,43 @@ def plot_lbp_codes(
     if codes.shape != (Q.shape[0] - 2 * r, Q.shape[1] - 2 * r):
         raise ValueError(f"codes {codes.shape} are not Q {Q.shape} less a border {r}")
     fig, axes = plt.subplots(
-        1, 3, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1.2, 1.2, 1]}
+        1, 3, figsize=(13, 3.2), gridspec_kw={"width_ratios": [1.3, 1.3, 1]}
     )
-    axes[0].imshow(Q[r:-r, r : n_cols + r], origin="lower", aspect="auto", cmap="magma")
-    axes[0].set(title="log-mel, 256 grey levels", xlabel="frame", ylabel="mel band")
-    axes[1].imshow(
-        codes[:, :n_cols],
+    shown = min(n_cols, codes.shape[1])
+    extent = None
+    xlabel = "frame"
+    if frame_seconds:
+        extent = (0.0, shown * frame_seconds, -0.5, codes.shape[0] - 0.5)
+        xlabel = "time (s)"
+    img = axes[0].imshow(
+        Q[r:-r, r : shown + r],
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=extent,
+        interpolation="nearest",
+    )
+    axes[0].set(title="log-mel, 256 grey levels", xlabel=xlabel, ylabel="mel band")
+    fig.colorbar(img, ax=axes[0], label="grey level")
+    img = axes[1].imshow(
+        codes[:, :shown],
         origin="lower",
         aspect="auto",
         cmap="tab20b",
         interpolation="nearest",
+        extent=extent,
     )
-    axes[1].set(title=f"LBP codes (P={P}, R={R}, border left out)", xlabel="frame")
+    axes[1].set(
+        title=f"LBP codes (P={P}, R={R}, border left out)",
+        xlabel=xlabel,
+        ylabel="mel band",
+    )
+    fig.colorbar(img, ax=axes[1], label="LBP code")
     axes[2].bar(np.arange(len(hist)), hist, width=1.0, color="C0")
     axes[2].set(
-        title=f"histogram of the {len(hist)} codes", xlabel="code", ylabel="share"
+        title=f"histogram of the {len(hist)} codes",
+        xlabel="LBP code",
+        ylabel="share of the pixels",
     )
     return fig
 
@@ -493,7 +672,7 @@ def plot_zone_histograms(
     """A log-mel ``L`` cut into mel zones at ``edges``, beside zone LBP histograms.
 
     ``histograms`` maps a clip's name to its (zones, bins) histograms; they share one
-    colour scale.
+    colour scale (the share of the zone's codes), with one colour bar.
 
     Notebook: ``03_texture_features.ipynb``.
     """
@@ -502,57 +681,85 @@ def plot_zone_histograms(
     fig, axes = plt.subplots(
         1,
         1 + len(histograms),
-        figsize=(12, 3.4),
+        figsize=(13, 3.4),
         gridspec_kw={"width_ratios": [1.3] + [1] * len(histograms)},
+        layout="constrained",
     )
-    axes[0].imshow(L, origin="lower", aspect="auto", cmap="magma")
+    img = axes[0].imshow(L, origin="lower", aspect="auto", cmap="magma")
     for e in edges[1:-1]:
         axes[0].axhline(e - 0.5, color="white", lw=0.7)
     axes[0].set(title=title, xlabel="frame", ylabel="mel band")
+    fig.colorbar(img, ax=axes[0], format="%+2.0f dB", label="dB below the peak")
     vmax = max(H.max() for H in histograms.values())
     for ax, (name, H) in zip(axes[1:], histograms.items()):
-        ax.imshow(H, origin="lower", aspect="auto", cmap="viridis", vmax=vmax)
+        img = ax.imshow(H, origin="lower", aspect="auto", cmap="viridis", vmax=vmax)
         ax.set(
             title=f"{name}: zone histograms",
             xlabel=f"LBP code ({H.shape[1]} bins)",
-            ylabel="zone",
+            ylabel="zone (low to high)",
         )
+    fig.colorbar(img, ax=list(axes[1:]), label="share of the zone's codes")
     return fig
 
 
 def plot_glcm_maps(
     maps: dict[str, tuple[np.ndarray, np.ndarray]],
     angles: Sequence[str] = ("0°", "45°", "90°", "135°"),
+    frame_seconds: float = 0.125,
 ):
     """Per clip, a quantised segment and the GLCMs of its first segment at each angle.
 
     ``maps`` maps a clip's name to ``(q, G)``: ``q`` the quantised mel segment (bands,
-    frames), ``G`` the GLCMs (segments, levels, levels, angles), shown as log10 shares.
+    frames), ``G`` the GLCMs (segments, levels, levels, angles), shown as log10 shares
+    of the segment's neighbour pairs. Colour bars: the grey level; the log10 share.
 
     Notebook: ``03_texture_features.ipynb``.
     """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
-        len(maps), 1 + len(angles), figsize=(12, 2.4 * len(maps)), squeeze=False
+        len(maps),
+        1 + len(angles),
+        figsize=(13, 2.8 * len(maps)),
+        squeeze=False,
+        layout="constrained",
+        gridspec_kw={"width_ratios": [1.4] + [1] * len(angles)},
     )
+    img_q = img_g = None
     for row, (name, (q, G)) in enumerate(maps.items()):
         if G.shape[-1] != len(angles):
             raise ValueError(f"{G.shape[-1]} GLCM offsets for {len(angles)} angles")
         levels = G.shape[1]
-        axes[row, 0].imshow(
-            q, origin="lower", aspect="auto", cmap="gray", interpolation="nearest"
+        img_q = axes[row, 0].imshow(
+            q,
+            origin="lower",
+            aspect="auto",
+            cmap="gray",
+            interpolation="nearest",
+            extent=(0, q.shape[1] * frame_seconds, -0.5, q.shape[0] - 0.5),
+            vmin=0,
+            vmax=levels - 1,
         )
         axes[row, 0].set(
-            title=f"{name}: 4 s, {levels} levels",
-            xlabel="frame (0.125 s)",
+            title=f"{name}\n{q.shape[1] * frame_seconds:g} s, {levels} levels",
+            xlabel="time (s)",
             ylabel="mel band",
         )
         for a, angle in enumerate(angles):
-            axes[row, a + 1].imshow(
-                np.log10(G[0, :, :, a] + 1e-4), origin="lower", cmap="viridis"
+            img_g = axes[row, a + 1].imshow(
+                np.log10(G[0, :, :, a] + 1e-4),
+                origin="lower",
+                cmap="viridis",
+                vmin=-4,
+                vmax=0,
             )
-            axes[row, a + 1].set(title=f"GLCM {angle}", xlabel="j", ylabel="i")
+            axes[row, a + 1].set(
+                title=f"GLCM {angle}",
+                xlabel="level j (neighbour)",
+                ylabel="level i (cell)",
+            )
+    fig.colorbar(img_q, ax=list(axes[:, 0]), label="grey level")
+    fig.colorbar(img_g, ax=list(axes[:, 1:].ravel()), label="log10 share of the pairs")
     return fig
 
 
@@ -579,6 +786,9 @@ def plot_zone_accuracies(
 ):
     """A bar per zone's validation accuracy; the fused accuracy and chance as lines.
 
+    ``labels`` name each zone by the centre frequencies of its first and last mel bands
+    (:func:`zone_labels`).
+
     Notebook: ``03_texture_features.ipynb``.
     """
     import matplotlib.pyplot as plt
@@ -586,14 +796,15 @@ def plot_zone_accuracies(
     if len(zone_accuracy) != len(labels):
         raise ValueError(f"{len(zone_accuracy)} accuracies for {len(labels)} zones")
     fig, ax = plt.subplots(figsize=(10, 3))
-    ax.bar(range(len(labels)), zone_accuracy, color="C0")
+    ax.bar(range(len(labels)), zone_accuracy, color="C0", label="one zone alone")
     ax.axhline(fused, color="C3", ls="--", label=f"all zones, {rule} rule")
     ax.axhline(chance, color="gray", lw=0.8, label="chance")
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=8)
     ax.set(
-        xlabel="zone (Hz, mel band centres)",
+        xlabel="zone (Hz: centres of its first and last mel bands)",
         ylabel="validation accuracy",
         title="one SVM per mel zone, and fused",
+        ylim=(0, 1),
     )
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
@@ -602,10 +813,12 @@ def plot_zone_accuracies(
 def plot_genre_glcms(
     glcms: Sequence[np.ndarray], genre_of: Sequence[str], genres: Sequence[str]
 ):
-    """Each genre's mean GLCM at the first offset over its clips' segments (log10).
+    """Each class's mean GLCM at the first offset (0°) over its clips' segments.
 
-    ``glcms[k]`` holds the GLCMs (segments, levels, levels, offsets) of a clip of genre
-    ``genre_of[k]``; panels two rows of five for the ten genres.
+    ``glcms[k]`` holds the GLCMs (segments, levels, levels, offsets) of a clip of class
+    ``genre_of[k]``, each map the shares of its segment's neighbour pairs. The colour is
+    the log10 of the mean share: how often, in a segment, a cell at grey level i has the
+    next frame at level j. One panel per class (five to a row at most), one colour bar.
 
     Notebook: ``03_texture_features.ipynb``.
     """
@@ -613,22 +826,44 @@ def plot_genre_glcms(
 
     if len(glcms) != len(genre_of):
         raise ValueError(f"{len(glcms)} GLCM stacks for {len(genre_of)} genres")
-    n_cols = (len(genres) + 1) // 2
-    fig, axes = plt.subplots(2, n_cols, figsize=(11, 4.6), sharex=True, sharey=True)
-    levels = None
+    n_cols = min(5, max(1, len(genres)))
+    n_rows = -(-len(genres) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(11, 0.9 + 2.2 * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    levels = img = None
     for ax, genre in zip(axes.flat, genres):
         maps = [G[..., 0].mean(axis=0) for G, g in zip(glcms, genre_of) if g == genre]
         if maps:
             levels = maps[0].shape[0]
-            ax.imshow(
+            img = ax.imshow(
                 np.log10(np.mean(maps, axis=0) + 1e-4),
                 origin="lower",
                 cmap="viridis",
                 vmin=-4,
                 vmax=-0.5,
             )
-        ax.set_title(genre)
-    fig.suptitle(f"mean GLCM at 0° per genre (log10 share, {levels} levels)")
+        ax.set(
+            title=genre,
+            xlabel="level j (next frame)",
+            ylabel="level i (cell)",
+        )
+        ax.label_outer()
+    for ax in axes.flat[len(genres) :]:
+        ax.axis("off")
+    if img is not None:
+        fig.colorbar(
+            img,
+            ax=axes.ravel().tolist(),
+            label="log10 mean share of the pairs",
+        )
+    fig.suptitle(f"mean GLCM at 0° per class ({levels} grey levels)")
     return fig
 
 

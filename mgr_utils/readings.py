@@ -53,21 +53,91 @@ def most_confused(
 def confusion_sentence(
     confusion: Sequence[Sequence[int]], genres: Sequence[str], k: int = 3
 ) -> str:
-    """One sentence naming the most frequent confusions of a confusion matrix.
+    """One sentence naming the most frequent confusions of a confusion matrix, ties as ties.
+
+    Confusions are taken by count, largest first, until at least ``k`` are named; a count
+    shared by several pairs is named as a tie and never cut in two (which pair of a tie
+    came "first" would only be the order of the genres). A tie of more than ``k + 2``
+    pairs is counted, not listed.
 
     Notebook: ``01_datasets.ipynb``.
 
-    Example: ``"The most frequent confusions on these test clips: disco taken for rock
-    (3 clips), blues taken for metal (2 clips)."``
+    Example: ``"The most frequent confusions on these test clips: reggae taken for
+    hiphop (5 clips), then a tie at 2 clips each: disco taken for hiphop and rock taken
+    for metal."``
     """
-    pairs = most_confused(confusion, genres, k)
+    pairs = most_confused(confusion, genres, k=len(genres) ** 2)
     if not pairs:
         return "No test clip was taken for another genre."
-    parts = [
-        f"{t} taken for {p} ({c} clip{'s' if c != 1 else ''})" for t, p, c in pairs
-    ]
+    groups: list[tuple[int, list[str]]] = []
+    for t, p, c in pairs:
+        if groups and groups[-1][0] == c:
+            groups[-1][1].append(f"{t} taken for {p}")
+        else:
+            if sum(len(names) for _, names in groups) >= k:
+                break
+            groups.append((c, [f"{t} taken for {p}"]))
+    parts = []
+    for c, names in groups:
+        clips = f"{c} clip{'s' if c != 1 else ''}"
+        if len(names) == 1:
+            parts.append(f"{names[0]} ({clips})")
+        elif len(names) <= k + 2:
+            each = f"{c} clip{'s' if c != 1 else ''} each"
+            parts.append(f"a tie at {each}: " + _and(names))
+        else:
+            parts.append(f"a tie of {len(names)} pairs at {clips} each")
     head = "The most frequent confusions on these test clips: "
-    return head + ", ".join(parts) + "."
+    return head + "; then ".join(parts) + "."
+
+
+def _and(items: Sequence[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table: one header row, then one row per item of ``rows``.
+
+    Cells are written with ``str``; a ``|`` inside a cell is escaped.
+
+    Notebook: ``01_datasets.ipynb`` (every table of chapters 1-3).
+
+    Raises:
+        ValueError: A row with another number of cells than ``header``.
+    """
+
+    def cell(v: Any) -> str:
+        return str(v).replace("|", "\\|")
+
+    lines = [
+        "| " + " | ".join(cell(h) for h in header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"a row of {len(row)} cells under {len(header)} headers")
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+def split_table(classes: Sequence[str], sides: Mapping[str, Any]) -> str:
+    """Clips per class on each side of a split, as a Markdown table (a total column).
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        classes: The class names, in label order (``clips.classes``).
+        sides: ``{"train": train, "valid": valid, "test": test}`` (ClipSets).
+    """
+    rows = []
+    for name, part in sides.items():
+        counts = part.counts()
+        rows.append([name, *(counts.get(g, 0) for g in classes), len(part)])
+    return markdown_table(["side", *classes, "total"], rows)
 
 
 def interval_text(accuracy: float, n: int, confidence: float = 0.95) -> str:
@@ -178,6 +248,174 @@ def fresh_test_note(
     )
 
 
+def fresh_test_sentence(clips: Sequence[Any], test: Sequence[Any]) -> str:
+    """What a page says about its test clips: which existed while the settings were chosen.
+
+    The fast build's settings (epochs, learning rates, widths, grids) were fixed while the
+    book was written, with the scores of the split's own test clips in view; the fresh
+    synthetic test clips (:func:`mgr_utils.splits.fresh_test_clips`) were rendered after
+    every clip of the set and never seen then. :func:`fresh_test_note` says the same in a
+    record.
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: The dataset the split was drawn from (its ``name`` says which).
+        test: The test side (the split's own test clips, then any fresh ones).
+    """
+    own_ids = {c.clip_id for c in clips}
+    own = sum(c.clip_id in own_ids for c in test)
+    fresh = len(test) - own
+    name = getattr(clips, "name", "")
+    if fresh:
+        return (
+            f"Of the {len(test)} test clips, {own} are the split's own: they existed, "
+            "and their scores were in view, while the book's settings were chosen "
+            f"during its writing. The other {fresh} are fresh, rendered after every "
+            "clip of the set and never heard nor scored then; only they are untouched "
+            "by those choices."
+        )
+    if name == "synthetic":
+        return (
+            f"All {len(test)} test clips are the split's own: they existed, and their "
+            "scores were in view, while the book's settings were chosen during its "
+            "writing (set `TEST_PER_GENRE` to add fresh ones)."
+        )
+    return (
+        f"All {len(test)} test clips are the split's own. The settings a chapter "
+        "fixes in advance were set while the book was written; every choice this run "
+        "makes is made on the validation clips, never on these."
+    )
+
+
+def fusion_reading(
+    valid_by_rule: Mapping[str, float],
+    rule: str,
+    n_valid: int,
+    fused_pred: Sequence[int],
+    zone_preds: Sequence[Sequence[int]],
+    zone_names: Sequence[str],
+) -> str:
+    """What the validation clips say about the rule that fuses the zones, from the run.
+
+    How many clips the chosen rule wins by (one clip chooses a rule but shows no real
+    difference), and whether the fusion decides any clip differently from a single zone
+    (on the validation clips, the fused decisions may be one zone's, clip for clip).
+
+    Notebook: ``03_texture_features.ipynb``.
+
+    Args:
+        valid_by_rule: ``{rule: validation accuracy}``
+            (:meth:`mgr_utils.classical.LBPZoneSVM.choose_rule`).
+        rule: The chosen rule.
+        n_valid: Number of validation clips.
+        fused_pred: The chosen rule's decision on each validation clip.
+        zone_preds: Each zone's decision on the same clips.
+        zone_names: Each zone's name, e.g. ``"26-232"`` (Hz).
+    """
+    right = {r: int(round(a * n_valid)) for r, a in valid_by_rule.items()}
+    best = right[rule]
+    others = {r: k for r, k in right.items() if r != rule}
+    head = f"The {rule} rule is right on {best} of the {n_valid} validation clips"
+    if not others:
+        first = head + "."
+    else:
+        runner = max(others.values())
+        level = [r for r, k in others.items() if k == runner]
+        rules = _and(level) + (" rules" if len(level) > 1 else " rule")
+        if runner == best:
+            first = (
+                f"{head}, as many as the {rules}: the tie goes to the {rule} rule by "
+                "the fixed order product, sum, max, min, not by the clips."
+            )
+        else:
+            margin = best - runner
+            first = (
+                f"{head}, {margin} clip{'s' if margin != 1 else ''} more than the "
+                f"{rules} ({runner})"
+            )
+            first += (
+                ": a margin of one clip chooses a rule, but it shows no real "
+                "difference between the rules."
+                if margin == 1
+                else "."
+            )
+    fused = np.asarray(fused_pred)
+    same = [n for n, p in zip(zone_names, zone_preds) if np.array_equal(p, fused)]
+    if same:
+        zones = _and(same) + " Hz"
+        second = (
+            f" On these clips its decisions are, clip for clip, those of the zone "
+            f"{zones} alone: fusing the {len(zone_names)} zones changed no decision "
+            "of that zone."
+        )
+    else:
+        scores = [int(np.sum(np.asarray(p) == fused)) for p in zone_preds]
+        k = int(np.argmax(scores))
+        second = (
+            f" No single zone decides every clip as it does; the closest, "
+            f"{zone_names[k]} Hz, agrees with it on {scores[k]} of the {n_valid} clips."
+        )
+    return first + second
+
+
+def _short(reason: str, path: str) -> str:
+    """The head of a loader's reason for leaving a file out, without a machine path."""
+    head = str(reason).split(" (")[0].split(": ")[0].strip()
+    return head.replace(str(path), "the file") or "unreadable"
+
+
+def collection_note(clips: Any, shown: int = 5) -> str:
+    """A paragraph on the collection a run loaded: what it is, its classes, what was left out.
+
+    For a folder collection it also names (up to ``shown`` of) the files it skipped as
+    unreadable and the files it ignored (hidden, not audio), by their paths inside the
+    collection (never a machine path).
+
+    Notebook: ``01_datasets.ipynb``.
+
+    Args:
+        clips: The loaded :class:`~mgr_utils.datasets.ClipSet`.
+        shown: How many skipped or ignored files to name at most.
+    """
+    from pathlib import Path
+
+    from mgr_utils.datasets import describe_collection
+
+    what = {
+        "synthetic": "The embedded synthetic genre set",
+        "gtzan": "GTZAN",
+        "folder": "A folder collection",
+    }.get(clips.name, f"The {clips.name} set")
+    text = f"**{what}**: {describe_collection(clips)}"
+    if clips.name == "folder":
+        text += (
+            " Its classes are its sub-folders' names (or the labels of its table), "
+            "sorted unless `CLASSES` fixes their order; every chapter takes them "
+            f"from the data, so chance is 1/{len(clips.classes)} here."
+        )
+
+    def inside(path: str) -> str:
+        p = Path(path)
+        if not p.is_absolute():  # already a path inside the collection
+            return p.as_posix()
+        if clips.root is not None:
+            try:
+                return p.relative_to(clips.root).as_posix()
+            except ValueError:
+                pass
+        return p.name
+
+    for label, files in (("Skipped", clips.skipped), ("Ignored", clips.ignored)):
+        if not files:
+            continue
+        names = [f"`{inside(f)}` ({_short(reason, f)})" for f, reason in files[:shown]]
+        more = f" and {len(files) - shown} more" if len(files) > shown else ""
+        why = " as unreadable" if label == "Skipped" else ""
+        text += f" {label}{why}: " + ", ".join(names) + more + "."
+    return text
+
+
 def stopping_sentence(run: Any, what: str = "The training") -> str:
     """What ended a network's training, which epoch's weights it keeps, and its verdict.
 
@@ -243,3 +481,27 @@ def paired_test_floor(n: int) -> dict[str, Any]:
     below = k - 1
     p_below = mcnemar([0] * below, [0] * below, [1] * below)["p"] if below else 1.0
     return {"n": n, "min_clips": k, "p_below": p_below, "min_points": 100 * k / n}
+
+
+def paired_test_floor_text(n: int) -> str:
+    """The floor of the exact McNemar test on ``n`` clips, as the paragraph chapter 2 prints.
+
+    Notebook: ``02_spectrograms.ipynb``.
+    """
+    floor = paired_test_floor(n)
+    k = floor["min_clips"]
+    if k is None:
+        return (
+            "The test has a floor. With *k* discordant clips all going one way, "
+            f"*p* = 2 / 2ᵏ; on {n} clips even all {n} going one way give "
+            f"*p* = {min(1.0, 2 / 2**n):.3f}, not below 0.05: these clips are too few "
+            "for any verdict."
+        )
+    return (
+        "The test has a floor. With *k* discordant clips all going one way, "
+        f"*p* = 2 / 2ᵏ: {k - 1} clips to none gives *p* = {floor['p_below']:.3f}, "
+        f"not below 0.05. So a net difference of fewer than **{k} clips** "
+        f"({floor['min_points']:.1f} points of accuracy on these {n} clips) can never "
+        "be called a difference at α = 0.05; when the discordant clips fall both "
+        "ways, the net difference needed grows."
+    )

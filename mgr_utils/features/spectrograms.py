@@ -240,6 +240,64 @@ def mel_filterbank(
     return M
 
 
+def mel_band_centres(
+    sr: int = SR, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
+    """Centre frequency in Hz of each band of :func:`mel_filterbank`: the peak of its triangle.
+
+    librosa places ``n_mels + 2`` points evenly on the mel scale from ``fmin`` to ``fmax``;
+    band ``i``'s triangle rises from point ``i``, peaks at point ``i + 1`` and falls to
+    point ``i + 2``. The centres are therefore the inner ``n_mels`` points, not
+    ``librosa.mel_frequencies(n_mels)`` (``n_mels`` points from ``fmin``, the first at
+    0 Hz, which is no band's centre).
+
+    Notebook: ``02_spectrograms.ipynb`` (also ``03_texture_features.ipynb``).
+
+    Args:
+        sr: Sample rate in Hz (``fmax`` defaults to ``sr / 2``).
+        n_mels, fmin, fmax: The filterbank's parameters.
+
+    Returns:
+        float64 array ``(n_mels,)``, increasing.
+    """
+    import librosa
+
+    fmax = sr / 2 if fmax is None else fmax
+    return librosa.mel_frequencies(n_mels=n_mels + 2, fmin=fmin, fmax=fmax)[1:-1]
+
+
+def segment_means(S: np.ndarray, seg_frames: int, hop_frames: int) -> np.ndarray:
+    """The mean of each band over each segment of a spectrogram: one vector per segment.
+
+    Segments of ``seg_frames`` frames start every ``hop_frames`` frames
+    (:func:`n_segments` of them); a spectrogram shorter than one segment gives one vector,
+    its mean over all its frames. The whole clip's mean, ``S.mean(axis=1)``, is the
+    long-term average spectrum; this is the same summary per segment.
+
+    Notebook: ``02_spectrograms.ipynb``.
+
+    Args:
+        S: Spectrogram ``(bands, frames)`` (e.g. log-mel in dB).
+        seg_frames: Frames per segment.
+        hop_frames: Frames between segment starts.
+
+    Returns:
+        ``(n_segments, bands)`` float array.
+    """
+    check_positive("seg_frames", seg_frames)
+    check_positive("hop_frames", hop_frames)
+    S = np.asarray(S)
+    if S.ndim != 2:
+        raise ValueError(f"S must be (bands, frames), got shape {S.shape}")
+    count = n_segments(S.shape[1], seg_frames, hop_frames)
+    return np.stack(
+        [
+            S[:, k * hop_frames : k * hop_frames + seg_frames].mean(axis=1)
+            for k in range(count)
+        ]
+    )
+
+
 def mel_spectrogram(
     y: np.ndarray | None = None,
     sr: int = SR,
@@ -296,7 +354,9 @@ def log_mel(
 ) -> np.ndarray:
     """Log-compressed mel spectrogram in dB, ``10 log10(mel / ref)``, shape ``(n_mels, frames)``.
 
-    The input of most CNNs in the survey (the survey). Computed with
+    The input of Dieleman & Schrauwen's mel network (2014) and of many later CNNs; of the
+    survey's other papers, Costa, Zhang and Choi use linear-frequency STFTs, Li MFCCs and
+    Nakashika GLCMs of a mel map (chapter 2 lists them). Computed with
     ``librosa.power_to_db`` (keywords ``ref``, ``top_db``): with the default ``ref=np.max`` the
     loudest cell is 0 dB and everything is clipped at ``-top_db``. 128 mel bands and 2048/512 are
     *our reading* (no surveyed paper fixes them for this input).

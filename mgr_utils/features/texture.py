@@ -278,25 +278,9 @@ def glcm_maps_per_segment(
         float32 ``(n_segments, levels, levels, n_offsets)``: one channel per offset, each map
         summing to 1.
     """
-    import librosa
-
     if S_db is None:
         S_db = glcm_mel_map(y, sr, n_mels=n_mels, frame_seconds=frame_seconds)
-    seg_frames = max(1, int(round(seconds / frame_seconds)))
-    seg_hop = max(1, int(round(seg_frames * (1.0 - overlap))))
-    if S_db.shape[1] < seg_frames:
-        pad = np.full(
-            (S_db.shape[0], seg_frames - S_db.shape[1]),
-            S_db.min() if S_db.size else 0.0,
-            dtype=np.float32,
-        )
-        S_db = np.concatenate([S_db, pad], axis=1)
-    frames = librosa.util.frame(
-        x=np.ascontiguousarray(S_db),
-        frame_length=seg_frames,
-        hop_length=seg_hop,
-        axis=-1,
-    )  # (n_mels, seg_frames, n_seg)
+    frames = _glcm_segments(S_db, seconds, overlap, frame_seconds)
     n_off = len(distances) * len(angles)
     out = np.empty((frames.shape[-1], levels, levels, n_off), dtype=np.float32)
     for k in range(frames.shape[-1]):
@@ -307,6 +291,64 @@ def glcm_maps_per_segment(
             levels=levels,
         )
     return out
+
+
+def _glcm_segments(
+    S_db: np.ndarray, seconds: float, overlap: float, frame_seconds: float
+) -> np.ndarray:
+    """The segments :func:`glcm_maps_per_segment` cuts from a clip's mel map.
+
+    Returns ``(n_mels, seg_frames, n_segments)``; a map shorter than one segment is padded
+    at its minimum.
+    """
+    import librosa
+
+    seg_frames = max(1, int(round(seconds / frame_seconds)))
+    seg_hop = max(1, int(round(seg_frames * (1.0 - overlap))))
+    if S_db.shape[1] < seg_frames:
+        pad = np.full(
+            (S_db.shape[0], seg_frames - S_db.shape[1]),
+            S_db.min() if S_db.size else 0.0,
+            dtype=np.float32,
+        )
+        S_db = np.concatenate([S_db, pad], axis=1)
+    return librosa.util.frame(
+        x=np.ascontiguousarray(S_db),
+        frame_length=seg_frames,
+        hop_length=seg_hop,
+        axis=-1,
+    )
+
+
+def glcm_level_steps(
+    y: np.ndarray,
+    sr: int = SR,
+    seconds: float = 4.0,
+    overlap: float = 0.5,
+    n_mels: int = 40,
+    frame_seconds: float = 0.125,
+    levels: int = 16,
+) -> np.ndarray:
+    """How many dB one grey level spans in each segment the GLCMs are computed on.
+
+    :func:`glcm_maps_per_segment` quantises each segment of the clip's mel map
+    (:func:`glcm_mel_map`: dB below the clip's loudest cell, no floor) min-max to
+    ``levels`` levels (:func:`quantize`), so one level spans ``(max - min) / levels`` dB
+    of that segment: the step depends on the segment's own range, not on a fixed one.
+
+    Notebook: ``03_texture_features.ipynb``.
+
+    Args:
+        y, sr, seconds, overlap, n_mels, frame_seconds, levels: As
+            :func:`glcm_maps_per_segment`.
+
+    Returns:
+        float64 array ``(n_segments,)``: dB per grey level of each segment.
+    """
+    S_db = glcm_mel_map(y, sr, n_mels=n_mels, frame_seconds=frame_seconds)
+    frames = _glcm_segments(S_db, seconds, overlap, frame_seconds).astype(np.float64)
+    span = frames.max(axis=(0, 1)) - frames.min(axis=(0, 1))
+    return span / levels
 
 
 def glcm_mel_map(
