@@ -69,6 +69,7 @@ import os
 import platform
 import re
 import secrets
+import sys
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -593,11 +594,13 @@ def pipeline(
 
 
 def _is_keras(model) -> bool:
-    try:
-        import keras
-    except ImportError:  # pragma: no cover - the book always has Keras
-        return False
-    return isinstance(model, keras.Model)
+    """Whether ``model`` is a Keras model, without importing Keras for a scikit-learn one.
+
+    A Keras model can only exist once Keras is imported; importing it here for an SVM
+    (chapter 3 saves two) would start TensorFlow and print its start-up lines on the page.
+    """
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(model, keras.Model)
 
 
 def _softmax(D: np.ndarray) -> np.ndarray:
