@@ -944,10 +944,12 @@ def load_folder(
         try:
             probe_audio(e.path)
         except AudioLoadError as err:
-            reason = str(err).removeprefix(f"{e.path}: ")
+            reason = (
+                str(err).removeprefix(f"{e.path}: ").replace(str(e.path), e.clip_id)
+            )
             warnings.warn(
-                f"skipping {e.path}: {reason} Replace the file, or delete it to "
-                "silence this warning.",
+                f"skipping {e.clip_id} (a file of the collection): {reason} Replace "
+                "the file, or delete it to silence this warning.",
                 stacklevel=2,
             )
             skipped.append((str(e.path), reason))
