@@ -508,13 +508,18 @@ def networks_table(
 
 
 def fit_sentence(
-    what: str, train_accuracy: float, test_accuracy: float, gap: float = 0.1
+    what: str,
+    train_accuracy: float,
+    test_accuracy: float,
+    gap: float = 0.1,
+    fitted: float = 0.9,
 ) -> str:
     """Does a network over-fit? Its training clip accuracy beside its test clip accuracy.
 
-    A network that fits its training clips much better than the test clips (by ``gap``
-    or more) over-fits: its capacity is not what holds it back. One that does not is
-    either not over-fitting or not fitting at all, and the sentence says which.
+    A network that fits its training clips (``fitted`` or more) and them much better than
+    the test clips (by ``gap`` or more) over-fits: its capacity is not what holds it
+    back. One that does not fit its training clips may be too small, or not trained
+    enough; the sentence says which case the numbers show.
 
     Notebook: ``05_nakashika_glcm_cnn.ipynb``.
 
@@ -523,22 +528,52 @@ def fit_sentence(
         train_accuracy, test_accuracy: Clip-level accuracies (training clips measured
             like the test clips: no dropout, the chosen rule).
         gap: The smallest difference called over-fitting.
+        fitted: The training accuracy from which the training clips count as fitted.
     """
     both = (
         f"{what} reaches {percent(train_accuracy)} on its training clips and "
         f"{percent(test_accuracy)} on the test clips"
     )
+    if train_accuracy < fitted:
+        return (
+            f"{both}: it does not fit even the clips it was trained on, so its size, "
+            "or its training, may be what holds it back."
+        )
     if train_accuracy - test_accuracy >= gap:
         return (
             f"{both}: it **over-fits**, learning its training clips far better than "
             "music it has not heard, so its small size is not what holds it back."
         )
-    if train_accuracy < 0.9:
-        return (
-            f"{both}: it does not even fit the clips it was trained on, so here its "
-            "size (or its training) may be what holds it back."
-        )
     return f"{both}: it fits both about as well, with no sign of over-fitting."
+
+
+def paired_floor_texts(floor: Mapping[str, Any]) -> dict[str, str]:
+    """The glue texts of :func:`paired_test_floor`, also when no difference can pass.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Returns:
+        ``{"n_test", "min_clips", "below_clips", "p_below", "min_points"}``; with too
+        few test clips for any difference to pass the test, ``min_clips`` reads "more
+        than n" and the others say that every clip going one way is not enough.
+    """
+    n = floor["n"]
+    if floor["min_clips"] is None:
+        p_all = 2.0 / 2**n if n else 1.0
+        return {
+            "n_test": f"{n}",
+            "min_clips": f"more than {n}",
+            "below_clips": f"all {n}",
+            "p_below": f"{min(p_all, 1.0):.4g}",
+            "min_points": "more than 100",
+        }
+    return {
+        "n_test": f"{n}",
+        "min_clips": f"{floor['min_clips']}",
+        "below_clips": f"{floor['min_clips'] - 1}",
+        "p_below": f"{floor['p_below']:.4g}",
+        "min_points": f"{floor['min_points']:.1f}",
+    }
 
 
 def integration_reading(

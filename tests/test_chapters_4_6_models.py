@@ -157,7 +157,10 @@ def test_fit_sentence_tells_over_fitting_from_not_fitting():
     )
     assert "**over-fits**" in over
     under = readings.fit_sentence("The network", 0.45, 0.40)
-    assert "does not even fit" in under and "over-fits" not in under
+    assert "does not fit even" in under and "over-fits" not in under
+    # A large gap below a fitted training side is not called over-fitting.
+    short = readings.fit_sentence("The network", 0.636, 0.286)
+    assert "does not fit even" in short and "over-fits" not in short
     fine = readings.fit_sentence("The network", 0.95, 0.9)
     assert "no sign of over-fitting" in fine
 
@@ -199,3 +202,15 @@ def test_stopping_summary_says_which_trainings_get_no_verdict():
         "early stopping ended the other 2, after 8 to 11 epochs."
     )
     assert COSTA_HOP_LENGTH == 827  # the estimate's geometry above assumes it
+
+
+def test_paired_floor_texts_also_when_no_difference_can_pass():
+    assert readings.paired_floor_texts(readings.paired_test_floor(150)) == {
+        "n_test": "150",
+        "min_clips": "6",
+        "below_clips": "5",
+        "p_below": "0.0625",
+        "min_points": "4.0",
+    }
+    few = readings.paired_floor_texts(readings.paired_test_floor(4))
+    assert few["min_clips"] == "more than 4" and few["p_below"] == "0.125"
