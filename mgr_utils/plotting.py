@@ -199,18 +199,21 @@ def plot_confusion(
 ):
     """Draw a confusion matrix (rows: true genre, columns: predicted) with counts in the cells.
 
+    The colour bar gives the number of clips a colour stands for.
+
     Notebook: ``03_texture_features.ipynb``.
     """
     import matplotlib.pyplot as plt
 
     C = np.asarray(confusion)
     if ax is None:
-        _, ax = plt.subplots(figsize=(5.2, 4.6))
-    ax.imshow(C, cmap="Blues")
+        _, ax = plt.subplots(figsize=(5.6, 4.6))
+    img = ax.imshow(C, cmap="Blues")
+    ax.figure.colorbar(img, ax=ax, fraction=0.046, pad=0.04, label="clips")
     ax.set_xticks(range(len(genres)), genres, rotation=60, ha="right")
     ax.set_yticks(range(len(genres)), genres)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
     for i, j in np.ndindex(C.shape):
         if C[i, j]:
             ax.text(
@@ -226,10 +229,48 @@ def plot_confusion(
     return ax
 
 
-def plot_history(history: dict[str, Sequence[float]], ax=None, title: str = ""):
+HISTORY_LABELS = {
+    "loss": "training (running mean, dropout on)",
+    "accuracy": "training (running mean, dropout on)",
+    "val_loss": "validation",
+    "val_accuracy": "validation",
+}
+"""Legend entries of the Keras history keys (:func:`plot_history`).
+
+Keras's training numbers are the running mean over an epoch's batches, measured with
+dropout on while the weights change; the validation numbers are measured after the
+epoch, in inference mode.
+"""
+
+
+def _history_axis_label(metric: str, level: str | None) -> str:
+    """``"loss"`` -> ``"loss (cross-entropy)"``, with the level in front when given."""
+    base = "loss (cross-entropy)" if "loss" in metric else "accuracy (fraction)"
+    if metric.startswith("val_"):
+        base = f"validation {base}"
+    return f"{level}-level {base}" if level else base
+
+
+def plot_history(
+    history: dict[str, Sequence[float]],
+    ax=None,
+    title: str = "",
+    level: str | None = None,
+):
     """Training curves: every ``loss``/``accuracy`` series of a Keras history dict.
 
+    One panel for the losses, one for the accuracies, one line per series with a legend
+    (:data:`HISTORY_LABELS`). ``level`` says what the numbers are measured on, e.g.
+    ``"patch"`` when a network classifies patches and the chapter's tables give clip-level
+    accuracies: the axes and the title then say so.
+
     Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        history: ``{"loss": [...], "val_loss": [...], ...}`` (Keras's ``History.history``).
+        ax: Two axes to draw on (``None``: a new figure).
+        title: The figure's title.
+        level: What one training example is (``"patch"``, ``"segment"``), or ``None``.
     """
     import matplotlib.pyplot as plt
 
@@ -237,9 +278,15 @@ def plot_history(history: dict[str, Sequence[float]], ax=None, title: str = ""):
         _, ax = plt.subplots(1, 2, figsize=(9, 3))
     for name, values in history.items():
         target = ax[0] if "loss" in name else ax[1]
-        target.plot(np.arange(1, len(values) + 1), values, label=name)
-    ax[0].set(xlabel="epoch", ylabel="loss", title=title)
-    ax[1].set(xlabel="epoch", ylabel="accuracy")
+        target.plot(
+            np.arange(1, len(values) + 1),
+            values,
+            label=HISTORY_LABELS.get(name, name),
+        )
+    if level:
+        title = f"{title}: {level} level" if title else f"{level} level"
+    ax[0].set(xlabel="epoch", ylabel=_history_axis_label("loss", level), title=title)
+    ax[1].set(xlabel="epoch", ylabel=_history_axis_label("accuracy", level))
     for a in ax:
         a.legend(fontsize=8)
     return ax
@@ -249,10 +296,18 @@ def plot_histories(
     histories: dict[str, dict[str, Sequence[float]]],
     metrics: Sequence[str] = ("val_loss", "val_accuracy"),
     title: str = "",
+    level: str | None = None,
 ):
     """Compare several runs' training curves: one panel per metric, one line per run.
 
     Notebook: ``06_zhang_cnn.ipynb`` (the ablation).
+
+    Args:
+        histories: ``{run name: Keras history dict}``.
+        metrics: The history keys to draw, one panel each.
+        title: The first panel's title.
+        level: What one training example is (``"segment"``), or ``None``
+            (:func:`plot_history`).
     """
     import matplotlib.pyplot as plt
 
@@ -263,10 +318,200 @@ def plot_histories(
         for name, h in histories.items():
             if metric in h:
                 ax.plot(np.arange(1, len(h[metric]) + 1), h[metric], label=name)
-        ax.set(xlabel="epoch", ylabel=metric)
+        ax.set(xlabel="epoch", ylabel=_history_axis_label(metric, level))
         ax.legend(fontsize=8)
     axes[0][0].set_title(title)
     return axes[0]
+
+
+DB_BELOW_MAX = "dB below the clip's maximum"
+"""The colour bar label of the chapters' dB images (``ref`` = the clip's maximum)."""
+
+
+def plot_costa_patches(
+    P: np.ndarray,
+    sr: int,
+    hop_length: int,
+    scale: float = 0.5,
+    shown: int = 2,
+    title: str = "",
+):
+    """One clip's Costa patches side by side (white lines: their borders) beside one patch.
+
+    ``P`` is :func:`mgr_utils.features.costa_patches`' output, ``(n_patches, rows, width,
+    1)`` in dB, cut without overlap. A column of the downscaled image lasts
+    ``hop_length / scale / sr`` seconds; its rows span 0 Hz to the Nyquist frequency on a
+    linear axis. Colour bars give the dB.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        P: The clip's patches, in dB.
+        sr: Sample rate in Hz.
+        hop_length: STFT hop before the downscale (samples).
+        scale: The image's downscale factor (Costa's 0.5).
+        shown: Which patch (0-based) the right panel shows.
+        title: The left panel's title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: ``P`` is not 4-D or has no patch ``shown``.
+    """
+    import matplotlib.pyplot as plt
+
+    P = np.asarray(P)
+    if P.ndim != 4 or not 0 <= shown < len(P):
+        raise ValueError(
+            f"need (n_patches, rows, width, 1) patches with a patch {shown}, got "
+            f"shape {P.shape}"
+        )
+    n, rows, width = P.shape[:3]
+    column = hop_length / scale / sr  # seconds per column of the downscaled image
+    khz = sr / 2000
+    S = np.concatenate(list(P[..., 0]), axis=1)
+    fig, axes = plt.subplots(
+        1, 2, figsize=(12, 3.4), gridspec_kw={"width_ratios": [3, 1]}
+    )
+    img = axes[0].imshow(
+        S,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=[0, n * width * column, 0, khz],
+    )
+    for k in range(1, n):
+        axes[0].axvline(k * width * column, color="white", lw=0.6)
+    axes[0].set(title=title, xlabel="time (s)", ylabel="frequency (kHz, linear)")
+    fig.colorbar(img, ax=axes[0], label=DB_BELOW_MAX)
+    img = axes[1].imshow(
+        P[shown, :, :, 0],
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=[0, width * column, 0, khz],
+    )
+    axes[1].set(
+        title=f"patch {shown + 1}: {rows} x {width}",
+        xlabel="time in the patch (s)",
+        ylabel="frequency (kHz, linear)",
+    )
+    fig.colorbar(img, ax=axes[1], label=DB_BELOW_MAX)
+    return fig
+
+
+def plot_glcm_inputs(
+    X: np.ndarray,
+    labels: Sequence[int],
+    classes: Sequence[str],
+    shown: Sequence[str],
+    angles: Sequence[str] = ("0°", "45°", "90°", "135°"),
+    limit: float = 3.0,
+):
+    """The standardised GLCM maps of one training segment per class in ``shown``.
+
+    ``X`` holds the segments' maps as the network sees them, ``(n, levels, levels,
+    offsets)``, each cell standardised over the training segments; entry ``[i, j]`` of a
+    map counted how often grey level ``i`` had grey level ``j`` as its neighbour at that
+    angle. One row per class (its first segment), one column per angle, one shared
+    colour bar: how many standard deviations a cell's count lies above or below its mean
+    over the training segments.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+
+    Args:
+        X: Standardised maps.
+        labels: The label of each segment (indexes ``classes``).
+        classes: Class names in label order.
+        shown: The classes to draw, one row each.
+        angles: The name of each offset (one per channel of ``X``).
+        limit: The colour scale runs from ``-limit`` to ``limit``.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: An offset count that differs from ``angles``, or a class of
+            ``shown`` that is unknown or has no segment.
+    """
+    import matplotlib.pyplot as plt
+
+    X, labels = np.asarray(X), np.asarray(labels)
+    if X.ndim != 4 or X.shape[-1] != len(angles):
+        raise ValueError(f"{X.shape} maps for {len(angles)} angles {tuple(angles)}")
+    fig, axes = plt.subplots(
+        len(shown),
+        len(angles),
+        figsize=(2.7 * len(angles) + 1, 2.5 * len(shown)),
+        squeeze=False,
+        layout="constrained",
+    )
+    for row, name in enumerate(shown):
+        if name not in classes:
+            raise ValueError(f"{name!r} is not one of the classes {tuple(classes)}")
+        found = np.flatnonzero(labels == list(classes).index(name))
+        if found.size == 0:
+            raise ValueError(f"no segment of class {name!r} to draw")
+        for a, angle in enumerate(angles):
+            img = axes[row, a].imshow(
+                X[found[0], :, :, a],
+                origin="lower",
+                cmap="coolwarm",
+                vmin=-limit,
+                vmax=limit,
+            )
+            axes[row, a].set(
+                title=f"{name}, {angle}",
+                xlabel="grey level j (neighbour)",
+                ylabel="grey level i",
+            )
+    fig.colorbar(
+        img,
+        ax=axes,
+        shrink=0.8,
+        label="count, standardised (SDs from its training mean)",
+    )
+    fig.suptitle(
+        "standardised GLCM maps of one training segment (what the network sees)"
+    )
+    return fig
+
+
+def plot_stft_segment(X: np.ndarray, sr: int, hop_length: int, title: str = ""):
+    """One segment of linear STFT frames, ``(frames, bins)`` in dB, time across.
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+
+    Args:
+        X: The segment (:func:`mgr_utils.features.stft_segments` gives ``(n_segments,
+            frames, bins)``; pass one).
+        sr: Sample rate in Hz.
+        hop_length: STFT hop (samples).
+        title: The title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: ``X`` is not 2-D.
+    """
+    import matplotlib.pyplot as plt
+
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"one segment is (frames, bins), got shape {X.shape}")
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    img = ax.imshow(
+        X.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=[0, X.shape[0] * hop_length / sr, 0, sr / 2000],
+    )
+    ax.set(title=title, xlabel="time (s)", ylabel="frequency (kHz, linear)")
+    fig.colorbar(img, ax=ax, label=DB_BELOW_MAX)
+    return fig
 
 
 def _specshow(ax, data, sr: int, hop_length: int, y_axis: str, **kwargs):

@@ -218,6 +218,522 @@ def cnn_vs_baseline(
     return capitalised(sentence(comparison, cnn_label, baseline_label))
 
 
+# --------------------------------------------------------------------------------------
+# Chapters 4-6: the tables their pages show
+# --------------------------------------------------------------------------------------
+
+
+def percent(x: float | None) -> str:
+    """An accuracy as the book prints it: ``0.867`` -> ``"86.7 %"`` (``None``: empty).
+
+    Notebook: ``04_costa_cnn.ipynb``.
+    """
+    return "" if x is None else f"{100 * float(x):.1f} %"
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as a reader takes it in: ``"45 s"``, ``"2.3 min"``, ``"3.1 h"``, ``"2.5 days"``.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Raises:
+        ValueError: A negative or not finite duration.
+    """
+    seconds = float(seconds)
+    if not np.isfinite(seconds) or seconds < 0:
+        raise ValueError(
+            f"a duration must be a finite number of seconds >= 0, got {seconds}"
+        )
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A Markdown table: the header, its rule, one line per row.
+
+    Cells are written with ``str``; a ``|`` inside a cell is escaped.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Raises:
+        ValueError: A row whose length differs from the header's.
+    """
+
+    def line(cells: Sequence[Any]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"a row of {len(row)} cells under {len(header)} columns")
+    return "\n".join(
+        [line(header), "|" + "---|" * len(header), *(line(r) for r in rows)]
+    )
+
+
+def rule_table(selected: Mapping[str, Any]) -> str:
+    """The segment-to-clip rules' validation accuracies, the chosen one marked.
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb``).
+
+    Args:
+        selected: :func:`mgr_utils.training.evaluate_selected`'s result.
+    """
+    rows = [
+        [f"{r} (chosen)" if r == selected["rule"] else r, percent(m["accuracy"])]
+        for r, m in selected["valid"].items()
+    ]
+    return markdown_table(["rule", "validation clip accuracy"], rows)
+
+
+def scored_once_sentence(
+    selected: Mapping[str, Any], n_valid: int, level: str = "segment"
+) -> str:
+    """Which rule the validation clips chose, and the test clips' score with it.
+
+    Example: "Chosen on the 40 validation clips: the **sum** rule. On the 150 test
+    clips, scored once with it: **60.0 %** (patch level: 55.7 %). On the training
+    clips, the same way (no dropout): 100.0 %."
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb``).
+
+    Args:
+        selected: :func:`mgr_utils.training.evaluate_selected`'s result (with
+            ``train`` when the training clips were scored).
+        n_valid: Number of validation clips.
+        level: What one input of the network is (``"patch"``, ``"segment"``).
+    """
+    test = selected["test"]
+    text = (
+        f"Chosen on the {n_valid} validation clips: the **{selected['rule']}** rule. "
+        f"On the {test['n_clips']} test clips, scored once with it: "
+        f"**{percent(test['accuracy'])}** ({level} level: "
+        f"{percent(test['segment_accuracy'])})."
+    )
+    if "train" in selected:
+        text += (
+            " On the training clips, the same way (no dropout): "
+            f"{percent(selected['train']['accuracy'])}."
+        )
+    return text
+
+
+def costa_table(
+    cnn: Mapping[str, Any],
+    lbp: Mapping[str, Any],
+    fusion: Mapping[str, Any],
+    *,
+    cnn_rule: str,
+    lbp_rule: str,
+    dataset: str,
+    split: str,
+    paper: Mapping[str, str],
+) -> str:
+    """Chapter 4's three systems on the test clips beside Costa et al.'s numbers.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Args:
+        cnn, lbp, fusion: Test metrics of the CNN, the LBP-zone SVMs, their fusion.
+        cnn_rule, lbp_rule: The CNN's patch rule and the SVMs' zone rule.
+        dataset, split: Where the numbers come from.
+        paper: The paper's number (text) by system id
+            (:data:`mgr_utils.models.costa.PAPER_LMD`).
+    """
+    rows = [
+        [
+            f"{display_name('costa_cnn')} ({cnn_rule} rule over patches)",
+            percent(cnn["accuracy"]),
+            paper["costa_cnn"],
+        ],
+        [
+            f"{display_name('lbp_zone_svm')} ({lbp_rule} rule over zones)",
+            percent(lbp["accuracy"]),
+            paper["lbp_zone_svm"],
+        ],
+        [
+            display_name("costa_cnn_x_lbp_product"),
+            percent(fusion["accuracy"]),
+            paper["costa_cnn_x_lbp_product"],
+        ],
+    ]
+    header = [
+        "system",
+        f"our test clip accuracy ({dataset}, {split})",
+        "Costa et al. 2017 (LMD, artist filter, 3-fold CV)",
+    ]
+    return markdown_table(header, rows)
+
+
+def nakashika_integration_table(
+    stacked: Mapping[str, Any],
+    single: Mapping[str, Mapping[str, Any]],
+    weights: Mapping[str, int],
+    reproduction: Mapping[str, float],
+) -> str:
+    """Chapter 5's integration: each single-angle network and the stacked one.
+
+    Each row gives the network's weights (the stacked network has more: its first
+    convolution reads every map), its rule, its training and test clip accuracies and
+    the reproduction's track-level accuracy on GTZAN.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+
+    Args:
+        stacked: ``evaluate_selected`` result of the network on all maps.
+        single: Angle name (``"0°"``) -> ``evaluate_selected`` result on that map.
+        weights: Angle name (and ``"stacked"``) -> the network's weight count.
+        reproduction: Angle name (and ``"stacked"``) -> the reproduction's accuracy.
+    """
+    n_maps = len(reproduction) - 1
+    rows = []
+    for name, res in [*single.items(), ("stacked", stacked)]:
+        label = (
+            f"all {n_maps} maps stacked" if name == "stacked" else f"{name} map only"
+        )
+        train = res.get("train", {}).get("accuracy")
+        rep = reproduction.get(name)
+        rows.append(
+            [
+                label,
+                f"{weights[name]:,}",
+                res["rule"],
+                percent(train),
+                percent(res["test"]["accuracy"]),
+                "" if rep is None else f"{100 * rep:.0f} %",
+            ]
+        )
+    header = [
+        "input",
+        "weights",
+        "rule (chosen on validation)",
+        "training clip accuracy",
+        "test clip accuracy",
+        "reproduction on GTZAN (track level)",
+    ]
+    return markdown_table(header, rows)
+
+
+def baseline_row_label(baseline_id: str) -> str:
+    """How chapters 5 and 6 name chapter 3's system chosen on validation.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb`` (also ``06_zhang_cnn.ipynb``).
+    """
+    return f"chapter 3's best on validation: {display_name(baseline_id)}"
+
+
+def nakashika_results_table(
+    glcm: Mapping[str, Any],
+    n_maps: int,
+    dataset: str,
+    split: str,
+    baseline: tuple[str, Mapping[str, Any]] | None,
+    paper: str,
+) -> str:
+    """Chapter 5's network beside the paper, its reproduction and chapter 3's baseline.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+
+    Args:
+        glcm: ``evaluate_selected`` result of the stacked network.
+        n_maps: Number of stacked maps.
+        dataset, split: Where the numbers come from.
+        baseline: ``(system id, record entry)`` of chapter 3's system chosen on
+            validation, or ``None``.
+        paper: What the paper and its reproduction report (text).
+    """
+    rows = [
+        [
+            f"{display_name('nakashika_glcm_cnn')}, {n_maps} maps, {glcm['rule']} rule",
+            percent(glcm["test"]["accuracy"]),
+            f"{dataset}, {split}",
+            paper,
+        ]
+    ]
+    if baseline is not None:
+        rows.append(
+            [
+                baseline_row_label(baseline[0]),
+                percent(baseline[1]["accuracy"]),
+                f"{dataset}, {split}",
+                "",
+            ]
+        )
+    header = ["system", "our test clip accuracy", "dataset, split", "paper reports"]
+    return markdown_table(header, rows)
+
+
+def zhang_variant_label(system_id: str) -> str:
+    """A Zhang variant as the chapter names it: its display name without "Zhang's network with".
+
+    ``"zhang_cnn_max_avg_shortcuts"`` -> ``"max+avg pooling and shortcuts"``.
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+    """
+    return display_name(system_id).removeprefix("Zhang's network with ")
+
+
+def zhang_ablation_table(
+    results: Mapping[str, Mapping[str, Any]],
+    runs: Mapping[str, Any],
+    weights: Mapping[str, int],
+    chosen: str,
+) -> str:
+    """Chapter 6's ablation: one row per variant, the one kept on validation marked.
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+
+    Args:
+        results: System id -> ``evaluate_selected`` result (with ``train``).
+        runs: System id -> its :class:`mgr_utils.training.TrainResult`.
+        weights: System id -> weight count.
+        chosen: The id of the variant kept.
+    """
+    rows = []
+    for sid, r in results.items():
+        t, run = r["test"], runs[sid]
+        rows.append(
+            [
+                zhang_variant_label(sid) + (" **(kept)**" if sid == chosen else ""),
+                f"{weights[sid]:,}",
+                r["rule"],
+                percent(t["valid_accuracy"]),
+                percent(t["accuracy"]),
+                percent(t["segment_accuracy"]),
+                percent(t.get("train_accuracy")),
+                f"{run.best_epoch} of {run.epochs_run}",
+                run.stopped_by,
+            ]
+        )
+    header = [
+        "variant",
+        "weights",
+        "rule (on validation)",
+        "validation clip accuracy",
+        "test clip accuracy",
+        "segment accuracy",
+        "training clip accuracy",
+        "best epoch",
+        "stopped by",
+    ]
+    return markdown_table(header, rows)
+
+
+def networks_table(
+    records: Mapping[str, Mapping[str, Any] | None],
+    same: Mapping[str, Any],
+    dataset: str,
+    split: str,
+    baseline: tuple[str, Mapping[str, Any]] | None = None,
+    paper_rows: Sequence[Sequence[str]] = (),
+) -> str:
+    """Every network the chapters' records hold for these clips, beside chapter 3's baseline.
+
+    A system enters when its record is of ``dataset`` and its parameters agree with
+    ``same`` (the split, seed and clip counts). Systems are named by chapter and display
+    name, e.g. "chapter 4: Costa's CNN".
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+
+    Args:
+        records: Chapter (``"04_costa_cnn"``) -> its record (``None``: absent), in order.
+        same: Parameters every row must share.
+        dataset, split: The clips' dataset and split.
+        baseline: ``(system id, record entry)`` of chapter 3's system chosen on
+            validation, or ``None``.
+        paper_rows: Extra rows (four cells each), e.g. a paper's number in italics.
+    """
+    rows = []
+    for chapter, record in records.items():
+        number = int(chapter.split("_", 1)[0])
+        for system, res in ((record or {}).get("systems") or {}).items():
+            params = res.get("params") or {}
+            if res.get("dataset") == dataset and all(
+                params.get(k) == v for k, v in same.items()
+            ):
+                rows.append(
+                    [
+                        f"chapter {number}: {display_name(system)}",
+                        percent(res.get("valid_accuracy")),
+                        percent(res["accuracy"]),
+                        f"{dataset}, {split}",
+                    ]
+                )
+    if baseline is not None:
+        rows.append(
+            [
+                f"**{baseline_row_label(baseline[0])}**",
+                percent(baseline[1].get("valid_accuracy")),
+                f"**{percent(baseline[1]['accuracy'])}**",
+                f"{dataset}, {split}",
+            ]
+        )
+    rows += [list(r) for r in paper_rows]
+    header = ["chapter: system", "validation", "test (scored once)", "dataset, split"]
+    return markdown_table(header, rows)
+
+
+def fit_sentence(
+    what: str,
+    train_accuracy: float,
+    test_accuracy: float,
+    gap: float = 0.1,
+    fitted: float = 0.9,
+) -> str:
+    """Does a network over-fit? Its training clip accuracy beside its test clip accuracy.
+
+    A network that fits its training clips (``fitted`` or more) and them much better than
+    the test clips (by ``gap`` or more) over-fits: its capacity is not what holds it
+    back. One that does not fit its training clips may be too small, or not trained
+    enough; the sentence says which case the numbers show.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+
+    Args:
+        what: The sentence's subject, e.g. "The stacked network".
+        train_accuracy, test_accuracy: Clip-level accuracies (training clips measured
+            like the test clips: no dropout, the chosen rule).
+        gap: The smallest difference called over-fitting.
+        fitted: The training accuracy from which the training clips count as fitted.
+    """
+    both = (
+        f"{what} reaches {percent(train_accuracy)} on its training clips and "
+        f"{percent(test_accuracy)} on the test clips"
+    )
+    if train_accuracy < fitted:
+        return (
+            f"{both}: it does not fit even the clips it was trained on, so its size, "
+            "or its training, may be what holds it back."
+        )
+    if train_accuracy - test_accuracy >= gap:
+        return (
+            f"{both}: it **over-fits**, learning its training clips far better than "
+            "music it has not heard, so its small size is not what holds it back."
+        )
+    return f"{both}: it fits both about as well, with no sign of over-fitting."
+
+
+def paired_floor_texts(floor: Mapping[str, Any]) -> dict[str, str]:
+    """The glue texts of :func:`paired_test_floor`, also when no difference can pass.
+
+    Notebook: ``04_costa_cnn.ipynb``.
+
+    Returns:
+        ``{"n_test", "min_clips", "below_clips", "p_below", "min_points"}``; with too
+        few test clips for any difference to pass the test, ``min_clips`` reads "more
+        than n" and the others say that every clip going one way is not enough.
+    """
+    n = floor["n"]
+    if floor["min_clips"] is None:
+        p_all = 2.0 / 2**n if n else 1.0
+        return {
+            "n_test": f"{n}",
+            "min_clips": f"more than {n}",
+            "below_clips": f"all {n}",
+            "p_below": f"{min(p_all, 1.0):.4g}",
+            "min_points": "more than 100",
+        }
+    return {
+        "n_test": f"{n}",
+        "min_clips": f"{floor['min_clips']}",
+        "below_clips": f"{floor['min_clips'] - 1}",
+        "p_below": f"{floor['p_below']:.4g}",
+        "min_points": f"{floor['min_points']:.1f}",
+    }
+
+
+def integration_reading(
+    comparisons: Mapping[str, Mapping[str, Any]], stacked: str = "the stacked maps"
+) -> str:
+    """What chapter 5's paired tests say about stacking the maps against single maps.
+
+    Notebook: ``05_nakashika_glcm_cnn.ipynb``.
+
+    Args:
+        comparisons: Angle name (``"0°"``) -> the comparison of the stacked network
+            (``a``) with that single-angle network (``b``),
+            :func:`mgr_utils.comparison.compare_results`.
+        stacked: How to name the stacked network.
+
+    Returns:
+        E.g. "Here the stacked maps are ahead of the 0° map alone and cannot be told
+        apart from the 90° map alone (paired tests on the same test clips)."
+    """
+    groups: dict[str, list[str]] = {"ahead": [], "behind": [], "tie": [], "none": []}
+    for angle, c in comparisons.items():
+        if c["test"] == "not compared":
+            groups["none"].append(angle)
+        elif c["verdict"] == f"{c['a']} ahead":
+            groups["ahead"].append(angle)
+        elif c["verdict"] == f"{c['b']} ahead":
+            groups["behind"].append(angle)
+        else:
+            groups["tie"].append(angle)
+
+    def maps(angles: list[str]) -> str:
+        names = [f"the {a} map alone" for a in angles]
+        return (
+            names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        )
+
+    parts = []
+    if groups["ahead"]:
+        parts.append(f"are ahead of {maps(groups['ahead'])}")
+    if groups["behind"]:
+        parts.append(f"are behind {maps(groups['behind'])}")
+    if groups["tie"]:
+        parts.append(f"cannot be told apart from {maps(groups['tie'])}")
+    if groups["none"]:
+        parts.append(f"are not compared with {maps(groups['none'])} (see why below)")
+    if not parts:
+        return "No single-map network was trained to compare with."
+    body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Here {stacked} {body} (paired tests on the same test clips)."
+
+
+def stopping_summary(runs: Mapping[str, Any], label=lambda name: name) -> str:
+    """What ended each of several trainings, in one sentence.
+
+    Notebook: ``06_zhang_cnn.ipynb``.
+
+    Args:
+        runs: Name -> :class:`mgr_utils.training.TrainResult`.
+        label: How to name a run in prose.
+
+    Returns:
+        E.g. "Early stopping ended all 4 trainings, after 8 to 11 epochs: each network
+        keeps the weights of its best epoch on the validation clips." or, when the cap
+        ended some, which ones and that they get no verdict.
+    """
+    early = {k: r for k, r in runs.items() if r.stopped_by == "early stopping"}
+    epochs = sorted(r.epochs_run for r in early.values())
+    span = (
+        f"after {epochs[0]} epochs"
+        if epochs and epochs[0] == epochs[-1]
+        else f"after {epochs[0]} to {epochs[-1]} epochs"
+        if epochs
+        else ""
+    )
+    if len(early) == len(runs):
+        return (
+            f"Early stopping ended all {len(runs)} trainings, {span}: each network "
+            "keeps the weights of its best epoch on the validation clips."
+        )
+    others = [k for k in runs if k not in early]
+    names = ", ".join(label(k) for k in others)
+    how = "; ".join(sorted({runs[k].stopped_by for k in others}))
+    return (
+        f"Early stopping did not end {len(others)} of the {len(runs)} trainings "
+        f"({names}: {how}): those networks get **no verdict** (only a network that "
+        "early stopping ended is compared)"
+        + (f"; early stopping ended the other {len(early)}, {span}." if early else ".")
+    )
+
+
 def fresh_test_note(
     clips: Sequence[Any], test: Sequence[Any], what: str = "the settings"
 ) -> str:

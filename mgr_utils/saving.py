@@ -320,6 +320,9 @@ _CLIP_LEVEL = object()
 
 _GEOMETRY: dict[str, Callable] = {
     "mgr_utils.features.inputs.costa_patches": lambda p, k: _geometry_costa(p),
+    "mgr_utils.features.inputs.costa_mel_patches": lambda p, k: _frames_geometry(
+        p["width"], p["hop"], p["hop_length"], p["sr"]
+    ),
     "mgr_utils.features.inputs.stft_segments": lambda p, k: _geometry_stft_segments(p),
     "mgr_utils.features.texture.texture_features": _geometry_texture,
     "mgr_utils.features.texture.glcm_maps_per_segment": lambda p, k: _geometry_glcm(
@@ -1359,3 +1362,59 @@ def load_system(
     else:
         raise DamagedSystemError(f"{card_path}: unknown kind {card['kind']!r}")
     return SavedSystem(card=card, model=model, pipeline=pipe, card_path=card_path)
+
+
+def verify_saved_system(
+    card: str | Path, model, side: Any, rule: str, atol: float = 1e-4
+) -> float:
+    """Check that a saved system classifies a clip exactly as the chapter's own network did.
+
+    A chapter saves the system it chose on the validation clips; this reloads it from its
+    card and runs the saved pipeline (feature function, parameters, standardiser, clip
+    rule) on the first clip of ``side``, read from its audio file, and compares the clip's
+    scores with the chapter's: ``model`` on that clip's segments as the chapter built them
+    (through the feature cache), aggregated with ``rule``. A saved system that answers
+    otherwise than the system the chapter reports is an error, not a warning.
+
+    Notebook: ``04_costa_cnn.ipynb`` (also ``05_nakashika_glcm_cnn.ipynb`` and
+    ``06_zhang_cnn.ipynb``).
+
+    Args:
+        card: The card's path (what :func:`save_system` returns).
+        model: The chapter's trained network.
+        side: The chapter's :class:`~mgr_utils.training.Segments` of one side (its
+            ``clips`` hold the audio files).
+        rule: The segment-to-clip rule the chapter chose.
+        atol: The largest difference of a class score allowed.
+
+    Returns:
+        The largest difference of a class score.
+
+    Raises:
+        SavedSystemError: The reloaded system's scores differ from the chapter's.
+        ValueError: The clip's sample rate is not the pipeline's.
+    """
+    from mgr_utils.training import predict_clips
+
+    loaded = load_system(str(card))
+    k = int(np.min(side.clip_index))
+    mask = np.asarray(side.clip_index) == k
+    _, own = predict_clips(model, side.X[mask], np.zeros(int(mask.sum())), rule=rule)
+    clip = side.clips[k]
+    y = clip.load()
+    if clip.sr != loaded.pipeline.sample_rate:
+        raise ValueError(
+            f"clip {clip.clip_id} is at {clip.sr} Hz, the saved pipeline reads "
+            f"{loaded.pipeline.sample_rate} Hz"
+        )
+    got = np.asarray(loaded.classify(y)["scores"], dtype=np.float64)
+    diff = float(np.max(np.abs(got - own[0]))) if got.shape == own[0].shape else np.inf
+    if not diff <= atol:
+        raise SavedSystemError(
+            f"the saved system {loaded.system_id} gives clip {clip.clip_id} scores "
+            f"{np.round(got, 4).tolist()}, the chapter's network "
+            f"{np.round(own[0], 4).tolist()} (largest difference {diff:.2g}): its "
+            "pipeline (feature parameters, standardiser or rule) is not the one the "
+            "chapter used"
+        )
+    return diff

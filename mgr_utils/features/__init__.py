@@ -59,6 +59,7 @@ from mgr_utils.features.descriptors import DESCRIPTOR_NAMES, descriptors  # noqa
 from mgr_utils.features.inputs import (
     COSTA_HOP_LENGTH,
     COSTA_N_FFT,
+    costa_mel_patches,
     costa_patches,
     stft_segments,
 )  # noqa: E402, F401

@@ -63,6 +63,47 @@ def costa_patches(
     return P[..., None].astype(np.float32, copy=False)
 
 
+def costa_mel_patches(
+    y: np.ndarray,
+    sr: int = SR,
+    n_mels: int = 256,
+    n_fft: int = COSTA_N_FFT,
+    hop_length: int = 2 * COSTA_HOP_LENGTH,
+    width: int = 16,
+    hop: int = 16,
+    top_db: float = 80.0,
+) -> np.ndarray:
+    """Costa's patches cut from a log-mel spectrogram instead of the linear one (an exercise).
+
+    Chapter 4's exercise 4 swaps the input of :func:`costa_patches`: ``n_mels`` mel bands in
+    dB (``ref`` = the clip's maximum, ``top_db`` 80) replace the downscaled linear rows, and
+    the STFT hop is doubled instead of downscaling the time axis, so a column lasts as long
+    as a column of :func:`costa_patches` (75 ms) and a patch covers the same 1.2 s.
+
+    Notebook: ``04_costa_cnn.ipynb`` (exercise 4).
+
+    Args:
+        y: Mono audio.
+        sr: Sample rate in Hz.
+        n_mels: Mel bands (the patch's rows).
+        n_fft, hop_length: STFT size and hop.
+        width: Patch width in columns.
+        hop: Hop between patches in columns (16: no overlap).
+        top_db: Dynamic range kept below the clip's maximum.
+
+    Returns:
+        float32 ``(n_patches, n_mels, width, 1)``.
+    """
+    from mgr_utils.features.spectrograms import log_mel
+
+    y = np.asarray(y, dtype=np.float32)
+    S_db = log_mel(
+        y, sr, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, top_db=top_db
+    )
+    P = patches(S_db, width=width, hop=hop)
+    return P[..., None].astype(np.float32, copy=False)
+
+
 def stft_segments(
     y: np.ndarray,
     sr: int = SR,

@@ -248,6 +248,7 @@ def glcm_maps_per_segment(
     angles: Sequence[float] = GLCM_ANGLES,
     *,
     S_db: np.ndarray | None = None,
+    symmetric: bool = False,
 ) -> np.ndarray:
     """Nakashika's CNN input: per short-term segment, a stack of GLCMs of its quantised mel map.
 
@@ -273,6 +274,8 @@ def glcm_maps_per_segment(
         levels: Grey levels.
         distances, angles: GLCM offsets.
         S_db: Optional precomputed clip-level dB mel map with these parameters (skips the STFT).
+        symmetric: Count each pair of neighbours in both orders (:func:`glcm`; the
+            reproduction's maps are not symmetric).
 
     Returns:
         float32 ``(n_segments, levels, levels, n_offsets)``: one channel per offset, each map
@@ -289,6 +292,7 @@ def glcm_maps_per_segment(
             distances=distances,
             angles=angles,
             levels=levels,
+            symmetric=symmetric,
         )
     return out
 
