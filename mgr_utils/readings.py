@@ -104,7 +104,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     Cells are written with ``str``; a ``|`` inside a cell is escaped.
 
-    Notebook: ``01_datasets.ipynb`` (every table of chapters 1-3).
+    Notebook: ``01_datasets.ipynb`` (every table of chapters 1-6).
 
     Raises:
         ValueError: A row with another number of cells than ``header``.
@@ -251,28 +251,6 @@ def duration_text(seconds: float) -> str:
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
-
-
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table: the header, its rule, one line per row.
-
-    Cells are written with ``str``; a ``|`` inside a cell is escaped.
-
-    Notebook: ``04_costa_cnn.ipynb``.
-
-    Raises:
-        ValueError: A row whose length differs from the header's.
-    """
-
-    def line(cells: Sequence[Any]) -> str:
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"a row of {len(row)} cells under {len(header)} columns")
-    return "\n".join(
-        [line(header), "|" + "---|" * len(header), *(line(r) for r in rows)]
-    )
 
 
 def rule_table(selected: Mapping[str, Any]) -> str:

@@ -145,13 +145,6 @@ def _selected(rule, valid_accs, test, train=None):
     return out
 
 
-def test_markdown_table_escapes_bars_and_checks_widths():
-    t = readings.markdown_table(["a", "b"], [["x|y", 1]])
-    assert t == "| a | b |\n|---|---|\n| x\\|y | 1 |"
-    with pytest.raises(ValueError, match="3 cells under 2"):
-        readings.markdown_table(["a", "b"], [[1, 2, 3]])
-
-
 def test_rule_table_marks_the_rule_chosen_on_validation():
     sel = _selected("sum", {"vote": 0.6, "sum": 0.65, "product": 0.625}, _metrics(0.5))
     assert readings.rule_table(sel).splitlines() == [
