@@ -916,6 +916,8 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
             f"the difference is {fewest['mean_difference'] * 100:+.1f} points, "
             f"p {p_few} over {fewest['n']} seeds"
         )
+    if all(c["test"] == "not compared" for c in mine):
+        return f"No labelled fraction gets a verdict in this build: {few}."
     if not ahead and not behind:
         return (
             f"The paired tests cannot tell the {init} start from the random one at "
@@ -990,7 +992,7 @@ def gain_interaction(
     blocked = [(n, c) for n, c in zip(n_lab, ends_c) if c["test"] == "not compared"]
     if blocked:
         n, c = blocked[0]
-        why = f"the starts are not compared with {n} labelled clips ({c['reason']})"
+        why = f"the starts are not compared with {n} labelled clips: {c['reason']}"
         return {**not_compared(a, b, why), **about}
     gains = []
     for f in ends:

@@ -549,3 +549,25 @@ def test_li_is_filed_as_mfcc_input_in_the_records_and_in_chapter_10():
     assert report.family_of("07_raw_audio", "li2010_mfcc_cnn", r) == "MFCC input"
     for entry in li.REPORTED.values():
         assert "four 3-genre CNNs" in entry["protocol"] and "WEKA" in entry["protocol"]
+
+
+def test_li_reading_on_a_folder_collection_does_not_call_it_gtzan():
+    m = {"accuracy": 0.7, "n_clips": 7, "segment_accuracy": 0.6}
+    text = fe.li_reading(m, m, "folder", "stratified")
+    assert "Both held-out scores are on GTZAN" not in text
+    assert "ours on the clips of a folder collection" in text
+
+
+def test_scaling_reading_counts_the_other_runs_and_says_clip_for_one():
+    runs = {
+        "raw": [[_run(0.3, train=0.2), _run(0.3, train=0.2), _run(0.3)]],
+        "mel": [[_run(0.5), _run(0.5), _run(0.5, stop="epoch cap")]],
+    }
+    x = fe.scaling_extra((1,), (0, 1, 2), runs, n_test=7, n_classes=4)
+    assert x["comparisons"][0]["reason"].count("; ") == 2  # the record keeps all
+    text = fe.scaling_reading(x)
+    assert text.startswith("- **1 clip per genre**: the raw front end and the mel")
+    assert "seed 0, did not learn in this build (training accuracy 20%, chance 25%)" in (
+        text
+    )
+    assert "(and 2 other runs of this size)." in text and "seed 1" not in text

@@ -366,3 +366,21 @@ def test_stoppers_sentence_says_what_an_epoch_is():
         "epoch: 1,024 training windows, or every labelled one when there are more) "
         "ended 0."
     )
+
+
+def test_fewest_labels_sentence_when_no_fraction_is_compared():
+    runs = _runs(
+        {
+            (i, f, s): "epoch cap"
+            for i in ("random", "CD-1 RBMs")
+            for f in (0.1, 1.0)
+            for s in range(3)
+        }
+    )
+    for r in runs:
+        r["train_accuracy"], r["max_epochs"] = 0.9, 2
+    text = pt.fewest_labels_sentence(pt.fraction_comparisons(runs))
+    assert text.startswith(
+        "No labelled fraction gets a verdict in this build: with the"
+    )
+    assert "0 seeds" not in text
