@@ -439,9 +439,9 @@ def sample_level_reading(
         f" ({test['train_accuracy']:.1%} on its training clips; {stopped}). "
     )
     confound = (
-        f"its segments last {sample_seconds:.2f} s against the {raw_seconds:.2f} s of"
-        " Dieleman's networks, so the comparison mixes the architecture with how much"
-        " audio each decision hears"
+        f"the sample-level CNN's segments last {sample_seconds:.2f} s against the"
+        f" {raw_seconds:.2f} s of Dieleman's networks, so the comparison mixes the"
+        " architecture with how much audio each decision hears"
     )
     tail = (
         f" The paper's network is {size_ratio:,.0f} times larger and trained on"

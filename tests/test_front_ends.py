@@ -443,7 +443,10 @@ def test_sample_level_reading_names_the_segment_length_confound():
     assert (
         "**the sample-level CNN** (100.0 %) ahead of Dieleman's raw front end" in text
     )
-    assert "its segments last 0.30 s against the 1.00 s of Dieleman's networks" in text
+    assert (
+        "the sample-level CNN's segments last 0.30 s against the 1.00 s of Dieleman's"
+        " networks" in text
+    )
     assert "103 times larger" in text
     assert short.startswith("on the same test clips, **the sample-level CNN**")
     assert short.endswith("(a confounded comparison: 0.30 s segments against 1.00 s)")
@@ -567,7 +570,8 @@ def test_scaling_reading_counts_the_other_runs_and_says_clip_for_one():
     assert x["comparisons"][0]["reason"].count("; ") == 2  # the record keeps all
     text = fe.scaling_reading(x)
     assert text.startswith("- **1 clip per genre**: the raw front end and the mel")
-    assert "seed 0, did not learn in this build (training accuracy 20%, chance 25%)" in (
-        text
+    assert (
+        "seed 0, did not learn in this build (training accuracy 20%, chance 25%)"
+        in (text)
     )
     assert "(and 2 other runs of this size)." in text and "seed 1" not in text
