@@ -829,14 +829,20 @@ def _p(p) -> str:
 def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> str:
     """The experiment's table (Markdown): each arm's mean ± sd, paired test, verdict.
 
+    When the runs carry their ``train_accuracy`` (clip level, in inference mode, on the
+    run's labelled training clips), each arm's cell gives its mean in brackets: a start
+    whose training accuracy stays low did not fit even the clips it saw.
+
     Notebook: ``08_pretraining.ipynb``.
     """
     inits = list(dict.fromkeys(r["init"] for r in runs))
     fractions = list(dict.fromkeys(r["fraction"] for r in runs))
     others = [i for i in inits if i != baseline]
+    with_train = all(r.get("train_accuracy") is not None for r in runs)
+    arm = ": test ± sd (training)" if with_train else ""
     head = (
         ["labelled clips"]
-        + [f"{i} start" for i in inits]
+        + [f"{i} start{arm}" for i in inits]
         + [f"{i} − {baseline}: mean difference, paired t-test" for i in others]
     )
     rows = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
@@ -845,7 +851,15 @@ def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> 
         for i in inits:
             a = np.asarray(_seed_scores(runs, i, f)[1])
             sd = a.std(ddof=1) if len(a) > 1 else 0.0
-            cells.append(f"{a.mean():.1%} ± {sd:.1%}")
+            cell = f"{a.mean():.1%} ± {sd:.1%}"
+            if with_train:
+                t = [
+                    r["train_accuracy"]
+                    for r in runs
+                    if r["init"] == i and r["fraction"] == f
+                ]
+                cell += f" ({np.mean(t):.0%})"
+            cells.append(cell)
         for i in others:
             c = next(c for c in comparisons if c["init"] == i and c["fraction"] == f)
             if c["test"] == "not compared":
@@ -902,6 +916,8 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
             f"the difference is {fewest['mean_difference'] * 100:+.1f} points, "
             f"p {p_few} over {fewest['n']} seeds"
         )
+    if all(c["test"] == "not compared" for c in mine):
+        return f"No labelled fraction gets a verdict in this build: {few}."
     if not ahead and not behind:
         return (
             f"The paired tests cannot tell the {init} start from the random one at "
@@ -926,7 +942,121 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
     )
 
 
-def stoppers_sentence(runs, max_epochs: int) -> str:
+def gain_interaction(
+    runs, comparisons: list[dict], init: str = "CD-1 RBMs", baseline: str = "random"
+) -> dict:
+    """Does pretraining help more with few labels? Its gain at the fewest labels against
+    its gain with all of them, paired across seeds.
+
+    The claim "pretraining helps when labels are few" is an **interaction**: the gain
+    of the pretrained start over ``baseline`` should be larger at the smallest labelled
+    fraction than at the largest. For each seed ``s`` the gain at a fraction is
+    ``accuracy(init, s) - accuracy(baseline, s)`` (same labelled clips, same MLP
+    start); the test is the paired t-test across seeds of the gain at the smallest
+    fraction against the gain at the largest (:func:`mgr_utils.comparison.
+    paired_seeds`), as chapter 7 tests its trend with data size. If either end's
+    comparison gets no verdict (a run the epoch cap stopped, or one that did not learn),
+    the interaction is not tested.
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        runs: The fine-tunings, as for :func:`fraction_comparisons`.
+        comparisons: :func:`fraction_comparisons` of the same runs.
+        init: The pretrained start.
+        baseline: The start it is compared with.
+
+    Returns:
+        A comparison (``a``: the gain with the fewest labels, ``b``: with all of them;
+        ``mean_a``, ``mean_b`` the mean gains, ``mean_difference`` their difference),
+        or a "not compared" one, with ``init``, ``baseline``, ``fractions`` (smallest,
+        largest), ``n_labelled`` and, when tested, ``gains`` (per seed, per end).
+    """
+    from mgr_utils.comparison import not_compared, paired_seeds
+
+    fractions = sorted({r["fraction"] for r in runs if r["init"] in (init, baseline)})
+    about = {"init": init, "baseline": baseline}
+    if len(fractions) < 2:
+        return {
+            **not_compared("gain, fewest labels", "gain, all labels", "one fraction"),
+            **about,
+        }
+    ends = (fractions[0], fractions[-1])
+    n_lab = [next(r["n_labelled"] for r in runs if r["fraction"] == f) for f in ends]
+    a, b = f"gain with {n_lab[0]} labelled clips", f"gain with {n_lab[1]}"
+    about |= {"fractions": list(ends), "n_labelled": n_lab}
+    ends_c = [
+        next(c for c in comparisons if c["init"] == init and c["fraction"] == f)
+        for f in ends
+    ]
+    blocked = [(n, c) for n, c in zip(n_lab, ends_c) if c["test"] == "not compared"]
+    if blocked:
+        n, c = blocked[0]
+        why = f"the starts are not compared with {n} labelled clips: {c['reason']}"
+        return {**not_compared(a, b, why), **about}
+    gains = []
+    for f in ends:
+        seeds, pre = _seed_scores(runs, init, f)
+        seeds_b, base = _seed_scores(runs, baseline, f)
+        if seeds != seeds_b:
+            raise ValueError(f"{init!r} and {baseline!r} ran other seeds at {f}")
+        gains.append(np.subtract(pre, base))
+    c = paired_seeds(gains[0], gains[1], a, b)
+    return {**c, **about, "gains": [[float(g) for g in row] for row in gains]}
+
+
+def interaction_reading(c: dict) -> tuple[str, str]:
+    """The interaction test in words: is the gain larger with few labels?
+
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        c: :func:`gain_interaction`.
+
+    Returns:
+        ``(markdown, short)``: the reading, and a phrase for the summary.
+    """
+    claim = "The claim that pretraining helps **most when labels are few**"
+    if c["test"] == "not compared":
+        return (
+            f"{claim} is not tested in this build: {c['reason']}.",
+            f"not tested in this build ({c['reason']})",
+        )
+    n_few, n_all = c["n_labelled"]
+    p = _p(c["p"])
+    p = p if p.startswith(("<", "no")) else f"= {p}"
+    gains = (
+        f"{c['mean_a'] * 100:+.1f} points with {n_few} labelled clips and "
+        f"{c['mean_b'] * 100:+.1f} points with {n_all}"
+    )
+    test = f"paired t-test across {c['n']} seeds, p {p}" + (
+        f"; {c['reason']}" if c.get("reason") else ""
+    )
+    head = (
+        f"{claim}, tested as an interaction: the {c['init']} start's gain over the "
+        f"{c['baseline']} start is {gains}; the gain with the fewest labels minus the "
+        f"gain with all is {c['mean_difference'] * 100:+.1f} points on average ({test})"
+    )
+    if c["verdict"] == f"{c['a']} ahead":
+        word = "the gain is larger with few labels, as the claim says"
+    elif c["verdict"] == f"{c['b']} ahead":
+        word = "the gain is larger with all the labels, the opposite of the claim"
+    else:
+        word = "these seeds cannot tell the two gains apart"
+    tail = (
+        ", so these runs do not show pretraining helping more when labels are few."
+        if c["verdict"] not in (f"{c['a']} ahead",)
+        else "."
+    )
+    return (
+        f"{head}: **{word}**{tail}",
+        f"the gain of pretraining was {gains} ({test}): {word}",
+    )
+
+
+def stoppers_sentence(
+    runs, max_epochs: int, windows_per_epoch: int | None = None
+) -> str:
     """How many fine-tunings early stopping ended, how many the epoch cap, and where.
 
     Notebook: ``08_pretraining.ipynb``.
@@ -935,11 +1065,19 @@ def stoppers_sentence(runs, max_epochs: int) -> str:
         runs: As :func:`fraction_comparisons`, each with ``stopped_by`` (from
             :attr:`mgr_utils.training.TrainResult.stopped_by`).
         max_epochs: The cap.
+        windows_per_epoch: What one epoch is (``WINDOWS_PER_EPOCH``: the labelled
+            windows, repeated up to this many), said when given.
     """
     capped = [r for r in runs if r["stopped_by"] == "epoch cap"]
+    epoch = (
+        f" (an epoch: {windows_per_epoch:,} training windows, or every labelled one"
+        " when there are more)"
+        if windows_per_epoch
+        else ""
+    )
     text = (
         f"Early stopping ended {len(runs) - len(capped)} of the {len(runs)} "
-        f"fine-tunings; the cap of {max_epochs} epochs ended {len(capped)}"
+        f"fine-tunings; the cap of {max_epochs} epochs{epoch} ended {len(capped)}"
     )
     if not capped:
         return text + "."
@@ -1032,7 +1170,11 @@ def filter_change_reading(
 
 
 def fractions_extra(
-    runs, comparisons: list[dict], n_test: int, baseline: str = "random"
+    runs,
+    comparisons: list[dict],
+    n_test: int,
+    baseline: str = "random",
+    interaction: dict | None = None,
 ) -> dict:
     """The ``"fractions"`` extra of chapter 8's record, which chapter 10 reads.
 
@@ -1040,10 +1182,12 @@ def fractions_extra(
 
     Returns:
         ``{"labelled", "labels", "fractions", "seeds", "n_test", "random", "pretrained",
-        ["autoencoder"], "comparisons"}``: each arm's ``{"mean", "std", "seeds"}`` per
-        fraction (``seeds``: the per-seed accuracies), and one paired comparison per
-        fraction of the CD-1 start (``"comparisons"``, fractions in order) and, if run,
-        of the autoencoders' (``"comparisons_autoencoder"``).
+        ["autoencoder"], "comparisons", ["interaction"]}``: each arm's ``{"mean", "std",
+        "seeds"}`` per fraction (``seeds``: the per-seed accuracies; with
+        ``"train_mean"``, the mean training accuracy, when the runs carry it), one
+        paired comparison per fraction of the CD-1 start (``"comparisons"``, fractions
+        in order) and, if run, of the autoencoders' (``"comparisons_autoencoder"``),
+        and the interaction test (:func:`gain_interaction`) when given.
     """
     fractions = list(dict.fromkeys(r["fraction"] for r in runs))
     n_lab = [
@@ -1052,11 +1196,25 @@ def fractions_extra(
 
     def curve(init):
         a = [np.asarray(_seed_scores(runs, init, f)[1]) for f in fractions]
-        return {
+        out = {
             "mean": [float(x.mean()) for x in a],
             "std": [float(x.std(ddof=1)) if len(x) > 1 else 0.0 for x in a],
             "seeds": [[float(v) for v in x] for x in a],
         }
+        if all(r.get("train_accuracy") is not None for r in runs):
+            out["train_mean"] = [
+                float(
+                    np.mean(
+                        [
+                            r["train_accuracy"]
+                            for r in runs
+                            if r["init"] == init and r["fraction"] == f
+                        ]
+                    )
+                )
+                for f in fractions
+            ]
+        return out
 
     inits = set(r["init"] for r in runs)
     out = {
@@ -1074,11 +1232,16 @@ def fractions_extra(
         out["comparisons_autoencoder"] = [
             c for c in comparisons if c["init"] == "autoencoders"
         ]
+    if interaction is not None:
+        out["interaction"] = interaction
     return out
 
 
 def plot_echonest_features(features: dict, frame_seconds: float):
     """Chroma (top) and timbre stand-in (bottom) of a few clips, one column per clip.
+
+    Every chroma panel shares one colour scale (0 to 1: each frame's largest pitch class
+    is 1), every timbre panel another, symmetric about 0; one colour bar per row.
 
     Notebook: ``08_pretraining.ipynb``.
 
@@ -1094,43 +1257,52 @@ def plot_echonest_features(features: dict, frame_seconds: float):
 
     if not features or any(np.shape(F)[1:] != (24,) for F in features.values()):
         raise ValueError("features: at least one clip, each (frames, 24)")
-    _, axes = plt.subplots(
+    fig, axes = plt.subplots(
         2,
         len(features),
-        figsize=(6 * len(features), 4.6),
+        figsize=(6 * len(features) + 1, 4.6),
         sharex=True,
         layout="constrained",
         squeeze=False,
     )
+    lim = max(float(np.abs(np.asarray(F)[:, 12:]).max()) for F in features.values())
+    lim = lim or 1.0
     for col, (name, F) in enumerate(features.items()):
         F = np.asarray(F)
         seconds = len(F) * frame_seconds
         top, bottom = axes[0, col], axes[1, col]
-        top.imshow(
+        chroma = top.imshow(
             F[:, :12].T,
             origin="lower",
             aspect="auto",
             cmap="magma",
             extent=[0, seconds, -0.5, 11.5],
+            vmin=0,
+            vmax=1,
         )
         top.set(
             title=f"{name}: chroma (12 pitch classes)",
             yticks=[0, 4, 7, 11],
             yticklabels=["C", "E", "G", "B"],
+            ylabel="pitch class" if col == 0 else "",
         )
-        bottom.imshow(
+        timbre = bottom.imshow(
             F[:, 12:].T,
             origin="lower",
             aspect="auto",
             cmap="coolwarm",
             extent=[0, seconds, 0.5, 12.5],
+            vmin=-lim,
+            vmax=lim,
         )
         bottom.set(
             title="timbre stand-in (MFCC 1-12)",
             xlabel="time (s)",
-            ylabel="coefficient",
+            ylabel="MFCC" if col == 0 else "",
             yticks=[1, 4, 8, 12],
         )
+    fig.colorbar(chroma, ax=axes[0, :], label="chroma (frame's largest = 1)")
+    fig.colorbar(timbre, ax=axes[1, :], label="MFCC value")
     return axes
 
 
@@ -1167,7 +1339,9 @@ def plot_reconstruction_errors(stacks: dict, seed: int):
     return axes[0]
 
 
-def plot_reconstruction(window: np.ndarray, recon: np.ndarray):
+def plot_reconstruction(
+    window: np.ndarray, recon: np.ndarray, frame_seconds: float | None = None
+):
     """A standardised window and its reconstruction, side by side on one colour scale.
 
     Notebook: ``08_pretraining.ipynb``.
@@ -1175,6 +1349,7 @@ def plot_reconstruction(window: np.ndarray, recon: np.ndarray):
     Args:
         window: ``(frames, 24)`` standardised chroma and timbre values.
         recon: its reconstruction, the same shape.
+        frame_seconds: seconds per frame: the x axis in seconds (``None``: in frames).
 
     Returns:
         The two axes.
@@ -1185,6 +1360,12 @@ def plot_reconstruction(window: np.ndarray, recon: np.ndarray):
         raise ValueError("window and recon must be two (frames, features) arrays alike")
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.0), sharey=True, layout="constrained")
     titles = ("a pool window (standardised)", "its reconstruction by RBM 1")
+    n_frames, n_features = np.shape(window)
+    if frame_seconds:
+        extent = [0, n_frames * frame_seconds, -0.5, n_features - 0.5]
+        xlabel = "time (s)"
+    else:
+        extent, xlabel = None, "frame"
     for ax, M, title in zip(axes, (window, recon), titles):
         im = ax.imshow(
             np.asarray(M).T,
@@ -1193,15 +1374,16 @@ def plot_reconstruction(window: np.ndarray, recon: np.ndarray):
             cmap="coolwarm",
             vmin=-3,
             vmax=3,
+            extent=extent,
         )
         ax.axhline(11.5, color="black", lw=0.8)
         ax.set(
             title=title,
-            xlabel="frame",
+            xlabel=xlabel,
             yticks=[5.5, 17.5],
             yticklabels=["chroma", "timbre"],
         )
-    fig.colorbar(im, ax=axes, shrink=0.8)
+    fig.colorbar(im, ax=axes, shrink=0.8, label="standardised value")
     return axes
 
 
@@ -1260,55 +1442,106 @@ def plot_fraction_curves(runs, title: str, ylabel: str, ax=None):
     return ax
 
 
-def plot_filter_pairs(
-    W_pre: np.ndarray, W_ft: np.ndarray, frame_seconds: float, n: int = 10
-):
-    """The ``n`` first-layer filters with the most weight, pretrained over fine-tuned.
+def filter_order(W: np.ndarray) -> np.ndarray:
+    """The filters of a layer, heaviest first: by the sum of their absolute weights.
 
-    Each filter is drawn on its own symmetric colour scale, chroma rows below the
-    black line, timbre rows above.
+    Notebook: ``08_pretraining.ipynb``.
+
+    Args:
+        W: ``(width, features, K)`` filters.
+
+    Returns:
+        The ``K`` filter indices, the largest total ``|weight|`` first.
+    """
+    return np.argsort(-np.abs(np.asarray(W)).sum(axis=(0, 1)), kind="stable")
+
+
+def plot_filter_pairs(
+    W_pre: np.ndarray,
+    W_ft: np.ndarray,
+    frame_seconds: float,
+    n: int | None = None,
+    columns: int = 8,
+):
+    """First-layer filters after pretraining, each above itself after fine-tuning.
+
+    Every filter is shown (or the ``n`` heaviest), heaviest first after pretraining
+    (:func:`filter_order`): the filters carrying most weight come first, so a reader sees
+    at once the ones the pretrained network leans on. Each filter is divided by its own
+    largest absolute weight, so the colour bar (-1 to 1) reads every panel; chroma rows
+    lie below the black line, timbre rows above.
 
     Notebook: ``08_pretraining.ipynb``.
 
     Args:
         W_pre: ``(width, 24, K)`` filters after pretraining.
         W_ft: the same filters after fine-tuning.
-        frame_seconds: seconds per frame (for the time label).
-        n: how many filters to draw.
+        frame_seconds: seconds per frame (for the time axis).
+        n: how many filters to draw (``None``: all of them).
+        columns: filters per row of pairs.
 
     Returns:
-        The ``(2, n)`` axes.
+        The axes, ``(2 * rows, columns)``: row ``2 i`` the pretrained filters of the
+        ``i``-th row of pairs, row ``2 i + 1`` the same filters fine-tuned.
     """
     import matplotlib.pyplot as plt
 
     if np.shape(W_pre) != np.shape(W_ft) or np.ndim(W_pre) != 3:
         raise ValueError("W_pre and W_ft must be two (width, features, K) arrays alike")
-    order = np.argsort(-np.abs(W_pre).sum(axis=(0, 1)))[:n]  # the most weight
-    fig, axes = plt.subplots(2, len(order), figsize=(12, 4.0), layout="constrained")
-    axes = axes.reshape(2, len(order))
+    order = filter_order(W_pre)[: n or None]
+    cols = min(columns, len(order))
+    blocks = -(-len(order) // cols)
+    width = np.shape(W_pre)[0]
+    fig, axes = plt.subplots(
+        2 * blocks,
+        cols,
+        figsize=(1.5 * cols + 1.5, 2.0 * 2 * blocks + 0.6),
+        squeeze=False,
+    )
+    # placed by hand: a layout engine takes longer than the drawing for 32 panels
+    fig.subplots_adjust(
+        left=0.09, right=0.86, bottom=0.09, top=0.9, wspace=0.12, hspace=0.4
+    )
+    seconds = width * frame_seconds
+    im = None
     for j, k in enumerate(order):
+        block, col = divmod(j, cols)
         for row, (W, label) in enumerate(((W_pre, "pretrained"), (W_ft, "fine-tuned"))):
-            ax = axes[row, j]
-            lim = np.abs(W[:, :, k]).max()
-            ax.imshow(
-                W[:, :, k].T,
+            ax = axes[2 * block + row, col]
+            F = W[:, :, k] / max(float(np.abs(W[:, :, k]).max()), 1e-12)
+            im = ax.imshow(
+                F.T,
                 origin="lower",
                 aspect="auto",
                 cmap="coolwarm",
-                vmin=-lim,
-                vmax=lim,
+                vmin=-1,
+                vmax=1,
+                extent=[0, seconds, -0.5, F.shape[1] - 0.5],
             )
             ax.axhline(11.5, color="black", lw=0.6)
             ax.set(
-                xticks=[],
-                yticks=[5.5, 17.5] if j == 0 else [],
+                xticks=[0, seconds] if row == 1 else [],
+                yticks=[5.5, 17.5] if col == 0 else [],
                 title=f"filter {k}" if row == 0 else "",
             )
-            if j == 0:
+            if row == 1:  # the ends of the filter's span, kept inside its panel
+                ax.set_xticklabels(["0", f"{seconds:.2f}"], fontsize=8)
+                for tick, ha in zip(ax.get_xticklabels(), ("left", "right")):
+                    tick.set_horizontalalignment(ha)
+            if col == 0:
                 ax.set_yticklabels(["chroma", "timbre"])
                 ax.set_ylabel(label)
-    width = np.shape(W_pre)[0]
-    fig.supxlabel(f"time: {width} frames ({width * frame_seconds * 1000:.0f} ms)")
+    for j in range(len(order), blocks * cols):  # empty places of the last row
+        block, col = divmod(j, cols)
+        axes[2 * block, col].set_axis_off()
+        axes[2 * block + 1, col].set_axis_off()
+    fig.supxlabel(f"time (s): {width} frames of {frame_seconds * 1000:.0f} ms")
+    fig.suptitle(
+        f"{len(order)} first-layer filters, heaviest first after pretraining"
+        " (each scaled to its largest |weight|)"
+    )
+    cax = fig.add_axes((0.89, 0.3, 0.015, 0.4))
+    fig.colorbar(im, cax=cax, label="weight / the filter's largest |weight|")
     return axes
 
 

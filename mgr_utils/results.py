@@ -65,6 +65,7 @@ FAMILIES = (
     "baseline",
     "classical",
     "spectrogram CNN",
+    "MFCC input",
     "raw audio",
     "pretraining",
     "auralisation net",

@@ -423,7 +423,8 @@ def fresh_test_clips(
         sr=first.sr,
         start=start,
     )
-    return test + fresh
+    # the set's own class list (a subset of the genres keeps its labels 0..k-1)
+    return test + ClipSet(fresh.clips, fresh.name, classes=test.classes)
 
 
 def split_dataset(

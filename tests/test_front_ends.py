@@ -390,3 +390,188 @@ def test_of_clips_keeps_the_order_asked_and_copies_nothing_for_all_clips():
     s.clip_index = np.array([0, 1, 1, 0, 2, 3, 3])
     with pytest.raises(ValueError, match="grouped by clip"):
         s.of_clips([0])
+
+
+# ------------------------------------------------------- examples, readings, scoring
+
+
+def test_example_clips_follow_the_data_s_classes():
+    from mgr_utils.datasets import ClipSet, load_synthetic
+
+    clips = load_synthetic(n_per_genre=2, duration=1.0)
+    (rock,) = fe.example_clips(clips, ["rock"])
+    assert rock.genre == "rock"
+    assert [c.genre for c in fe.example_clips(clips, ["classical", "metal"])] == [
+        "classical",
+        "metal",
+    ]
+    # a collection without those classes: the first classes it has, no repeats
+    two = ClipSet(
+        [c for c in clips if c.genre in ("jazz", "pop")],
+        "folder",
+        classes=("pop", "jazz"),
+    )
+    assert [c.genre for c in fe.example_clips(two, ["classical", "metal"])] == [
+        "pop",
+        "jazz",
+    ]
+    assert [c.genre for c in fe.example_clips(two, ["jazz", "metal"])] == [
+        "jazz",
+        "pop",
+    ]
+    assert [c.genre for c in fe.example_clips(two, ["a", "b", "c"])] == ["pop", "jazz"]
+    with pytest.raises(ValueError, match="no clips"):
+        fe.example_clips(two.subset([]), ["rock"])
+
+
+def _sample_case(verdict_a_ahead=True):
+    a, b = "lee2017_sample_cnn", "dieleman2014_raw"
+    y = [0] * 40
+    pa = [0] * 40 if verdict_a_ahead else [0] * 20 + [1] * 20
+    pb = [0] * 20 + [1] * 20 if verdict_a_ahead else [0] * 40
+    return mcnemar(y, pa, pb, a, b)
+
+
+def test_sample_level_reading_names_the_segment_length_confound():
+    test = {"accuracy": 0.613, "train_accuracy": 0.70}
+    text, short = fe.sample_level_reading(
+        _sample_case(), test, "early stopping ended it", 0.2976, 0.9984, 103
+    )
+    assert text.startswith(
+        "The sample-level CNN reaches 61.3% on the test clips (70.0%"
+    )
+    assert (
+        "**the sample-level CNN** (100.0 %) ahead of Dieleman's raw front end" in text
+    )
+    assert (
+        "the sample-level CNN's segments last 0.30 s against the 1.00 s of Dieleman's"
+        " networks" in text
+    )
+    assert "103 times larger" in text
+    assert short.startswith("on the same test clips, **the sample-level CNN**")
+    assert short.endswith("(a confounded comparison: 0.30 s segments against 1.00 s)")
+
+
+def test_sample_level_reading_gives_no_verdict_to_a_network_the_cap_stopped():
+    c = not_compared(
+        "lee2017_sample_cnn",
+        "dieleman2014_raw",
+        "Lee's sample-level network was still learning at the cap: no verdict",
+    )
+    text, short = fe.sample_level_reading(
+        c,
+        {"accuracy": 0.5, "train_accuracy": 0.6},
+        "the epoch cap ended it",
+        0.3,
+        1.0,
+        9,
+    )
+    assert "**no verdict in this build**" in text and "ahead" not in text
+    assert short == (
+        "in this build it gets no verdict: Lee's sample-level network was still "
+        "learning at the cap: no verdict"
+    )
+
+
+def test_li_reading_and_table_say_the_paper_s_numbers_come_from_other_networks():
+    m = {"accuracy": 0.7, "n_clips": 120, "segment_accuracy": 0.6}
+    for dataset in ("synthetic", "gtzan"):
+        text = fe.li_reading(m, m, dataset, "filtered")
+        assert "four 3-genre CNNs" in text and "WEKA" in text
+        assert "would not train" in text
+    assert "four 3-genre CNNs feeding WEKA trees" in fe.li_table(m, m)
+
+
+def _tiny_net_and_sides(n_classes=3):
+    from mgr_utils.datasets import load_synthetic
+    from mgr_utils.models import dieleman2014
+    from mgr_utils.training import Segments
+
+    rng = np.random.default_rng(0)
+    genres = ("blues", "jazz", "rock")[:n_classes]
+    sides = {}
+    for k, per in (("train", 4), ("valid", 2), ("test", 3)):
+        clips = load_synthetic(n_per_genre=per, duration=1.0, genres=genres)
+        n = 2 * len(clips)
+        sides[k] = Segments(
+            X=rng.standard_normal((n, 51 * 16, 1)).astype("float32"),
+            y=np.repeat(clips.labels, 2),
+            clip_index=np.repeat(np.arange(len(clips)), 2),
+            clips=clips,
+        )
+    net = dieleman2014.dieleman_cnn(
+        (51 * 16, 1),
+        "raw",
+        n_classes=10,
+        n_filters=4,
+        filter_length=16,
+        stride=16,
+        filters=(4, 4),
+        dense_units=8,
+        seed=0,
+    )
+    return net, sides
+
+
+def test_predict_probs_equals_predict_segments():
+    from mgr_utils.training import compile_model, predict_segments
+
+    net, sides = _tiny_net_and_sides()
+    compile_model(net)
+    X = sides["train"].X
+    for batch in (5, 256):
+        np.testing.assert_allclose(
+            fe.predict_probs(net, X, batch), predict_segments(net, X, batch), atol=1e-6
+        )
+    assert fe.predict_probs(net, X).dtype == np.float64
+
+
+def test_score_run_is_evaluate_selected_on_the_three_sides():
+    from mgr_utils.training import compile_model, evaluate_selected
+
+    net, sides = _tiny_net_and_sides()
+    compile_model(net)
+    fast = fe.score_run(net, sides, preference=("sum",))
+    slow = evaluate_selected(
+        net, sides["valid"], sides["test"], preference=("sum",), train=sides["train"]
+    )
+    assert fast["rule"] == slow["rule"]
+    for key in ("accuracy", "train_accuracy", "valid_accuracy"):
+        assert fast["test"][key] == pytest.approx(slow["test"][key])
+    assert fast["test"]["y_pred"] == slow["test"]["y_pred"]
+    assert fast["train"]["clip_ids"] == slow["train"]["clip_ids"]
+
+
+def test_li_is_filed_as_mfcc_input_in_the_records_and_in_chapter_10():
+    from mgr_utils import report, results
+    from mgr_utils.models import li
+
+    assert "MFCC input" in results.FAMILIES and "MFCC input" in report.FAMILY_ORDER
+    assert set(results.FAMILIES) - {"baseline"} <= set(report.FAMILY_ORDER)
+    r = {"family": "MFCC input"}
+    assert report.family_of("07_raw_audio", "li2010_mfcc_cnn", r) == "MFCC input"
+    for entry in li.REPORTED.values():
+        assert "four 3-genre CNNs" in entry["protocol"] and "WEKA" in entry["protocol"]
+
+
+def test_li_reading_on_a_folder_collection_does_not_call_it_gtzan():
+    m = {"accuracy": 0.7, "n_clips": 7, "segment_accuracy": 0.6}
+    text = fe.li_reading(m, m, "folder", "stratified")
+    assert "Both held-out scores are on GTZAN" not in text
+    assert "ours on the clips of a folder collection" in text
+
+
+def test_scaling_reading_counts_the_other_runs_and_says_clip_for_one():
+    runs = {
+        "raw": [[_run(0.3, train=0.2), _run(0.3, train=0.2), _run(0.3)]],
+        "mel": [[_run(0.5), _run(0.5), _run(0.5, stop="epoch cap")]],
+    }
+    x = fe.scaling_extra((1,), (0, 1, 2), runs, n_test=7, n_classes=4)
+    assert x["comparisons"][0]["reason"].count("; ") == 2  # the record keeps all
+    text = fe.scaling_reading(x)
+    assert text.startswith("- **1 clip per genre**: the raw front end and the mel")
+    assert (
+        "seed 0, did not learn in this build (training accuracy 20%, chance 25%)"
+        in (text)
+    )
+    assert "(and 2 other runs of this size)." in text and "seed 1" not in text

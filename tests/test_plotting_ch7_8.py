@@ -191,3 +191,104 @@ def test_all_labels_table_reads_the_full_fraction_per_start():
     assert len(rows) == 4
     assert rows[2].startswith("| random start, all labels | 65.0% ± 5.0% over 3 seeds")
     assert "not known here" in rows[2] and "about 30 %" in rows[3]
+
+
+# ------------------------------------------------- labels, units and colour bars (§5)
+
+
+def _colorbars(fig):
+    """The colour bars of a figure: the axes whose label says what the colour means."""
+    return [ax for ax in fig.axes if getattr(ax, "_colorbar", None) is not None]
+
+
+def _labels(ax):
+    return ax.get_xlabel(), ax.get_ylabel()
+
+
+def test_mfcc_excerpt_has_units_and_a_colour_bar():
+    ax = front_ends.plot_mfcc_excerpt(RNG.standard_normal((190, 13)), 4.4, "t")
+    assert _labels(ax) == ("time (s)", "MFCC index")
+    (cbar,) = _colorbars(ax.figure)
+    assert cbar.get_ylabel() == "value (standardised per row)"
+
+
+def test_segment_views_label_the_waveform_and_give_the_mel_level_in_db():
+    axes = front_ends.plot_segment_views(
+        RNG.standard_normal(2048), RNG.standard_normal((8, 16)), 8000, 256, 2
+    )
+    assert _labels(axes[0]) == ("time (s)", "amplitude (full scale = 1)")
+    assert _labels(axes[1]) == ("time (s)", "mel band")
+    (cbar,) = _colorbars(axes[0].figure)
+    assert "dB" in cbar.get_ylabel()
+    assert axes[1].get_title().startswith("segment 2:")
+
+
+def test_filter_spectra_have_a_colour_bar_per_image():
+    n, bins = 8, 65
+    hz = np.sort(RNG.random(n) * 4000)
+    axes = front_ends.plot_filter_spectra(
+        RNG.random((n, bins)), RNG.random((n, bins)), hz, hz, hz, sr=8000
+    )
+    bars = _colorbars(axes[0].figure)
+    assert len(bars) == 2
+    assert all(b.get_ylabel() == "magnitude (each filter's peak = 1)" for b in bars)
+    for ax in axes:
+        assert ax.get_xlabel() and ax.get_ylabel() == "frequency (kHz)"
+    assert axes[0].get_images()[0].get_clim() == (0, 1)
+
+
+def test_filter_responses_are_in_db_with_a_legend():
+    freqs = np.linspace(0, 11025, 513)
+    spectra = RNG.random((3, 513)) + 0.01
+    ax = front_ends.plot_filter_responses(spectra, freqs, ["low", "mid", "high"])
+    assert _labels(ax) == ("frequency (kHz)", "magnitude (dB, peak = 0)")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["low", "mid", "high"]
+    for line in ax.get_lines():  # each normalised to its own peak
+        assert np.max(line.get_ydata()) == pytest.approx(0.0, abs=1e-3)
+    with pytest.raises(ValueError, match="one label per spectrum"):
+        front_ends.plot_filter_responses(spectra, freqs, ["low"])
+
+
+def test_echonest_features_have_axis_labels_and_a_colour_bar_per_row():
+    features = {f"clip.{i}": RNG.standard_normal((50, 24)) for i in range(2)}
+    axes = pretraining.plot_echonest_features(features, frame_seconds=0.05)
+    assert axes[0, 0].get_ylabel() == "pitch class"
+    assert _labels(axes[1, 0]) == ("time (s)", "MFCC")
+    bars = _colorbars(axes[0, 0].figure)
+    assert [b.get_ylabel() for b in bars] == [
+        "chroma (frame's largest = 1)",
+        "MFCC value",
+    ]
+    # one colour scale per row, so that one colour bar reads every panel
+    clims = [ax.get_images()[0].get_clim() for ax in axes[1]]
+    assert clims[0] == clims[1] and clims[0][0] == -clims[0][1]
+    assert axes[0, 1].get_images()[0].get_clim() == (0, 1)
+
+
+def test_reconstruction_time_axis_in_seconds_and_a_labelled_colour_bar():
+    window = RNG.standard_normal((64, 24))
+    axes = pretraining.plot_reconstruction(window, window, frame_seconds=0.05)
+    assert axes[0].get_xlabel() == "time (s)"
+    assert axes[0].get_images()[0].get_extent()[1] == pytest.approx(3.2)
+    (cbar,) = _colorbars(axes[0].figure)
+    assert cbar.get_ylabel() == "standardised value"
+    assert pretraining.plot_reconstruction(window, window)[0].get_xlabel() == "frame"
+
+
+def test_filter_pairs_show_every_filter_heaviest_first_with_one_colour_bar():
+    W = RNG.standard_normal((8, 24, 12))
+    W[:, :, 5] *= 10  # the heaviest
+    W[:, :, 2] *= 5  # the next
+    axes = pretraining.plot_filter_pairs(W, W + 0.1, frame_seconds=0.05, columns=8)
+    assert axes.shape == (4, 8)  # 12 filters: two rows of pairs, 4 places unused
+    titles = [ax.get_title() for ax in axes[0::2].ravel()]
+    assert titles[:2] == ["filter 5", "filter 2"]
+    shown = sorted(int(t.split()[1]) for t in titles if t)
+    assert shown == list(range(12))
+    assert [ax.get_ylabel() for ax in axes[:, 0]] == ["pretrained", "fine-tuned"] * 2
+    assert not axes[3, 7].axison  # an empty place
+    (cbar,) = _colorbars(axes[0, 0].figure)
+    assert "largest |weight|" in cbar.get_ylabel()
+    assert axes[1, 0].get_images()[0].get_clim() == (-1, 1)
+    assert "time (s)" in axes[0, 0].figure.get_supxlabel()
+    np.testing.assert_array_equal(pretraining.filter_order(W)[:2], [5, 2])

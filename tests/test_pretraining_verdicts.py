@@ -281,3 +281,106 @@ def test_table_and_sentence_say_why_a_fraction_was_not_compared():
         in text
     )
     assert "over 0 seeds" not in text
+
+
+# ---------------------------------------------- the claim as an interaction (issue 25)
+
+
+def test_gain_interaction_pairs_the_gains_seed_by_seed():
+    # gains (CD-1 - random) per seed: 10 %: 0.1, 0.2, 0.1; 100 %: 0.2, 0.25, 0.2;
+    # few - all: -0.1, -0.05, -0.1: mean -1/12, sd 0.05/sqrt(3), t = -5, p = 0.0377
+    runs = _runs()
+    c = pt.gain_interaction(runs, pt.fraction_comparisons(runs))
+    assert c["test"] == "paired t-test across seeds" and c["n"] == 3
+    assert c["mean_a"] == pytest.approx(0.4 / 3) and c["mean_b"] == pytest.approx(
+        0.65 / 3
+    )
+    assert c["mean_difference"] == pytest.approx(-0.25 / 3)
+    assert c["p"] == pytest.approx(_p_df2(5.0), rel=1e-6)
+    assert c["verdict"] == f"{c['b']} ahead"  # the gain is larger with all labels
+    np.testing.assert_allclose(c["gains"], [[0.1, 0.2, 0.1], [0.2, 0.25, 0.2]])
+    assert c["fractions"] == [0.1, 1.0] and c["n_labelled"] == [12, 120]
+    text, short = pt.interaction_reading(c)
+    assert "+13.3 points with 12 labelled clips and +21.7 points with 120" in text
+    assert "-8.3 points on average (paired t-test across 3 seeds, p = 0.038)" in text
+    assert (
+        "**the gain is larger with all the labels, the opposite of the claim**" in text
+    )
+    assert short.startswith("the gain of pretraining was +13.3 points with 12")
+
+
+def test_gain_interaction_whatever_the_order_of_runs_and_when_it_holds():
+    runs = _runs()
+    for r in runs:  # pretraining gains 0.3, 0.35, 0.3 with few labels: larger
+        if r["fraction"] == 0.1 and r["init"] == "CD-1 RBMs":
+            r["test"] = {"accuracy": [0.7, 0.75, 0.9][r["seed"]]}
+    c = pt.gain_interaction(runs[::-1], pt.fraction_comparisons(runs))
+    assert c["mean_difference"] == pytest.approx((0.1 + 0.1 + 0.1) / 3)
+    # identical differences: no spread, no t-test, no verdict
+    assert c["p"] is None and c["verdict"] == "cannot tell apart"
+    text, _ = pt.interaction_reading(c)
+    assert "no test; the same difference on every seed" in text
+    assert "**these seeds cannot tell the two gains apart**" in text
+    runs[1]["test"] = {"accuracy": 0.5}  # random, 10 %, seed 1: gain 0.25 there
+    c = pt.gain_interaction(runs, pt.fraction_comparisons(runs))
+    assert c["mean_difference"] > 0 and c["p"] is not None
+
+
+def test_gain_interaction_is_not_tested_when_an_end_gets_no_verdict():
+    runs = _runs({("random", 0.1, 1): "epoch cap"})
+    for r in runs:
+        r["train_accuracy"], r["max_epochs"] = 0.9, 30
+    c = pt.gain_interaction(runs, pt.fraction_comparisons(runs))
+    assert c["test"] == "not compared" and c["verdict"] == "cannot tell apart"
+    assert c["reason"].startswith("the starts are not compared with 12 labelled clips")
+    text, short = pt.interaction_reading(c)
+    assert "is not tested in this build" in text and "still learning" in text
+    assert short.startswith("not tested in this build (the starts are not compared")
+    one = [r for r in _runs() if r["fraction"] == 1.0]
+    assert pt.gain_interaction(one, pt.fraction_comparisons(one))["test"] == (
+        "not compared"
+    )
+
+
+def test_fractions_table_and_extra_report_training_accuracies_and_the_interaction():
+    runs = _runs()
+    for r in runs:
+        r["train_accuracy"] = 0.5 + 0.4 * r["fraction"] + 0.01 * r["seed"]
+    cs = pt.fraction_comparisons(runs)
+    lines = pt.fractions_table(runs, cs).splitlines()
+    assert "random start: test ± sd (training)" in lines[0]
+    assert lines[2].startswith(
+        "| 12 (10%) | 46.7% ± 11.5% (55%) | 60.0% ± 10.0% (55%) |"
+    )
+    inter = pt.gain_interaction(runs, cs)
+    extra = pt.fractions_extra(runs, cs, n_test=150, interaction=inter)
+    assert extra["interaction"] is inter
+    assert extra["random"]["train_mean"] == pytest.approx([0.55, 0.91])
+    assert "train_mean" not in pt.fractions_extra(_runs(), cs, n_test=150)["random"]
+
+
+def test_stoppers_sentence_says_what_an_epoch_is():
+    text = pt.stoppers_sentence(_runs(), 40, windows_per_epoch=1024)
+    assert text == (
+        "Early stopping ended 12 of the 12 fine-tunings; the cap of 40 epochs (an "
+        "epoch: 1,024 training windows, or every labelled one when there are more) "
+        "ended 0."
+    )
+
+
+def test_fewest_labels_sentence_when_no_fraction_is_compared():
+    runs = _runs(
+        {
+            (i, f, s): "epoch cap"
+            for i in ("random", "CD-1 RBMs")
+            for f in (0.1, 1.0)
+            for s in range(3)
+        }
+    )
+    for r in runs:
+        r["train_accuracy"], r["max_epochs"] = 0.9, 2
+    text = pt.fewest_labels_sentence(pt.fraction_comparisons(runs))
+    assert text.startswith(
+        "No labelled fraction gets a verdict in this build: with the"
+    )
+    assert "0 seeds" not in text

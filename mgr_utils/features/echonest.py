@@ -122,6 +122,7 @@ def echonest_windows(
     hop: int = 32,
     n_fft: int = ECHONEST_N_FFT,
     hop_length: int = ECHONEST_HOP_LENGTH,
+    beat_sync: bool = False,
 ) -> np.ndarray:
     """A clip's stand-in features cut into windows of ``frames`` frames, ``hop`` frames apart.
 
@@ -136,7 +137,8 @@ def echonest_windows(
         sr: Sample rate in Hz.
         frames: Frames per window.
         hop: Frames between the starts of consecutive windows (``hop == frames``: no overlap).
-        n_fft, hop_length: As :func:`echonest_features`.
+        n_fft, hop_length, beat_sync: As :func:`echonest_features` (with ``beat_sync``
+            a frame is one beat, so ``frames`` and ``hop`` count beats).
 
     Returns:
         float32 ``(n_windows, frames, 24)``, ``n_windows = 1 + (n_frames - frames) // hop``.
@@ -146,5 +148,7 @@ def echonest_windows(
     """
     check_positive("frames", frames)
     check_positive("hop", hop)
-    F = echonest_features(y, sr, n_fft=n_fft, hop_length=hop_length)
+    F = echonest_features(
+        y, sr, n_fft=n_fft, hop_length=hop_length, beat_sync=beat_sync
+    )
     return frame_windows(F, frames, hop, short="edge")

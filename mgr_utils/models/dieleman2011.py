@@ -37,6 +37,7 @@ def dieleman_cnn(
     pool: int = 4,
     dense_units: int = 64,
     dropout: float = 0.0,
+    activation: str = "sigmoid",
     seed: int | None = None,
 ) -> keras.Model:
     """A reading of Dieleman, Brakel & Schrauwen (2011): sigmoid convolutions over time, max-pool 4, an MLP.
@@ -75,6 +76,9 @@ def dieleman_cnn(
         pool: Max-pooling size after each convolution (the paper's reported 4).
         dense_units: Width of the MLP's hidden layer (ours).
         dropout: Dropout rate before the MLP (ours; 0 disables).
+        activation: The hidden units' activation, convolutions and MLP alike
+            (``"sigmoid"``: the RBMs' units, which pretrained weights need; ``"relu"``:
+            a modern random start, chapter 8's exercise 5).
         seed: Seed for the initial weights (``None``: leave the global seed alone).
 
     Returns:
@@ -102,12 +106,12 @@ def dieleman_cnn(
     x = x_in
     for i, (k, w) in enumerate(zip(filters, widths), start=1):
         x = layers.Conv1D(
-            int(k), int(w), padding="valid", activation="sigmoid", name=f"conv{i}"
+            int(k), int(w), padding="valid", activation=activation, name=f"conv{i}"
         )(x)
         x = layers.MaxPooling1D(int(pool), name=f"pool{i}")(x)
     x = layers.Flatten(name="flatten")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    x = layers.Dense(int(dense_units), activation="sigmoid", name="mlp_hidden")(x)
+    x = layers.Dense(int(dense_units), activation=activation, name="mlp_hidden")(x)
     y = layers.Dense(n_classes, activation="softmax", name="softmax")(x)
     return keras.Model(x_in, y, name="dieleman2011_cnn")

@@ -149,6 +149,25 @@ def back_end(
     return layers.Dense(n_classes, activation="softmax", name="softmax")(x)
 
 
+def back_end_min_frames(
+    n_layers: int = 2, kernel_size: int = 8, pool_size: int = 4
+) -> int:
+    """The fewest frames the back end can take: each of its ``n_layers`` blocks (a
+    "valid" convolution of ``kernel_size`` frames, then a max-pooling by ``pool_size``)
+    must leave at least one frame.
+
+    With the default back end (2 blocks of 8 and 4) that is 51 frames: 1 frame after
+    the last pooling needs 4 before it, 4 + 7 = 11 before the last convolution, 44 before
+    the first pooling and 51 before the first convolution.
+
+    Notebook: ``07_raw_audio.ipynb``.
+    """
+    need = 1
+    for _ in range(int(n_layers)):
+        need = need * int(pool_size) + int(kernel_size) - 1
+    return need
+
+
 def dieleman_cnn(
     input_shape: tuple[int, int],
     front_end: str = "raw",
@@ -215,8 +234,10 @@ def dieleman_cnn(
         An uncompiled model mapping ``(batch, *input_shape)`` to ``(batch, n_classes)``.
 
     Raises:
-        ValueError: An unknown ``front_end``, an input shape that does not fit it, or a
-            ``feature_pool`` that does not divide ``n_filters``.
+        ValueError: An unknown ``front_end``, an input shape that does not fit it, a
+            ``feature_pool`` that does not divide ``n_filters``, or segments with too
+            few frames for the back end (:func:`back_end_min_frames`; the message says
+            how many are needed).
     """
     if front_end not in FRONT_ENDS:
         raise ValueError(f"unknown front_end {front_end!r}; choose one of {FRONT_ENDS}")
@@ -237,6 +258,20 @@ def dieleman_cnn(
             raise ValueError(
                 f"feature_pool={feature_pool} must divide n_filters={n_filters}"
             )
+    frames = (
+        (int(input_shape[0]) - filter_length) // stride + 1
+        if front_end == "raw"
+        else int(input_shape[0])
+    )
+    need = back_end_min_frames(len(filters), kernel_size, pool_size)
+    if frames < need:
+        samples = f" ({need * stride:,} samples at a stride of {stride})"
+        raise ValueError(
+            f"input_shape {tuple(input_shape)} gives the back end {frames} frames, too"
+            f" few for {len(filters)} convolutions of {kernel_size} frames each followed"
+            f" by a max-pooling by {pool_size}: it needs at least {need} frames"
+            f"{samples}. Lengthen the segments (SEGMENT_SECONDS) or shorten the stride."
+        )
     seed_weights(seed)
     x_in = keras.Input(
         shape=tuple(input_shape), name="waveform" if front_end == "raw" else "log_mel"
