@@ -1497,6 +1497,7 @@ def plot_filter_pairs(
         cols,
         figsize=(1.5 * cols + 1.5, 2.0 * 2 * blocks + 0.6),
         squeeze=False,
+        layout="none",  # not the book's autolayout: it warns about the colour bar's axes
     )
     # placed by hand: a layout engine takes longer than the drawing for 32 panels
     fig.subplots_adjust(

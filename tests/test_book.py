@@ -735,6 +735,22 @@ def test_execute_only_filter_and_missing_toc_entry(tmp_path, tiny_book):
         book.execute_book(root, build, log=lambda line: None)
 
 
+def test_build_only_one_chapter_renders_a_preview_of_it(tmp_path, tiny_book, capsys):
+    root = tiny_book(
+        tmp_path / "bk",
+        {
+            "01_a": [("markdown", "# A"), ("parameters", "N = 1")],
+            "02_b": [("markdown", "# B"), ("parameters", "N = 1")],
+        },
+    )
+    build = tmp_path / "build"
+    args = ["build", "--root", str(root), "--build-dir", str(build), "--only", "02_b"]
+    assert book.main(args) == 0, capsys.readouterr().err
+    assert not (build / "executed" / "notebooks" / "01_a.ipynb").exists()
+    html = build / "html" / "notebooks"
+    assert (html / "02_b.html").exists() and not (html / "01_a.html").exists()
+
+
 def test_render_refuses_unexecuted_or_stale_notebooks(tmp_path, tiny_book):
     root = tiny_book(
         tmp_path / "bk",
@@ -1044,10 +1060,22 @@ def _chapter_pages(built_book):
         yield entry, built_book.page(entry).read_text(encoding="utf-8")
 
 
+def _calls_save_system(notebook: Path) -> bool:
+    """Whether a notebook's code cells call ``save_system`` (it trains and keeps a system)."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    return any(
+        re.search(r"\bsave_system\(", c.source) for c in nb.cells if c.cell_type == "code"
+    )
+
+
 def saved_systems_problems(build_dir: Path, notebooks, audio: Path) -> list[str]:
     """What is wrong with the systems a build saved (an empty list: nothing).
 
-    Every chapter that declares ``MODELS_DIR`` saved at least one system; every model has
+    Every chapter whose code calls ``save_system`` saved at least one system (chapter 12
+    and the page "Classify your own music" declare ``MODELS_DIR`` only to read it); every
+    model has
     its card; each card's test accuracy and clip count are its chapter's results record's
     for the same system id; and each system classifies ``audio``.
     """
@@ -1058,8 +1086,8 @@ def saved_systems_problems(build_dir: Path, notebooks, audio: Path) -> list[str]
     cards = {key: json.loads(p.read_text()) for key, p in listing.cards.items()}
     chapters = {c["chapter"] for c in cards.values()}
     for nb in notebooks:
-        if "MODELS_DIR" in book.declared_parameters(nb) and nb.stem not in chapters:
-            problems.append(f"{nb.stem} declares MODELS_DIR but saved no system")
+        if _calls_save_system(nb) and nb.stem not in chapters:
+            problems.append(f"{nb.stem} calls save_system but saved no system")
     results = Path(build_dir) / "results"
     for (dataset, system), card in sorted(cards.items()):
         where = f"{dataset}/{system}"
@@ -1097,7 +1125,16 @@ def test_saved_systems_problems_finds_each_problem(tmp_path, tiny_book):
 
     root = tiny_book(
         tmp_path / "bk",
-        {"03_texture": [("parameters", "MODELS_DIR = None"), ("code", "x = 1")]},
+        {
+            "03_texture": [
+                ("parameters", "MODELS_DIR = None"),
+                ("code", "saving.save_system(svm, MODELS_DIR)"),
+            ],
+            "12_validity": [
+                ("parameters", "MODELS_DIR = None"),
+                ("code", "systems = load_systems(MODELS_DIR)"),
+            ],
+        },
     )
     notebooks = book.toc_notebooks(root)
     build = tmp_path / "build"
@@ -1105,7 +1142,7 @@ def test_saved_systems_problems_finds_each_problem(tmp_path, tiny_book):
     rng = np.random.default_rng(0)
     sf.write(audio, 0.1 * rng.standard_normal(22050 * 3), 22050)
     assert saved_systems_problems(build, notebooks, audio) == [
-        "03_texture declares MODELS_DIR but saved no system"
+        "03_texture calls save_system but saved no system"
     ]
     X, y = rng.random((8, 61)), np.repeat([0, 1], 4)
     svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2).fit(X, y)

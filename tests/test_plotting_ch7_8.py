@@ -292,3 +292,17 @@ def test_filter_pairs_show_every_filter_heaviest_first_with_one_colour_bar():
     assert axes[1, 0].get_images()[0].get_clim() == (-1, 1)
     assert "time (s)" in axes[0, 0].figure.get_supxlabel()
     np.testing.assert_array_equal(pretraining.filter_order(W)[:2], [5, 2])
+
+
+def test_filter_pairs_draw_without_a_layout_warning_in_the_book_style():
+    import warnings
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    W = RNG.standard_normal((8, 24, 6))
+    with matplotlib.rc_context({"figure.autolayout": True}), warnings.catch_warnings():
+        warnings.simplefilter("error")  # chapter 8's page showed tight_layout's warning
+        axes = pretraining.plot_filter_pairs(W, W + 0.1, frame_seconds=0.05)
+        axes[0, 0].figure.canvas.draw()
+    plt.close("all")

@@ -32,8 +32,8 @@ REPORTED = {
         "metric": "accuracy on the TRAINING songs, before the majority vote",
         "dataset": _GTZAN10,
         "protocol": (
-            "the same pipeline (four 3-genre CNNs feeding WEKA trees, 10 genres) "
-            "evaluated on its training songs"
+            "the same pipeline (four 3-genre CNNs feeding WEKA trees, GTZAN's "
+            "10 genres) evaluated on its training songs"
         ),
         "source": "Li et al. 2010, text",
         "sureness": "paper",
