@@ -157,7 +157,12 @@ def build(args: argparse.Namespace, root: Path, build_dir: Path) -> None:
     print("== render")
     t0 = time.perf_counter()
     index = render_book(
-        root, build_dir, partial=args.partial, quiet=not args.verbose, force=args.force
+        root,
+        build_dir,
+        partial=args.partial,
+        quiet=not args.verbose,
+        force=args.force,
+        only=args.only,  # a preview of the chapters just executed, not the whole book
     )
     t_render = time.perf_counter() - t0
     print("== timing summary")
