@@ -182,6 +182,31 @@ class FeatureCache:
         self.misses += 1
         return None
 
+    def locate(
+        self, clip_key: str, name: str, params: Mapping[str, Any]
+    ) -> tuple[Path, tuple[int, ...]] | None:
+        """The path and shape of a cached single-array entry, without reading its values.
+
+        Only the file's header is read (a memory map, closed at once); an entry whose header
+        or length is wrong is deleted and reported as a miss, as :meth:`get` does. Returns
+        ``None`` on a miss (or when the entry is a dict of arrays, ``.npz``).
+        """
+        npy, _ = self._paths(self.key(clip_key, name, params), name)
+        try:
+            view = np.load(npy, mmap_mode="r", allow_pickle=False)
+            shape = tuple(view.shape)
+            del view
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except Exception:  # truncated, corrupt, wrong format: recompute
+            self.corrupt += 1
+            npy.unlink(missing_ok=True)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return npy, shape
+
     def put(self, clip_key: str, name: str, params: Mapping[str, Any], value) -> Path:
         """Store ``value`` (an array, or a dict of arrays) atomically; return the entry's path."""
         key = self.key(clip_key, name, params)
@@ -323,8 +348,12 @@ def side_arrays(
     return X[rows], labels, ids
 
 
-def _compute_one(clip, fn, params, cache_dir, name, version, use_cache):
-    """Worker: load one clip's audio, compute, write the cache entry. Runs in a worker process."""
+def _compute_one(clip, fn, params, cache_dir, name, version, use_cache, load=True):
+    """Worker: load one clip's audio, compute, write the cache entry. Runs in a worker process.
+
+    With ``load=False`` it sends back the entry's path and shape instead of the value (no copy
+    of a large array through the pipe to the parent process).
+    """
     from mgr_utils.audio import AudioLoadError
 
     try:
@@ -333,7 +362,11 @@ def _compute_one(clip, fn, params, cache_dir, name, version, use_cache):
         return "skip", str(err)
     value = fn(y, clip.sr, **params)
     if use_cache:
-        FeatureCache(cache_dir, version=version).put(clip.key, name, params, value)
+        path = FeatureCache(cache_dir, version=version).put(
+            clip.key, name, params, value
+        )
+        if not load:
+            return "ok", (path, tuple(np.shape(value)))
     return "ok", value
 
 
@@ -349,6 +382,7 @@ def extract(
     use_cache: bool = True,
     backend: str = "loky",
     version: str = CODE_VERSION,
+    load: bool = True,
 ) -> ExtractResult:
     """Compute ``fn(y, sr, **params)`` for every clip, in parallel, through the feature cache.
 
@@ -377,9 +411,15 @@ def extract(
         use_cache: ``False``: compute everything, read and write nothing.
         backend: joblib backend, ``"loky"`` or ``"threading"``.
         version: Code version string of the keys.
+        load: ``False``: do not read the values; ``features`` holds each clip's
+            ``(path, shape)`` in the cache instead (single-array features only), for
+            :class:`mgr_utils.training.CachedRows`, which reads rows when they are needed.
 
     Returns:
         An :class:`ExtractResult`.
+
+    Raises:
+        ValueError: ``load=False`` without the cache.
     """
     from joblib import Parallel, delayed
 
@@ -387,6 +427,10 @@ def extract(
         warnings.simplefilter("ignore")
         from tqdm.auto import tqdm
 
+    if not load and not use_cache:
+        raise ValueError(
+            "extract(load=False) locates values in the cache: use_cache=True"
+        )
     t0 = time.perf_counter()
     params = dict(params or {})
     name = name or f"{fn.__module__}.{fn.__qualname__}"
@@ -401,7 +445,12 @@ def extract(
     todo = []
     for i, clip in enumerate(clips):
         try:
-            v = cache.get(clip.key, name, params) if use_cache else None
+            if not use_cache:
+                v = None
+            elif load:
+                v = cache.get(clip.key, name, params)
+            else:
+                v = cache.locate(clip.key, name, params)
         except OSError:  # a missing file has no key: let the worker report it
             v = None
         if v is None:
@@ -414,7 +463,7 @@ def extract(
         n_workers = min(len(todo), _n_workers(n_jobs))
         jobs = (
             delayed(_compute_one)(
-                clips[i], fn, params, cache.cache_dir, name, version, use_cache
+                clips[i], fn, params, cache.cache_dir, name, version, use_cache, load
             )
             for i in todo
         )

@@ -78,7 +78,8 @@ class Standardizer:
         so a large float32 array (whole GTZAN clips) is never copied whole in float64: chapter 6's
         4 GB of training segments once needed 4 GB more for two chunks of 4,096 segments.
         """
-        X = np.asarray(X)
+        if not isinstance(X, CachedRows):
+            X = np.asarray(X)
         axes = self._reduce_axes(X.ndim)
         total = total_sq = None
         count = 0
@@ -98,9 +99,14 @@ class Standardizer:
         return self
 
     def transform(self, X: np.ndarray, inplace: bool = False) -> np.ndarray:
-        """``(X - mean) / std`` as float32 (``inplace``: overwrite ``X`` when it is float32, no copy)."""
+        """``(X - mean) / std`` as float32 (``inplace``: overwrite ``X`` when it is float32, no copy).
+
+        :class:`CachedRows` come back as cached rows standardised when they are read.
+        """
         if self.mean_ is None:
             raise RuntimeError("Standardizer.transform before fit")
+        if isinstance(X, CachedRows):  # standardised as its rows are read
+            return X.standardized(self)
         if inplace and isinstance(X, np.ndarray) and X.dtype == np.float32:
             X -= self.mean_
             X /= self.std_
@@ -110,12 +116,120 @@ class Standardizer:
         )
 
 
+class CachedRows:
+    """The segments of a side, left in the feature cache's files and read when needed.
+
+    It looks like the array :func:`segments_dataset` would have stacked (``shape``,
+    ``dtype``, ``len``, indexing by an integer, a slice or an array of row numbers), but only
+    the rows asked for are read, each from its clip's ``.npy`` file through a memory map
+    closed right after, and standardised on the way out when a scaler is attached. The same
+    rows in the same order give the same values as the stacked array, to the bit.
+
+    Notebook: ``07_raw_audio.ipynb``.
+
+    Args:
+        paths: One cache file per clip, in order.
+        lengths: Rows (segments) of each file.
+        row_shape: Shape of one row.
+        rows: Which of the files' rows this object holds, in order (``None``: all).
+        scaler: A fitted :class:`Standardizer` applied to every row read.
+    """
+
+    dtype = np.dtype(np.float32)
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        lengths: Sequence[int],
+        row_shape: Sequence[int],
+        rows: np.ndarray | None = None,
+        scaler: Standardizer | None = None,
+    ):
+        self.paths = [Path(p) for p in paths]
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        if len(self.paths) != len(self.lengths):
+            raise ValueError(f"{len(self.paths)} files for {len(self.lengths)} lengths")
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)]).astype(np.int64)
+        self.row_shape = tuple(int(d) for d in row_shape)
+        self.rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        self.scaler = scaler
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        n = int(self.offsets[-1]) if self.rows is None else len(self.rows)
+        return (n, *self.row_shape)
+
+    @property
+    def ndim(self) -> int:
+        return 1 + len(self.row_shape)
+
+    @property
+    def nbytes(self) -> int:
+        """What the rows would take in memory (none of it is held)."""
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return (
+            f"CachedRows({self.shape[0]} rows of {self.row_shape} in "
+            f"{len(self.paths)} cache files, {self.nbytes / 2**20:.0f} MB if loaded)"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "CachedRows are read batch by batch: index them (rows[i:j]) instead of "
+            "loading them whole"
+        )
+
+    def __getitem__(self, index) -> np.ndarray:
+        if isinstance(index, (int, np.integer)):
+            return self[np.array([index])][0]
+        if isinstance(index, slice):
+            index = np.arange(*index.indices(len(self)))
+        index = np.asarray(index)
+        if index.dtype == bool:  # a mask of rows
+            if index.shape != (len(self),):
+                raise IndexError(f"a mask of {index.shape} for {len(self)} rows")
+            index = np.flatnonzero(index)
+        index = index.astype(np.int64).reshape(-1)
+        n = len(self)
+        if index.size and (index.min() < -n or index.max() >= n):
+            raise IndexError(f"row index out of range for {n} rows")
+        index = np.where(index < 0, index + n, index)
+        file_rows = index if self.rows is None else self.rows[index]
+        which = np.searchsorted(self.offsets, file_rows, side="right") - 1
+        out = np.empty((len(index), *self.row_shape), dtype=np.float32)
+        for f in np.unique(which):
+            at = np.flatnonzero(which == f)
+            view = np.load(self.paths[f], mmap_mode="r", allow_pickle=False)
+            out[at] = view[file_rows[at] - self.offsets[f]]
+            del view  # the map is closed: the rows read leave no resident pages behind
+        if self.scaler is not None:
+            out = self.scaler.transform(out, inplace=True)
+        return out
+
+    def subset(self, rows: Sequence[int]) -> CachedRows:
+        """The rows ``rows`` of this object (no value is read), e.g. some clips' segments."""
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        mapped = rows if self.rows is None else self.rows[rows]
+        return CachedRows(self.paths, self.lengths, self.row_shape, mapped, self.scaler)
+
+    def standardized(self, scaler: Standardizer) -> CachedRows:
+        """The same rows, standardised by ``scaler`` as they are read."""
+        if self.scaler is not None:
+            raise ValueError("these rows are standardised already")
+        return CachedRows(self.paths, self.lengths, self.row_shape, self.rows, scaler)
+
+
 @dataclass
 class Segments:
     """One side of a split, cut into segments: the arrays a network trains or is tested on.
 
     Attributes:
-        X: Inputs, ``(n_segments, ...)`` float32.
+        X: Inputs, ``(n_segments, ...)`` float32: an array, or :class:`CachedRows` for a
+            side too large to hold (read batch by batch from the feature cache).
         y: Label of each segment (its clip's genre index), ``(n_segments,)``.
         clip_index: For each segment, the index of its clip in :attr:`clips`.
         clips: The side's clips, as passed (a clip whose audio failed to load has no segment).
@@ -172,8 +286,9 @@ class Segments:
             if hasattr(self.clips, "subset")
             else [self.clips[i] for i in positions]
         )
+        X = self.X.subset(rows) if isinstance(self.X, CachedRows) else self.X[rows]
         return Segments(
-            X=self.X[rows],
+            X=X,
             y=self.y[rows],
             clip_index=np.repeat(np.arange(len(positions)), stop - start),
             clips=clips,
@@ -194,6 +309,7 @@ def segments_dataset(
     progress: bool = True,
     name: str | None = None,
     key: str | None = None,
+    max_memory_mb: float | None = None,
 ) -> tuple[dict[str, Segments], Standardizer | None]:
     """Cut each side of a split into segments with a per-clip input function; standardise.
 
@@ -220,6 +336,10 @@ def segments_dataset(
         name: Feature name in the cache (default: ``fn``'s module and name).
         key: When ``fn`` returns a dict of arrays, the entry holding the segments (e.g.
             ``"glcm"`` of :func:`mgr_utils.features.texture_features`, which chapter 3 has cached).
+        max_memory_mb: A side whose segments take more than this (MB, float32) stays in
+            the cache's files as :class:`CachedRows`, read batch by batch (``None``: every
+            side in memory). The values are the same either way. Chapter 7 sets it: GTZAN's
+            whole clips as raw waveforms take gigabytes per side.
 
     Returns:
         ``({side: Segments}, standardizer)``.
@@ -231,6 +351,7 @@ def segments_dataset(
 
     if standardize and fit_on not in sides:
         raise ValueError(f"fit_on={fit_on!r} is not one of the sides {list(sides)}")
+    limit = float("inf") if max_memory_mb is None else float(max_memory_mb)
     out = {}
     for side, clips in sides.items():
         p = {**(params or {}), **((side_params or {}).get(side, {}))}
@@ -242,11 +363,21 @@ def segments_dataset(
             n_jobs=n_jobs,
             progress=progress,
             name=name,
+            load=key is not None,  # single arrays: located first, read if they fit
         )
-        lengths = [len(f if key is None else f[key]) for f in res.features]
+        if key is None:
+            paths = [path for path, _ in res.features]
+            lengths = [shape[0] for _, shape in res.features]
+        else:
+            lengths = [len(f[key]) for f in res.features]
         if sum(lengths) == 0:
             raise ValueError(f"side {side!r}: no segment from {len(clips)} clips")
-        X = _stack_releasing(res.features, lengths, key)
+        if key is None:
+            row_shape = res.features[0][1][1:]
+            rows = CachedRows(paths, lengths, row_shape)
+            X = rows if rows.nbytes > limit * 2**20 else _read_rows(paths, rows)
+        else:
+            X = _stack_releasing(res.features, lengths, key)
         labels = clips.labels[res.kept]
         out[side] = Segments(
             X=X,
@@ -260,6 +391,15 @@ def segments_dataset(
         for s in out.values():
             s.X = scaler.transform(s.X, inplace=True)
     return out, scaler
+
+
+def _read_rows(paths: Sequence[Path], rows: CachedRows) -> np.ndarray:
+    """Every row of ``rows`` in one float32 array, read file by file into its place."""
+    X = np.empty(rows.shape, dtype=np.float32)
+    for path, a, b in zip(paths, rows.offsets[:-1], rows.offsets[1:]):
+        X[a:b] = np.load(path, allow_pickle=False)
+    _return_freed_memory()
+    return X
 
 
 def _stack_releasing(features: list, lengths: list[int], key: str | None) -> np.ndarray:
@@ -407,7 +547,8 @@ def make_dataset(
     gathers a whole batch at a time, so there is no per-segment Python and no shuffle buffer.
     Small arrays (up to :data:`COPY_TO_TENSORFLOW_MAX_MB`) are copied into TensorFlow once, where
     gathers are fastest; larger ones stay NumPy arrays and each batch is gathered from them when
-    it is needed, so they are never copied: on GTZAN's whole clips (chapter 6: 2.2 GB of training
+    it is needed, so they are never copied (:class:`CachedRows` too, read from the feature
+    cache batch by batch): on GTZAN's whole clips (chapter 6: 2.2 GB of training
     segments) one copy per call (training, validation, prediction, for every variant) added up to
     more than 20 GB. Both ways give the same batches, and a large array is released with the last
     pipeline or iterator that uses it (see :data:`_LARGE_ARRAYS`).
@@ -415,7 +556,8 @@ def make_dataset(
     Notebook: ``04_costa_cnn.ipynb``.
 
     Args:
-        X: Segments, any shape ``(n, ...)`` (converted to float32 once if they are not).
+        X: Segments, any shape ``(n, ...)`` (converted to float32 once if they are not), or
+            :class:`CachedRows`.
         y: Integer labels, or ``None`` for a dataset of inputs only (prediction).
         batch_size: Segments per batch (the last batch may be smaller).
         shuffle: A fresh permutation every epoch (reproducible from ``seed``).
@@ -423,13 +565,14 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    X = np.asarray(X, dtype=np.float32)
+    if not isinstance(X, CachedRows):
+        X = np.asarray(X, dtype=np.float32)
     y = None if y is None else np.asarray(y, dtype=np.int32)
     ds = tf.data.Dataset.range(len(X))
     if shuffle:
         ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    large = X.nbytes > COPY_TO_TENSORFLOW_MAX_MB * 2**20
+    large = isinstance(X, CachedRows) or X.nbytes > COPY_TO_TENSORFLOW_MAX_MB * 2**20
     if not large:
         X_t = tf.convert_to_tensor(X)
 
@@ -699,6 +842,7 @@ def train(
     verbose: int = 2,
     callbacks: Sequence = (),
     compile: bool = True,
+    valid_batch_size: int | None = None,
 ) -> TrainResult:
     """Fit ``model`` on segments; early-stop on the validation side and keep its best weights.
 
@@ -736,6 +880,10 @@ def train(
             0: print nothing.
         callbacks: Further Keras callbacks.
         compile: Compile ``model`` here (sparse categorical cross-entropy, accuracy).
+        valid_batch_size: Segments per validation batch (``None``: ``batch_size`` or 256,
+            the larger). A large network on long segments (chapter 7's paper-size
+            sample-level CNN) needs its training batch size here: 256 of its segments
+            take gigabytes of activations.
 
     Returns:
         A :class:`TrainResult`.
@@ -752,6 +900,7 @@ def train(
             momentum=momentum,
             weight_decay=weight_decay,
         )
+    before = set(_LARGE_ARRAYS)
     ds_train = make_dataset(X_train, y_train, batch_size, shuffle=True, seed=seed)
     ds_valid = None
     cbs = list(callbacks)
@@ -759,7 +908,9 @@ def train(
     cbs.append(timer)
     stopper = None
     if X_valid is not None and y_valid is not None:
-        ds_valid = make_dataset(X_valid, y_valid, max(batch_size, 256))
+        ds_valid = make_dataset(
+            X_valid, y_valid, valid_batch_size or max(batch_size, 256)
+        )
         if patience is not None or restore_best:
             stopper = keras.callbacks.EarlyStopping(
                 monitor=monitor,
@@ -769,14 +920,20 @@ def train(
             )
             cbs.append(stopper)
     t0 = time.perf_counter()
-    hist = model.fit(
-        ds_train,
-        validation_data=ds_valid,
-        epochs=int(epochs),
-        callbacks=cbs,
-        verbose=0,
-        shuffle=False,
-    )
+    try:
+        hist = model.fit(
+            ds_train,
+            validation_data=ds_valid,
+            epochs=int(epochs),
+            callbacks=cbs,
+            verbose=0,
+            shuffle=False,
+        )
+    finally:
+        # the pipelines' arrays are released now, whoever still holds a pipeline
+        for key in set(_LARGE_ARRAYS) - before:
+            _LARGE_ARRAYS.pop(key, None)
+        _return_freed_memory()  # the batches' buffers, freed in tf.data's threads' heaps
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     epochs_run = len(next(iter(history.values()), []))
