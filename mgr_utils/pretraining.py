@@ -826,6 +826,12 @@ def _p(p) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
+def _p_is(p) -> str:
+    """``"= 0.033"``, ``"< 0.001"`` or ``"no test"``: what follows "p" in a sentence."""
+    text = _p(p)
+    return text if text.startswith(("<", "no")) else f"= {text}"
+
+
 def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> str:
     """The experiment's table (Markdown): each arm's mean ± sd, paired test, verdict.
 
@@ -871,7 +877,7 @@ def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> 
             }
             verdict = names.get(c["verdict"], c["verdict"])
             cells.append(
-                f"{c['mean_difference'] * 100:+.1f} points, p {_p(c['p'])} "
+                f"{c['mean_difference'] * 100:+.1f} points, p {_p_is(c['p'])} "
                 f"(n = {c['n']} seeds): **{verdict}**"
             )
         n_lab = next(r["n_labelled"] for r in runs if r["fraction"] == f)
@@ -906,8 +912,7 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
 
     fewest = mine[0]
     n_seeds = max(c["n"] for c in mine)
-    p_few = _p(fewest["p"])
-    p_few = p_few if p_few.startswith(("<", "no")) else f"= {p_few}"
+    p_few = _p_is(fewest["p"])
     few = f"with the fewest labels ({fewest['n_labelled']} clips) "
     if fewest["test"] == "not compared":
         few += f"the starts are not compared: {fewest['reason']}"
@@ -1023,8 +1028,7 @@ def interaction_reading(c: dict) -> tuple[str, str]:
             f"not tested in this build ({c['reason']})",
         )
     n_few, n_all = c["n_labelled"]
-    p = _p(c["p"])
-    p = p if p.startswith(("<", "no")) else f"= {p}"
+    p = _p_is(c["p"])
     gains = (
         f"{c['mean_a'] * 100:+.1f} points with {n_few} labelled clips and "
         f"{c['mean_b'] * 100:+.1f} points with {n_all}"

@@ -117,7 +117,7 @@ def test_fractions_table_shows_means_spreads_difference_p_and_verdict():
     lines = table.splitlines()
     assert len(lines) == 4 and lines[0].count("|") == 5
     assert lines[2].startswith(
-        "| 12 (10%) | 46.7% ± 11.5% | 60.0% ± 10.0% | +13.3 points, p 0.057"
+        "| 12 (10%) | 46.7% ± 11.5% | 60.0% ± 10.0% | +13.3 points, p = 0.057"
     )
     assert "**cannot tell apart**" in lines[2] and "**CD-1 RBMs ahead**" in lines[3]
 
