@@ -742,13 +742,22 @@ def test_build_only_one_chapter_renders_a_preview_of_it(tmp_path, tiny_book, cap
             "01_a": [("markdown", "# A"), ("parameters", "N = 1")],
             "02_b": [("markdown", "# B"), ("parameters", "N = 1")],
         },
+        # the intro links every chapter, as the book's does: dead links in a preview
+        intro="# A tiny book\n\n{doc}`../notebooks/01_a` and {doc}`../notebooks/02_b`\n",
     )
     build = tmp_path / "build"
     args = ["build", "--root", str(root), "--build-dir", str(build), "--only", "02_b"]
     assert book.main(args) == 0, capsys.readouterr().err
+    assert "preview: 1 links to pages left out" in capsys.readouterr().out
     assert not (build / "executed" / "notebooks" / "01_a.ipynb").exists()
     html = build / "html" / "notebooks"
     assert (html / "02_b.html").exists() and not (html / "01_a.html").exists()
+    # any other warning still fails a preview
+    nb = _nb(root / "notebooks" / "02_b.ipynb")
+    nb.cells.append(nbformat.v4.new_markdown_cell("See {cite}`nobody1999`."))
+    nbformat.write(nb, str(root / "notebooks" / "02_b.ipynb"))
+    assert book.main(args) == 1
+    assert "nobody1999" in capsys.readouterr().err
 
 
 def test_render_refuses_unexecuted_or_stale_notebooks(tmp_path, tiny_book):

@@ -14,8 +14,8 @@ unit passes) and ``gtzan_book`` (``pytest -m gtzan_book`` runs it alone). It bui
 into its own folder (``--gtzan-build-dir``, else a temporary one), never into the fast
 build's. For development, ``--gtzan-only 01_ --gtzan-only 02_`` restricts it to some
 chapters; it then fails at the end with a reminder that only the whole book counts. The
-restricted site is a preview (``bookbuild render --only``): a page that links chapters
-left out of it, such as chapter 10, fails to render there, so check it with the others.
+restricted site is a preview (``bookbuild render --only``): its links to chapters left
+out of it are dead there and only counted, so check the whole book before committing.
 """
 
 from __future__ import annotations
