@@ -237,3 +237,59 @@ def test_make_dataset_gathers_cached_rows_batch_by_batch(sides, tmp_path):
     held, _, cached, _ = _both(sides, tmp_path, standardize=False)
     got = np.concatenate([b.numpy() for b in make_dataset(cached["test"].X, None, 3)])
     np.testing.assert_array_equal(got, held["test"].X)
+
+
+def test_chapter_7_inputs_on_a_gtzan_shaped_folder_hold_no_side(tmp_path):
+    """Chapter 7's four inputs, as its cells cut them, on a small GTZAN-shaped folder.
+
+    With every side over the limit (``IN_MEMORY_MB`` at 0 here; at GTZAN's size raw
+    waveforms are gigabytes per side against the default 512 MB), preparing all four
+    inputs allocates less than a quarter of the smallest input's segments: no section
+    holds one front end's segments, let alone several at a time. The values equal the
+    stacked arrays.
+    """
+    from mgr_utils.datasets import load_dataset, write_gtzan_like
+    from mgr_utils.splits import split_dataset
+
+    write_gtzan_like(
+        tmp_path / "g", n_per_genre=6, duration=10.0, n_jobs=-1, progress=False
+    )
+    with pytest.warns(UserWarning, match="jazz.00054"):  # GTZAN's unreadable clip
+        clips = load_dataset("gtzan", data_dir=tmp_path / "g", duration=None)
+    train_clips, valid_clips, test_clips = split_dataset(clips, seed=0)
+    sides = {"train": train_clips, "valid": valid_clips, "test": test_clips}
+    n = 11 * 256  # chapter 7's segment: a whole number of strides
+    inputs = {
+        "li": (raw_audio.li_mfcc_excerpts, {}, {"train": {"hop": 38}}),
+        "raw": (raw_audio.waveform_segments, {"n_samples": n}, None),
+        "mel": (
+            raw_audio.mel_frames,
+            {"n_samples": n, "stride": 256, "n_mels": 32},
+            None,
+        ),
+        "sample": (
+            raw_audio.waveform_segments,
+            {"n_samples": 3**7, "hop": SR},
+            {"train": {"hop": 2 * SR}},
+        ),
+    }
+    kw = dict(standardize=False, cache_dir=tmp_path / "c", n_jobs=1, progress=False)
+    held = {
+        k: segments_dataset(sides, fn, p, side_params=sp, **kw)[0]
+        for k, (fn, p, sp) in inputs.items()
+    }
+    tracemalloc.start()
+    try:
+        cached = {
+            k: segments_dataset(sides, fn, p, side_params=sp, max_memory_mb=0, **kw)[0]
+            for k, (fn, p, sp) in inputs.items()
+        }
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    smallest = min(sum(s.X.nbytes for s in d.values()) for d in held.values())
+    assert peak < smallest / 4, (peak, smallest)
+    for k in inputs:
+        for side in sides:
+            assert isinstance(cached[k][side].X, CachedRows)
+            np.testing.assert_array_equal(cached[k][side].X[:], held[k][side].X)
