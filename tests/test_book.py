@@ -1075,7 +1075,9 @@ def _calls_save_system(notebook: Path) -> bool:
 
     nb = nbformat.read(str(notebook), as_version=4)
     return any(
-        re.search(r"\bsave_system\(", c.source) for c in nb.cells if c.cell_type == "code"
+        re.search(r"\bsave_system\(", c.source)
+        for c in nb.cells
+        if c.cell_type == "code"
     )
 
 
