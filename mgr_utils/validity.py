@@ -2296,7 +2296,10 @@ def plot_accuracy_changes(
         ]
     )
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.2 + 0.75 * len(ts), 1.4 + 0.5 * len(systems)))
+        # at least 6.5 in: the systems' names and the colour bar need room beside a few
+        # transformations' columns (two of them left tight_layout no room, with a warning)
+        width = max(6.5, 1.2 + 0.75 * len(ts))
+        _, ax = plt.subplots(figsize=(width, 1.4 + 0.5 * len(systems)))
     limit = max(5.0, float(np.abs(D).max()) if D.size else 5.0)
     im = ax.imshow(D, cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto")
     for i, s in enumerate(systems):

@@ -913,3 +913,23 @@ def test_the_tensorflow_clip_rule_is_the_books(rule):
     np.testing.assert_allclose(
         v.tf_clip_probabilities(P, rule).numpy(), book[0], atol=1e-6
     )
+
+
+def test_the_accuracy_change_map_of_two_transformations_lays_out_without_warning():
+    """Two columns and the systems' long names: the GTZAN rehearsal's page warned here."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = {
+        "cnn": "Dieleman & Schrauwen's raw-waveform CNN",
+        "svm": "musicnn (MSD) + linear SVM",
+    }
+    with matplotlib.rc_context({"figure.autolayout": True}), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = v.plot_accuracy_changes(_measured(), names)
+        ax.figure.canvas.draw()
+    plt.close("all")
