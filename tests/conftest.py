@@ -24,6 +24,7 @@ depends on the machine's kernels fails in CI rather than on a reader's machine.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -241,6 +242,22 @@ def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
         timings,
         render_seconds,
         missing,
+    )
+
+
+def calls_save_system(notebook: Path) -> bool:
+    """Whether a notebook's code cells call ``save_system``: it trains and keeps a system.
+
+    Chapter 12 and the page "Classify your own music" declare ``MODELS_DIR`` only to read
+    the systems the chapters saved; the chapters that save call this function.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    return any(
+        re.search(r"\bsave_system\(", c.source)
+        for c in nb.cells
+        if c.cell_type == "code"
     )
 
 

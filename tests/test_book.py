@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import bookbuild as book
+from conftest import calls_save_system
 from mgr_utils.results import record_path
 
 PARAMS_CELL = (
@@ -1069,18 +1070,6 @@ def _chapter_pages(built_book):
         yield entry, built_book.page(entry).read_text(encoding="utf-8")
 
 
-def _calls_save_system(notebook: Path) -> bool:
-    """Whether a notebook's code cells call ``save_system`` (it trains and keeps a system)."""
-    import nbformat
-
-    nb = nbformat.read(str(notebook), as_version=4)
-    return any(
-        re.search(r"\bsave_system\(", c.source)
-        for c in nb.cells
-        if c.cell_type == "code"
-    )
-
-
 def saved_systems_problems(build_dir: Path, notebooks, audio: Path) -> list[str]:
     """What is wrong with the systems a build saved (an empty list: nothing).
 
@@ -1097,7 +1086,7 @@ def saved_systems_problems(build_dir: Path, notebooks, audio: Path) -> list[str]
     cards = {key: json.loads(p.read_text()) for key, p in listing.cards.items()}
     chapters = {c["chapter"] for c in cards.values()}
     for nb in notebooks:
-        if _calls_save_system(nb) and nb.stem not in chapters:
+        if calls_save_system(nb) and nb.stem not in chapters:
             problems.append(f"{nb.stem} calls save_system but saved no system")
     results = Path(build_dir) / "results"
     for (dataset, system), card in sorted(cards.items()):
