@@ -245,6 +245,39 @@ def built_book(request, tmp_path_factory, book_root) -> BuiltBook:
     )
 
 
+def assert_executed_on(book_root: Path, build_dir: Path, notebook: Path, dataset: str):
+    """A book test's check of one executed notebook: no error output, and, when the
+    notebook declares ``DATASET``, the build's injected parameters set it to ``dataset``.
+
+    Returns the executed notebook.
+    """
+    import nbformat
+
+    import bookbuild as book
+
+    executed = nbformat.read(
+        str(book.executed_path(book_root, build_dir, notebook)), as_version=4
+    )
+    errors = [
+        o
+        for c in executed.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors, f"{notebook.name} holds an error output"
+    injected = [
+        c.source
+        for c in executed.cells
+        if book.INJECTED_TAG in c.metadata.get("tags", [])
+    ]
+    if "DATASET" in book.declared_parameters(notebook):  # chapter 10 too: whose records
+        assert injected and re.search(
+            rf"DATASET = [\"']{re.escape(dataset)}[\"']", injected[0]
+        ), f"{notebook.name} ran on another dataset"
+    return executed
+
+
 def calls_save_system(notebook: Path) -> bool:
     """Whether a notebook's code cells call ``save_system``: it trains and keeps a system.
 

@@ -38,7 +38,7 @@ import nbformat
 import pytest
 
 import bookbuild as book
-from conftest import calls_save_system
+from conftest import assert_executed_on, calls_save_system
 from mgr_utils.results import record_path
 
 pytestmark = [pytest.mark.book, pytest.mark.folder_book]
@@ -254,26 +254,7 @@ def test_every_chapter_executes_and_renders_on_a_small_folder_collection(
     html = build_dir / "html"
     claims = {}
     for nb in notebooks:
-        executed = nbformat.read(
-            str(book.executed_path(book_root, build_dir, nb)), as_version=4
-        )
-        errors = [
-            o
-            for c in executed.cells
-            if c.cell_type == "code"
-            for o in c.outputs
-            if o.output_type == "error"
-        ]
-        assert not errors, f"{nb.name} holds an error output"
-        injected = [
-            c.source
-            for c in executed.cells
-            if book.INJECTED_TAG in c.metadata.get("tags", [])
-        ]
-        if "DATASET" in book.declared_parameters(nb):
-            assert injected and re.search(r"DATASET = [\"']folder[\"']", injected[0]), (
-                f"{nb.name} ran on another dataset"
-            )
+        assert_executed_on(book_root, build_dir, nb, DATASET)
         if only:
             continue
         page = html / f"{book.relpath(book_root, nb)[: -len('.ipynb')]}.html"

@@ -21,14 +21,13 @@ out of it are dead there and only counted, so check the whole book before commit
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 import bookbuild as book
+from conftest import assert_executed_on
 from mgr_utils.results import record_path
 
 pytestmark = [pytest.mark.book, pytest.mark.gtzan_book]
@@ -99,26 +98,7 @@ def test_every_chapter_executes_and_renders_on_a_small_gtzan_shaped_folder(
     ], "every chapter ran, in toc order except chapter 10 (it reads every record) last"
     html = build_dir / "html"
     for nb in notebooks:
-        executed = nbformat.read(
-            str(book.executed_path(book_root, build_dir, nb)), as_version=4
-        )
-        errors = [
-            o
-            for c in executed.cells
-            if c.cell_type == "code"
-            for o in c.outputs
-            if o.output_type == "error"
-        ]
-        assert not errors, f"{nb.name} holds an error output"
-        injected = [
-            c.source
-            for c in executed.cells
-            if book.INJECTED_TAG in c.metadata.get("tags", [])
-        ]
-        if "DATASET" in book.declared_parameters(nb):  # chapter 10 too: whose records
-            assert injected and re.search(r"DATASET = [\"']gtzan[\"']", injected[0]), (
-                f"{nb.name} ran on another dataset"
-            )
+        assert_executed_on(book_root, build_dir, nb, "gtzan")
         page = html / f"{book.relpath(book_root, nb)[: -len('.ipynb')]}.html"
         assert page.exists(), f"{nb.name} was not rendered"
     records = build_dir / "results"
