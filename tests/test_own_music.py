@@ -325,31 +325,25 @@ def test_the_page_declares_the_chapters_data_parameters():
 
 
 @pytest.mark.book
-def test_the_page_without_saved_systems_says_which_command_builds_them(tmp_path, song):
+def test_the_page_without_saved_systems_says_which_command_builds_them(
+    tmp_path, song, monkeypatch
+):
     """The page itself, executed on a reader's file with an empty models folder."""
     import nbformat
     import papermill
 
     (nb,) = [nb for nb in book.toc_notebooks() if nb.stem == PAGE]
     out = tmp_path / "out.ipynb"
-    env = {"PYTHONPATH": str(book.REPO_ROOT), "MGR_CACHE_DIR": str(tmp_path / "c")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        papermill.execute_notebook(
-            str(nb),
-            str(out),
-            parameters={"FILE": str(song), "MODELS_DIR": str(tmp_path / "none")},
-            kernel_name=book.KERNEL_NAME,
-            cwd=str(nb.parent),
-            progress_bar=False,
-        )
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    monkeypatch.setenv("PYTHONPATH", str(book.REPO_ROOT))  # the kernel inherits both
+    monkeypatch.setenv("MGR_CACHE_DIR", str(tmp_path / "c"))
+    papermill.execute_notebook(
+        str(nb),
+        str(out),
+        parameters={"FILE": str(song), "MODELS_DIR": str(tmp_path / "none")},
+        kernel_name=book.KERNEL_NAME,
+        cwd=str(nb.parent),
+        progress_bar=False,
+    )
     executed = nbformat.read(str(out), as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in executed.cells])
     assert "No saved system trained on `synthetic` yet" in shown
