@@ -278,6 +278,29 @@ def assert_executed_on(book_root: Path, build_dir: Path, notebook: Path, dataset
     return executed
 
 
+def save_small_svm(models_dir: Path, classes) -> Path:
+    """Save a small fitted clip-level SVM (chapter 3's ``descriptor_svm``, three classes, the
+    folder dataset) in ``models_dir``; return the card's path. For the tests of
+    :mod:`mgr_utils.predict` and :mod:`mgr_utils.own_music`.
+    """
+    from mgr_utils import features, saving
+    from mgr_utils.classical import SVMClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.random((12, 61)) + np.repeat(np.arange(3), 4)[:, None] * 0.1
+    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2)
+    return saving.save_system(
+        svm.fit(X, np.repeat(np.arange(3), 4)),
+        "03_texture_features",
+        "descriptor_svm",
+        saving.pipeline(features.descriptors, {}, window_seconds=2.0),
+        classes=classes,
+        dataset="folder",
+        metrics={"accuracy": 0.5, "n_clips": 12},
+        models_dir=models_dir,
+    )
+
+
 def calls_save_system(notebook: Path) -> bool:
     """Whether a notebook's code cells call ``save_system``: it trains and keeps a system.
 

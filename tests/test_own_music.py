@@ -23,8 +23,9 @@ import pytest  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 import bookbuild as book  # noqa: E402
-from mgr_utils import features, own_music, predict, saving  # noqa: E402
+from mgr_utils import own_music, predict, saving  # noqa: E402
 from mgr_utils.datasets import load_synthetic  # noqa: E402
+from conftest import save_small_svm  # noqa: E402
 
 PAGE = "classify_your_music"
 
@@ -235,21 +236,7 @@ def test_clip_file_is_the_clips_own_file_or_the_rendered_samples(tmp_path):
 @pytest.fixture
 def svm_dir(tmp_path):
     """A models folder with one small clip-level SVM of the folder dataset."""
-    from mgr_utils.classical import SVMClassifier
-
-    rng = np.random.default_rng(0)
-    X = rng.random((12, 61)) + np.repeat(np.arange(3), 4)[:, None] * 0.1
-    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2)
-    saving.save_system(
-        svm.fit(X, np.repeat(np.arange(3), 4)),
-        "03_texture_features",
-        "descriptor_svm",
-        saving.pipeline(features.descriptors, {}, window_seconds=2.0),
-        classes=("Bossa Nova", "Tango", "k-pop"),
-        dataset="folder",
-        metrics={"accuracy": 0.5, "n_clips": 12},
-        models_dir=tmp_path / "models",
-    )
+    save_small_svm(tmp_path / "models", ("Bossa Nova", "Tango", "k-pop"))
     return tmp_path / "models"
 
 

@@ -17,16 +17,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mgr_utils import SR, features, predict, saving
+from mgr_utils import SR, predict, saving
 from mgr_utils.audio import load_audio
 from mgr_utils.features import raw_audio
 
 keras = pytest.importorskip("keras")
 
 from mgr_utils import models  # noqa: E402
-from mgr_utils.classical import SVMClassifier  # noqa: E402
 from mgr_utils.training import Standardizer, predict_segments  # noqa: E402
 
+from conftest import save_small_svm  # noqa: E402
 from test_saving import CLASSES, tone_clip, two_steps  # noqa: E402
 
 
@@ -81,19 +81,7 @@ def saved_dir(tmp_path_factory):
         metrics={"rule": "sum", "test": {"accuracy": 0.75, "n_clips": 12}},
         models_dir=root,
     )
-    rng = np.random.default_rng(0)
-    X = rng.random((12, 61)) + np.repeat(np.arange(3), 4)[:, None] * 0.1
-    svm = SVMClassifier(C_grid=(1.0,), gamma_grid=("scale",), cv=2)
-    saving.save_system(
-        svm.fit(X, np.repeat(np.arange(3), 4)),
-        "03_texture_features",
-        "descriptor_svm",
-        saving.pipeline(features.descriptors, {}, window_seconds=2.0),
-        classes=CLASSES,
-        dataset="folder",
-        metrics={"accuracy": 0.5, "n_clips": 12},
-        models_dir=root,
-    )
+    save_small_svm(root, CLASSES)
     return root
 
 
