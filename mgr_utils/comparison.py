@@ -315,7 +315,12 @@ def no_verdict_reason(result: Mapping[str, Any], n_classes: int) -> str | None:
     return f"was {STILL_LEARNING} ({cap}, not early stopping, ended its training)"
 
 
-def _format_p(p: float | None) -> str:
+def format_p(p: float | None) -> str:
+    """A p-value as the pages write it: ``"p = 0.033"``, ``"p = 0.25"``, ``"p < 0.001"``, or
+    ``"no test"`` when there was none.
+
+    Notebook: ``02_spectrograms.ipynb`` (every sentence with a paired test).
+    """
     if p is None:
         return "no test"
     if p < 0.001:
@@ -362,7 +367,7 @@ def sentence(
         i, j = (1, 0) if b_wins else (0, 1)
         detail = (
             f"{only[i]} vs {only[j]} discordant clips, exact McNemar "
-            f"{_format_p(c['p'])}, {n}"
+            f"{format_p(c['p'])}, {n}"
         )
     else:
         scores = (f"mean {_percent(c['mean_a'])}", f"mean {_percent(c['mean_b'])}")
@@ -371,7 +376,7 @@ def sentence(
             why = c.get("reason", "too few seeds for a test")
             detail = f"no paired t-test: {why}, {seeds}"
         else:
-            detail = f"paired t-test across seeds, {_format_p(c['p'])}, {seeds}"
+            detail = f"paired t-test across seeds, {format_p(c['p'])}, {seeds}"
     if a_wins or b_wins:
         win, lose = (1, 0) if b_wins else (0, 1)
         return (

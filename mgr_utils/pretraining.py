@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mgr_utils.comparison import format_p
+
 DTYPE = np.float32
 """Every array of this module: single precision, as the Keras network (and twice as fast as double)."""
 
@@ -820,18 +822,6 @@ def fraction_comparisons(
     return out
 
 
-def _p(p) -> str:
-    if p is None:
-        return "no test"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
-
-
-def _p_is(p) -> str:
-    """``"= 0.033"``, ``"< 0.001"`` or ``"no test"``: what follows "p" in a sentence."""
-    text = _p(p)
-    return text if text.startswith(("<", "no")) else f"= {text}"
-
-
 def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> str:
     """The experiment's table (Markdown): each arm's mean ± sd, paired test, verdict.
 
@@ -877,7 +867,7 @@ def fractions_table(runs, comparisons: list[dict], baseline: str = "random") -> 
             }
             verdict = names.get(c["verdict"], c["verdict"])
             cells.append(
-                f"{c['mean_difference'] * 100:+.1f} points, p {_p_is(c['p'])} "
+                f"{c['mean_difference'] * 100:+.1f} points, {format_p(c['p'])} "
                 f"(n = {c['n']} seeds): **{verdict}**"
             )
         n_lab = next(r["n_labelled"] for r in runs if r["fraction"] == f)
@@ -912,14 +902,14 @@ def fewest_labels_sentence(comparisons: list[dict], init: str = "CD-1 RBMs") -> 
 
     fewest = mine[0]
     n_seeds = max(c["n"] for c in mine)
-    p_few = _p_is(fewest["p"])
+    p_few = format_p(fewest["p"])
     few = f"with the fewest labels ({fewest['n_labelled']} clips) "
     if fewest["test"] == "not compared":
         few += f"the starts are not compared: {fewest['reason']}"
     else:
         few += (
             f"the difference is {fewest['mean_difference'] * 100:+.1f} points, "
-            f"p {p_few} over {fewest['n']} seeds"
+            f"{p_few} over {fewest['n']} seeds"
         )
     if all(c["test"] == "not compared" for c in mine):
         return f"No labelled fraction gets a verdict in this build: {few}."
@@ -1028,12 +1018,12 @@ def interaction_reading(c: dict) -> tuple[str, str]:
             f"not tested in this build ({c['reason']})",
         )
     n_few, n_all = c["n_labelled"]
-    p = _p_is(c["p"])
+    p = format_p(c["p"])
     gains = (
         f"{c['mean_a'] * 100:+.1f} points with {n_few} labelled clips and "
         f"{c['mean_b'] * 100:+.1f} points with {n_all}"
     )
-    test = f"paired t-test across {c['n']} seeds, p {p}" + (
+    test = f"paired t-test across {c['n']} seeds, {p}" + (
         f"; {c['reason']}" if c.get("reason") else ""
     )
     head = (

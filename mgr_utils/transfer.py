@@ -518,7 +518,6 @@ def zero_shot_spread(
     from collections import Counter
 
     y_true = np.asarray(y_true)
-    n = len(y_true)
     counts = {rule: Counter(np.asarray(p).tolist()) for rule, p in predictions.items()}
     head = " | ".join(f"predicted, {rule}" for rule in predictions)
     rows = [f"| class | test clips | {head} |", "|---" * (2 + len(predictions)) + "|"]
@@ -699,7 +698,7 @@ def clips_label(n: int, n_total: int) -> str:
 
 
 def _verdict_cell(c: Mapping, labels: Mapping[str, str]) -> str:
-    from mgr_utils.comparison import CANNOT_TELL, _format_p
+    from mgr_utils.comparison import CANNOT_TELL, format_p
 
     if c.get("test") == "not compared":
         return f"not compared: {c['reason']}"
@@ -712,7 +711,7 @@ def _verdict_cell(c: Mapping, labels: Mapping[str, str]) -> str:
     if c["verdict"] == f"{c['b']} ahead":  # the winner's clips first
         counts = counts[::-1]
     only = f"{counts[0]} vs {counts[1]} discordant clips"
-    return f"{verdict} ({_format_p(c['p'])}; {only})"
+    return f"{verdict} ({format_p(c['p'])}; {only})"
 
 
 def fraction_table(curve: Sequence[Mapping], n_train: int, n_valid: int) -> str:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from mgr_utils import SR
-from mgr_utils.comparison import ALPHA, mcnemar
+from mgr_utils.comparison import ALPHA, format_p, mcnemar
 
 Predict = Callable[[np.ndarray, int], np.ndarray]
 """A system: one clip's audio ``y`` at ``sr`` Hz to its class probabilities ``(n_classes,)``."""
@@ -1768,14 +1768,6 @@ def _points(x: float) -> str:
     return f"{100 * x:+.1f} points"
 
 
-def _p(p: float | None) -> str:
-    if p is None:
-        return "no test"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
-
-
 def effect_sentence(effect: Mapping[str, Any], system: str, transformation: str) -> str:
     """One sentence for one system and one transformation: accuracies, changes, the test.
 
@@ -1792,7 +1784,7 @@ def effect_sentence(effect: Mapping[str, Any], system: str, transformation: str)
     return (
         f"{head} ({effect['changed']} of {effect['n']} answers changed; "
         f"{effect['right_only_before']} clips right only before, "
-        f"{effect['right_only_after']} only after; exact McNemar {_p(effect['p'])}): "
+        f"{effect['right_only_after']} only after; exact McNemar {format_p(effect['p'])}): "
         f"{verdict}."
     )
 
@@ -1842,7 +1834,7 @@ def transformations_table(
         cells = []
         for s in systems:
             e = measured["effects"][s][t["name"]]
-            text = f"{_points(e['change'])}, {e['changed']} changed, {_p(e['p'])}"
+            text = f"{_points(e['change'])}, {e['changed']} changed, {format_p(e['p'])}"
             cells.append(f"**{text}**" if e["verdict"] != "cannot tell apart" else text)
         rows.append(f"| {t['label']} | " + " | ".join(cells) + " |")
     n = measured["n"]
@@ -2065,7 +2057,7 @@ def robustness_table(
         change = (
             "not measured"
             if c is None
-            else f"{_points(c['change'])} ({c['label']}; {_p(c['p'])}, n = {c['n']})"
+            else f"{_points(c['change'])} ({c['label']}; {format_p(c['p'])}, n = {c['n']})"
         )
         horse = (
             "not measured"
@@ -2577,7 +2569,7 @@ def summary_transformations(
     moved = []
     for s, effects in measured["effects"].items():
         hits = [
-            f"{labels[t]} ({_points(e['change'])}, {_p(e['p'])})"
+            f"{labels[t]} ({_points(e['change'])}, {format_p(e['p'])})"
             for t, e in effects.items()
             if e["verdict"] != "cannot tell apart"
         ]
