@@ -25,6 +25,7 @@ import numpy as np
 
 from mgr_utils.comparison import (
     STILL_LEARNING,
+    format_p,
     no_verdict_reason,
     not_compared,
     paired_seeds,
@@ -383,13 +384,11 @@ def front_end_reading(c: Mapping[str, Any]) -> tuple[str, str]:
     acc = f"raw {c['accuracy_a']:.0%}, mel {c['accuracy_b']:.0%}"
     if c["verdict"] == f"{c['b']} ahead":
         paper = "This is the paper's order on MagnaTagATune's tags."
-        short = (
-            f"behind the mel front end ({acc}, McNemar p = {c['p']:.3f}, n = {c['n']})"
-        )
+        short = f"behind the mel front end ({acc}, McNemar {format_p(c['p'])}, n = {c['n']})"
     elif c["verdict"] == f"{c['a']} ahead":
         paper = "This is the **opposite** of the paper's order on MagnaTagATune's tags."
         short = (
-            f"ahead of the mel front end ({acc}, McNemar p = {c['p']:.3f}, n ="
+            f"ahead of the mel front end ({acc}, McNemar {format_p(c['p'])}, n ="
             f" {c['n']})"
         )
     else:
@@ -398,8 +397,8 @@ def front_end_reading(c: Mapping[str, Any]) -> tuple[str, str]:
             "cannot tell the two apart."
         )
         short = (
-            f"not told apart from the mel front end ({acc}, McNemar p = {c['p']:.2f}, "
-            f"n = {c['n']})"
+            f"not told apart from the mel front end ({acc}, McNemar "
+            f"{format_p(c['p'])}, n = {c['n']})"
         )
     return f"{verdict} {paper}", short
 
